@@ -1,0 +1,73 @@
+/**
+ * Runs bench/loadgen's native load generator once and parses its one-line JSON
+ * report. It owns the report's shape on the TypeScript side and nothing about
+ * servers or tables.
+ */
+
+export interface LoadgenReport {
+  readonly requests: number;
+  readonly rps: number;
+  readonly elapsed_s: number;
+  readonly latency_us: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p999: number; readonly max: number; readonly mean: number };
+  readonly loadgen_cpu_pct: number;
+  readonly errors: number;
+  readonly error: string | null;
+}
+
+export interface LoadgenOptions {
+  readonly binary: string;
+  readonly port: number;
+  readonly cpu: number;
+  readonly conns: number;
+  readonly size: number;
+  readonly depth: number;
+  readonly durationS: number;
+  readonly warmupS: number;
+  /** Wrapper argv put before `taskset`, e.g. `nice -n -10`. */
+  readonly prefix: readonly string[];
+}
+
+export class LoadgenError extends Error {
+  override readonly name = "LoadgenError";
+  readonly code = "ECHO_BENCH_LOADGEN";
+}
+
+export interface LoadgenRun {
+  /** Resolves once the generator has exited with its report. */
+  readonly report: Promise<LoadgenReport>;
+}
+
+function isReport(v: unknown): v is LoadgenReport {
+  if (typeof v !== "object" || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r["rps"] === "number" && typeof r["latency_us"] === "object" && typeof r["loadgen_cpu_pct"] === "number";
+}
+
+export function startLoadgen(o: LoadgenOptions): LoadgenRun {
+  const argv = [
+    ...o.prefix,
+    "taskset", "-c", String(o.cpu), o.binary,
+    "--host", "127.0.0.1", "--port", String(o.port), "--cpu", String(o.cpu),
+    "--conns", String(o.conns), "--size", String(o.size), "--depth", String(o.depth),
+    "--duration", String(o.durationS), "--warmup", String(o.warmupS), "--mode", "echo",
+  ];
+  const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const limitMs = (o.durationS + o.warmupS) * 1000 + 15_000;
+  const killer = setTimeout(() => proc.kill("SIGKILL"), limitMs);
+  const report = (async (): Promise<LoadgenReport> => {
+    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    await proc.exited;
+    clearTimeout(killer);
+    const line = out.trim().split("\n").pop() ?? "";
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      const why = proc.signalCode === "SIGKILL" ? `was killed after ${limitMs} ms` : `exited with code ${proc.exitCode}`;
+      throw new LoadgenError(`loadgen ${why} without a report: ${(err || out).trim().slice(-500) || "no output"} (command: ${argv.join(" ")})`);
+    }
+    if (!isReport(parsed)) throw new LoadgenError(`loadgen printed an unexpected report: ${line.slice(0, 300)}`);
+    return parsed;
+  })();
+  return { report };
+}

@@ -1,0 +1,322 @@
+/**
+ * Emits the specialised msgpack encode/decode functions of structs, errors,
+ * enums and unions (wire format: docs/ENCODING.md). Straight-line code per
+ * message: no reflection, no per-field closures; one try/catch per message
+ * turns a failure into a DecodeError whose path names the field.
+ */
+import type { Decl, EnumDecl, Field, Model, TypeRef, UnionDecl } from "../idl/model.ts";
+import { declIdent, literalKey, quote } from "./names.ts";
+import type { Printer } from "./printer.ts";
+import { lookup, tsType, valueLiteral } from "./types.ts";
+
+type StructLike = Extract<Decl, { kind: "struct" | "error" }>;
+
+const SCALAR_WRITE: Record<string, string> = {
+  bool: "bool", i32: "int", u32: "int", i64: "i64", u64: "u64", f64: "f64",
+  string: "str", bytes: "bin", timestamp: "timestamp",
+};
+const SCALAR_READ: Record<string, string> = {
+  bool: "bool", i32: "i32", u32: "u32", i64: "i64", u64: "u64", f64: "f64",
+  string: "str", bytes: "bin", timestamp: "timestamp",
+};
+
+export class CodecEmitter {
+  constructor(
+    private readonly p: Printer,
+    private readonly model: Model,
+  ) {}
+
+  private w(): string {
+    return this.p.runtime("codec", "MsgWriter", true);
+  }
+
+  private r(): string {
+    return this.p.runtime("codec", "MsgReader", true);
+  }
+
+  private decodeError(): string {
+    return this.p.runtime("codec", "DecodeError");
+  }
+
+  // ------------------------------------------------------------ encode
+
+  /** Statements that append `expr` (of type t) to `w`. */
+  encodeStmts(t: TypeRef, expr: string, depth: number): string[] {
+    switch (t.kind) {
+      case "scalar":
+        return [`w.${SCALAR_WRITE[t.name]}(${expr});`];
+      case "ref": {
+        const d = lookup(this.model, t.qualifiedName);
+        if (d.kind === "enum") return [`w.int(${expr});`];
+        return [`${this.p.sym(d, "encode")}(w, ${expr});`];
+      }
+      case "list": {
+        const a = `a${depth}`;
+        const i = `i${depth}`;
+        return [
+          `const ${a} = ${expr};`,
+          `w.arrayHeader(${a}.length);`,
+          `for (let ${i} = 0; ${i} < ${a}.length; ${i}++) {`,
+          ...indent(this.encodeStmts(t.elem, `${a}[${i}]!`, depth + 1)),
+          "}",
+        ];
+      }
+      case "map": {
+        const m = `m${depth}`;
+        const k = `k${depth}`;
+        if (isStringKey(t)) {
+          const ks = `ks${depth}`;
+          return [
+            `const ${m} = ${expr};`,
+            `const ${ks} = Object.keys(${m});`,
+            `w.mapHeader(${ks}.length);`,
+            `for (const ${k} of ${ks}) {`,
+            `  w.str(${k});`,
+            ...indent(this.encodeStmts(t.value, `${m}[${k}]!`, depth + 1)),
+            "}",
+          ];
+        }
+        const v = `v${depth}`;
+        return [
+          `const ${m} = ${expr};`,
+          `w.mapHeader(${m}.size);`,
+          `for (const [${k}, ${v}] of ${m}) {`,
+          ...indent(this.encodeStmts(t.key, k, depth + 1)),
+          ...indent(this.encodeStmts(t.value, v, depth + 1)),
+          "}",
+        ];
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ decode
+
+  /** A single expression that reads a value of type t, or null when statements are needed. */
+  private decodeExpr(t: TypeRef): string | null {
+    if (t.kind === "scalar") return `r.${SCALAR_READ[t.name]}()`;
+    if (t.kind === "ref") return `${this.p.sym(lookup(this.model, t.qualifiedName), "decode")}(r)`;
+    return null;
+  }
+
+  /** Statements that read a value of type t into `target`. */
+  decodeStmts(t: TypeRef, target: string, depth: number): string[] {
+    const simple = this.decodeExpr(t);
+    if (simple !== null) return [`${target} = ${simple};`];
+    const de = this.decodeError();
+    const n = `n${depth}`;
+    const i = `i${depth}`;
+    if (t.kind === "list") {
+      const a = `a${depth}`;
+      const e = `e${depth}`;
+      const et = tsType(this.p, this.model, t.elem);
+      const elem = this.decodeExpr(t.elem);
+      const body = elem !== null ? [`${a}.push(${elem});`] : [`let ${e}: ${et};`, ...this.decodeStmts(t.elem, e, depth + 1), `${a}.push(${e});`];
+      return [
+        `const ${n} = r.arrayHeader();`,
+        `const ${a}: ${et}[] = [];`,
+        `for (let ${i} = 0; ${i} < ${n}; ${i}++) {`,
+        "  try {",
+        ...indent(indent(body)),
+        "  } catch (err) {",
+        `    throw ${de}.at(err, \`[\${${i}}]\`);`,
+        "  }",
+        "}",
+        `${target} = ${a};`,
+      ];
+    }
+    if (t.kind !== "map") throw new Error("codegen: unexpected type");
+    const m = `m${depth}`;
+    const k = `k${depth}`;
+    const e = `e${depth}`;
+    const vt = tsType(this.p, this.model, t.value);
+    const valueExpr = this.decodeExpr(t.value);
+    const keyExpr = this.decodeExpr(t.key)!;
+    const stringKey = isStringKey(t);
+    const store = (v: string) => (stringKey ? `${m}[${k}] = ${v};` : `${m}.set(${k}, ${v});`);
+    const body = valueExpr !== null ? [store(valueExpr)] : [`let ${e}: ${vt};`, ...this.decodeStmts(t.value, e, depth + 1), store(e)];
+    const keyPath = stringKey ? `\`[\${JSON.stringify(${k})}]\`` : `\`[\${${k}}]\``;
+    return [
+      `const ${n} = r.mapHeader();`,
+      stringKey
+        ? `const ${m}: Record<string, ${vt}> = Object.create(null) as Record<string, ${vt}>;`
+        : `const ${m} = new Map<${tsType(this.p, this.model, t.key)}, ${vt}>();`,
+      `for (let ${i} = 0; ${i} < ${n}; ${i}++) {`,
+      `  const ${k} = ${keyExpr};`,
+      "  try {",
+      ...indent(indent(body)),
+      "  } catch (err) {",
+      `    throw ${de}.at(err, ${keyPath});`,
+      "  }",
+      "}",
+      `${target} = ${m};`,
+    ];
+  }
+
+  // ------------------------------------------------------------ declarations
+
+  emitStruct(d: StructLike): void {
+    const p = this.p;
+    const typeName = p.sym(d, d.kind === "error" ? "fields" : "type");
+    const fields = [...d.fields].sort((a, b) => a.id - b.id);
+    const required = fields.filter((f) => !f.optional).length;
+    const optional = fields.filter((f) => f.optional);
+    const enc = p.exportName(`encode${declIdent(d.name)}`, `encoder of ${d.qualifiedName}`);
+    const dec = p.exportName(`decode${declIdent(d.name)}`, `decoder of ${d.qualifiedName}`);
+    const de = this.decodeError();
+
+    p.doc(`Appends ${d.qualifiedName} as a msgpack map keyed by field id.`);
+    p.block(`export function ${enc}(w: ${this.w()}, v: ${typeName}): void {`, () => {
+      if (optional.length === 0) p.line(`w.mapHeader(${required});`);
+      else {
+        p.line(`let n = ${required};`);
+        for (const f of optional) p.line(`if (v.${f.name} !== undefined) n++;`);
+        p.line("w.mapHeader(n);");
+      }
+      for (const f of fields) {
+        const body = [`w.int(${f.id});`, ...this.encodeStmts(f.type, `v.${f.name}`, 1)];
+        if (f.optional) {
+          p.block(`if (v.${f.name} !== undefined) {`, () => p.lines_(body));
+        } else if (body.length > 2) p.block("{", () => p.lines_(body));
+        else p.lines_(body);
+      }
+    });
+    p.line();
+
+    p.doc(`Reads ${d.qualifiedName}; unknown field ids are skipped. Throws DecodeError with the field path.`);
+    p.block(`export function ${dec}(r: ${this.r()}): ${typeName} {`, () => {
+      p.line("const n = r.mapHeader();");
+      for (const f of fields) p.line(this.fieldVarDecl(f));
+      p.line('let at = "";');
+      p.line("r.enter();");
+      p.tryCatch(() => {
+        p.block("for (let i = 0; i < n; i++) {", () => {
+          p.block("switch (r.int()) {", () => {
+            for (const f of fields) {
+              p.line(`case ${f.id}:`);
+              p.line(`  at = ${quote(f.name)};`);
+              const stmts = this.decodeStmts(f.type, `f_${f.name}`, 1);
+              if (f.optional) {
+                p.line("  if (r.peekNil()) r.nil();");
+                if (stmts.length === 1) p.line(`  else ${stmts[0]}`);
+                else {
+                  p.line("  else {");
+                  p.lines_(indent(indent(stmts)));
+                  p.line("  }");
+                }
+              } else if (stmts.length === 1) p.line(`  ${stmts[0]}`);
+              else {
+                p.line("  {");
+                p.lines_(indent(indent(stmts)));
+                p.line("  }");
+              }
+              p.line("  break;");
+            }
+            p.line("default:");
+            p.line('  at = "";');
+            p.line("  r.skip();");
+          });
+        });
+      }, () => p.line(`throw ${de}.at(err, at);`));
+      p.line("r.leave();");
+      for (const f of fields) {
+        if (f.optional || f.default !== undefined) continue;
+        p.line(`if (f_${f.name} === undefined) throw new ${de}(${quote(`required field ${f.name} (id ${f.id}) is missing`)}, ${quote(f.name)});`);
+      }
+      const props = d.fields.map((f) => `${literalKey(f.name)}: f_${f.name}`);
+      p.line(`return { ${props.join(", ")} };`);
+    });
+    p.line();
+  }
+
+  private fieldVarDecl(f: Field): string {
+    const t = tsType(this.p, this.model, f.type);
+    if (f.default !== undefined) return `let f_${f.name}: ${t} = ${valueLiteral(this.p, this.model, f.default, f.type)};`;
+    return `let f_${f.name}: ${t} | undefined;`;
+  }
+
+  emitEnum(d: EnumDecl): void {
+    const p = this.p;
+    const type = p.sym(d, "type");
+    const dec = p.exportName(`decode${declIdent(d.name)}`, `decoder of ${d.qualifiedName}`);
+    const de = this.decodeError();
+    p.doc(`Reads ${d.qualifiedName}; a number that is not a member is a DecodeError.`);
+    p.block(`export function ${dec}(r: ${this.r()}): ${type} {`, () => {
+      p.line("const v = r.int();");
+      p.block("switch (v) {", () => {
+        for (const v of d.values) p.line(`case ${v.value}:`);
+        if (d.values.length > 0) p.line(`  return v;`);
+        p.line("default:");
+        p.line(`  throw new ${de}(\`\${v} is not a value of enum ${d.qualifiedName}\`);`);
+      });
+    });
+    p.line();
+  }
+
+  emitUnion(d: UnionDecl): void {
+    const p = this.p;
+    const type = p.sym(d, "type");
+    const enc = p.exportName(`encode${declIdent(d.name)}`, `encoder of ${d.qualifiedName}`);
+    const dec = p.exportName(`decode${declIdent(d.name)}`, `decoder of ${d.qualifiedName}`);
+    const de = this.decodeError();
+    p.doc(`Appends ${d.qualifiedName} as a 1-entry msgpack map {variant id: value}.`);
+    p.block(`export function ${enc}(w: ${this.w()}, v: ${type}): void {`, () => {
+      p.line("w.mapHeader(1);");
+      p.block("switch (v.kind) {", () => {
+        for (const variant of d.variants) {
+          p.line(`case ${quote(variant.name)}: {`);
+          p.lines_(indent([`w.int(${variant.id});`, ...this.encodeStmts(variant.type, "v.value", 1), "return;"]));
+          p.line("}");
+        }
+        p.line("default:");
+        p.line(`  throw new TypeError(\`unknown kind \${String((v as { kind: unknown }).kind)} for union ${d.qualifiedName}\`);`);
+      });
+    });
+    p.line();
+    p.doc(`Reads ${d.qualifiedName}; an unknown variant id is a DecodeError.`);
+    p.block(`export function ${dec}(r: ${this.r()}): ${type} {`, () => {
+      p.line("const n = r.mapHeader();");
+      p.line(`if (n !== 1) throw new ${de}(\`union ${d.qualifiedName} must be a map with 1 entry, found \${n}\`);`);
+      p.line("const id = r.int();");
+      p.line(`let at = "";`);
+      p.line("r.enter();");
+      p.tryCatch(() => {
+        p.block("switch (id) {", () => {
+          for (const variant of d.variants) {
+            const vt = tsType(p, this.model, variant.type);
+            p.line(`case ${variant.id}: {`);
+            p.line(`  at = ${quote(variant.name)};`);
+            const simple = this.decodeExpr(variant.type);
+            if (simple !== null) p.line(`  const value = ${simple};`);
+            else {
+              p.line(`  let value: ${vt};`);
+              p.lines_(indent(this.decodeStmts(variant.type, "value", 1)));
+            }
+            p.line("  r.leave();");
+            p.line(`  return { kind: ${quote(variant.name)}, value };`);
+            p.line("}");
+          }
+          p.line("default:");
+          p.line(`  throw new ${de}(\`unknown variant id \${id} for union ${d.qualifiedName}\`);`);
+        });
+      }, () => p.line(`throw ${de}.at(err, at);`));
+    });
+    p.line();
+  }
+
+  /** Emits the codec functions of one file's declarations, in source order. */
+  emitAll(decls: readonly Decl[]): void {
+    for (const d of decls) {
+      if (d.kind === "struct" || d.kind === "error") this.emitStruct(d);
+      else if (d.kind === "enum") this.emitEnum(d);
+      else if (d.kind === "union") this.emitUnion(d);
+    }
+  }
+}
+
+export function isStringKey(t: Extract<TypeRef, { kind: "map" }>): boolean {
+  return t.key.kind === "scalar" && t.key.name === "string";
+}
+
+export function indent(lines: readonly string[]): string[] {
+  return lines.map((l) => (l === "" ? l : `  ${l}`));
+}

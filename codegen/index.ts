@@ -1,0 +1,7 @@
+/**
+ * Public entry point of the code generator: model (idl/) -> TypeScript
+ * modules. `ringrpc gen` (src/cli/gen.ts) is the command-line front end.
+ */
+export { commonDir, generate } from "./generate.ts";
+export type { GeneratedFile, GenerateOptions } from "./generate.ts";
+export { CodegenError } from "./printer.ts";

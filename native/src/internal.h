@@ -1,0 +1,85 @@
+/**
+ * Shim-internal declarations shared by the .c files of native/src: the ring
+ * record behind a handle and the few cross-file helpers. Nothing here is part
+ * of the ABI; every function is hidden so the .so exports only rr_* names
+ * from ringrpc.h.
+ */
+#ifndef RINGRPC_INTERNAL_H
+#define RINGRPC_INTERNAL_H
+
+#include <liburing.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringrpc.h"
+
+#define HIDDEN __attribute__((visibility("hidden")))
+
+enum { STAT_ENTERS = 0, STAT_SQES = 1, STAT_CQES = 2, STAT_STEPS = 3, STAT__COUNT = 4 };
+
+/* A completion the shim made up itself (a command it could not prepare).
+ * These wait here, ahead of kernel CQEs, until there is room in the event
+ * array. */
+struct synth_event {
+  int32_t user_data;
+  int32_t res;
+};
+
+struct rr_ring {
+  struct io_uring uring;
+  int handle;
+  int owner_tid; /* the creating thread: the only one that may enter */
+  uint32_t feats; /* RR_FEAT_* */
+
+  uint32_t cmd_cap, evt_cap;
+  int32_t *cmds;
+  int32_t *evts;
+
+  uint8_t *arena;
+  size_t arena_bytes; /* as asked for: the bound offsets are checked against */
+  size_t arena_map;   /* as mapped: page rounded */
+
+  /* Provided buffer ring, group 0. buf_out[bid] is 1 while JS holds buffer
+   * bid (its CQE was copied out and it has not been returned yet); it lets
+   * BUF_RETURN reject a double return, which would otherwise hand the same
+   * memory to the kernel twice. */
+  struct io_uring_buf_ring *br;
+  size_t br_bytes;
+  uint8_t *bufs;
+  size_t bufs_bytes;
+  uint32_t buf_count, buf_size;
+  uint32_t br_pending; /* buffers added since the last advance */
+  uint8_t *buf_out;
+
+  int efd;
+
+  /* One timespec per SQ slot: the kernel reads a TIMEOUT's timespec when it
+   * consumes the SQE, which may be a later enter than the one we tried (if
+   * that enter failed), but never after the slot itself is reused. */
+  struct __kernel_timespec *sq_ts;
+  uint32_t sq_entries;
+
+  struct synth_event *synth;
+  uint32_t synth_head, synth_len, synth_cap;
+
+  uint64_t stats[STAT__COUNT];
+};
+
+/* ring.c: the handle table. Returns NULL for a handle that is not live. */
+HIDDEN struct rr_ring *ring_lookup(int h);
+/* ring.c: 1 when the calling thread created r. */
+HIDDEN int ring_owned_here(const struct rr_ring *r);
+
+/* mem.c helpers: anonymous private mappings for memory the kernel touches. */
+HIDDEN void *map_region(size_t bytes, size_t *mapped);
+HIDDEN void unmap_region(void *p, size_t mapped);
+
+/* bufring.c */
+HIDDEN int bufring_setup(struct rr_ring *r, uint32_t count, uint32_t size);
+HIDDEN void bufring_teardown(struct rr_ring *r);
+HIDDEN int bufring_return(struct rr_ring *r, uint32_t bid);
+HIDDEN void bufring_flush(struct rr_ring *r);
+HIDDEN void bufring_mark_out(struct rr_ring *r, uint32_t cqe_flags);
+HIDDEN int bufring_valid_geometry(uint32_t count, uint32_t size);
+
+#endif

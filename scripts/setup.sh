@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# ringrpc bootstrap: the one set-up path shared by the demo, the tests and the
+# bench. It installs node dependencies (Bun itself comes pinned from the npm
+# registry), installs liburing-dev with apt-get when its header is missing and
+# builds native/ into a cached shared library. A second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() { echo "ringrpc setup: $*" >&2; exit 1; }
+
+# 1. Node dependencies, reinstalled only when package.json changed.
+stamp=node_modules/.ringrpc-deps
+if [ ! -x node_modules/.bin/bun ] || [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  command -v npm >/dev/null || die "npm not found: install Node.js 20 and npm, then re-run"
+  echo "ringrpc setup: installing node dependencies (npm install)" >&2
+  npm install --no-audit --no-fund --loglevel=error >&2 || die "npm install failed: check that the npm registry is reachable"
+  [ -x node_modules/.bin/bun ] || die "node_modules/.bin/bun missing after npm install: the bun package did not install"
+  touch "$stamp"
+fi
+
+# 2. liburing headers and library.
+if [ ! -f /usr/include/liburing.h ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    die "liburing.h not found: install liburing-dev (apt-get install liburing-dev) as root, then re-run"
+  fi
+  echo "ringrpc setup: installing liburing-dev (apt-get)" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liburing-dev; } >/tmp/ringrpc-apt.log 2>&1 \
+    || die "apt-get install liburing-dev failed (see /tmp/ringrpc-apt.log): install it by hand, then re-run"
+fi
+
+# 3. The native shim; make rebuilds only what changed.
+command -v gcc >/dev/null || die "gcc not found: apt-get install gcc, then re-run"
+command -v make >/dev/null || die "make not found: apt-get install make, then re-run"
+make -s -C native >&2 || die "building native/ failed: see the compiler output above"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole ringrpc test suite (README's second command; .ci/run runs it):
+# set-up, type check, the native shim's C tests, generated-code freshness,
+# then every bun:test file. Ends with one "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit 1
+BUN=node_modules/.bin/bun
+failed_steps=()
+step() { local name=$1; shift; echo "== $name"; "$@" || failed_steps+=("$name"); }
+
+step "typecheck (tsc --noEmit)" node_modules/.bin/tsc --noEmit -p .
+step "native shim C tests" make -s -C native test
+if [ -f src/cli/gen.ts ]; then
+  step "generated code is fresh (ringrpc gen --check)" $BUN src/cli/main.ts gen --check examples/kv/kv.ridl --out examples/kv/gen
+  step "generated code is fresh (chat)" $BUN src/cli/main.ts gen --check examples/chat/chat.ridl --out examples/chat/gen
+fi
+
+echo "== bun test"
+log=$(mktemp)
+$BUN test "$@" 2>&1 | tee "$log"
+bun_rc=${PIPESTATUS[0]}
+pass=$(grep -Eo '^ *[0-9]+ pass' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+fail=$(grep -Eo '^ *[0-9]+ fail' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+skip=$(grep -Eo '^ *[0-9]+ skip' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+rm -f "$log"
+[ "$bun_rc" = 0 ] || failed_steps+=("bun test (exit $bun_rc)")
+if [ ${#failed_steps[@]} -gt 0 ]; then
+  printf 'failed step: %s\n' "${failed_steps[@]}"
+  [ "$fail" = 0 ] && fail=${#failed_steps[@]}
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ ${#failed_steps[@]} -eq 0 ]

@@ -1,0 +1,61 @@
+/**
+ * `ringrpc doctor`: prints what the runtime would find on this machine —
+ * kernel, io_uring availability and features, the liburing package, the
+ * native library, memlock and fd limits, and which driver would run and why.
+ * Read-only: it changes nothing. Exit 0 when a driver can run, 1 otherwise.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism, release } from "node:os";
+import { nativeLibraryPath } from "../runtime/native.ts";
+import { chooseDriver } from "../runtime/select.ts";
+import { probeUring } from "../runtime/uring/probe.ts";
+
+function readOr(path: string, dflt: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return dflt;
+  }
+}
+
+function limit(name: string): string {
+  const line = readOr("/proc/self/limits", "").split("\n").find((l) => l.startsWith(name));
+  if (!line) return "unknown";
+  const parts = line.slice(name.length).trim().split(/\s+/);
+  return `soft ${parts[0]} hard ${parts[1]}${parts[2] ? ` ${parts[2]}` : ""}`;
+}
+
+function liburingVersion(): string {
+  const r = Bun.spawnSync(["dpkg-query", "-W", "-f", "${Version}", "liburing-dev"], { stderr: "ignore" });
+  const v = r.exitCode === 0 ? r.stdout.toString().trim() : "";
+  const header = existsSync("/usr/include/liburing.h");
+  return `${v ? `liburing-dev ${v}` : "liburing-dev not installed (dpkg)"}, header ${header ? "present" : "missing"}`;
+}
+
+export function doctorReport(): { lines: string[]; ok: boolean } {
+  const lines: string[] = [];
+  lines.push(`kernel: ${release()} (${availableParallelism()} cpus)`);
+  lines.push(`kernel.io_uring_disabled: ${readOr("/proc/sys/kernel/io_uring_disabled", "absent (kernel older than 6.6)")}`);
+  lines.push(`liburing: ${liburingVersion()}`);
+  const lib = nativeLibraryPath;
+  lines.push(`native library: ${existsSync(lib) ? lib : `${lib} missing (run: bash scripts/setup.sh)`}`);
+  const probe = probeUring();
+  lines.push(probe.ok ? `io_uring: available (${probe.features.join(", ")})` : `io_uring: unavailable (${probe.reason})`);
+  lines.push(`max locked memory: ${limit("Max locked memory")}`);
+  lines.push(`max open files: ${limit("Max open files")}`);
+  let ok = true;
+  try {
+    const choice = chooseDriver();
+    lines.push(`driver: ${choice.driver} — ${choice.line}`);
+  } catch (err) {
+    ok = false;
+    lines.push(`driver: none — ${(err as Error).message}`);
+  }
+  return { lines, ok };
+}
+
+export function runDoctor(): number {
+  const { lines, ok } = doctorReport();
+  for (const l of lines) console.log(l);
+  return ok ? 0 : 1;
+}

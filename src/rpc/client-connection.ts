@@ -1,0 +1,449 @@
+/**
+ * ClientConnection: one client connection to one endpoint. Connects, trades
+ * HELLOs, multiplexes calls by id, writes REQUEST/MESSAGE/HALF_CLOSE/CANCEL/
+ * WINDOW, and routes RESPONSE/MESSAGE/HEADERS/STATUS back to calls. When the
+ * connection dies every open call fails at once with UNAVAILABLE; on GOAWAY
+ * it takes no new calls and fails those the server did not accept.
+ */
+import { MsgReader } from "../codec/reader.ts";
+import type { Conn, Runtime } from "../runtime/types.ts";
+import { type CallTransport, ClientCallState } from "./client-call.ts";
+import type { MethodDescriptor } from "./descriptor.ts";
+import { FrameDecoder } from "./frame-decoder.ts";
+import { FrameOutput } from "./frame-output.ts";
+import {
+  type FrameHead,
+  readFrameHead,
+  readOptionalStr,
+  skipRest,
+  writeGoAway,
+  writeHello,
+  writeIdOnly,
+  writeMessage,
+  writePing,
+  writeRequest,
+  writeWindow,
+} from "./frames.ts";
+import { readMetadata } from "./metadata.ts";
+import { checkHelloLimits, ConnectionError, DEFAULT_LIMITS, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
+import { OutboundCredit } from "./stream.ts";
+import { RpcError, Status, type StatusCode } from "./status.ts";
+
+export interface ClientConnectionConfig {
+  readonly limits: PeerLimits;
+  readonly connectTimeoutMs: number;
+  readonly writeHighWaterBytes: number;
+}
+
+export interface ClientConnectionOwner {
+  connectionEnded(c: ClientConnection): void;
+}
+
+const MAX_CALL_ID = 0xffffffff;
+
+export class ClientConnection implements CallTransport {
+  readonly calls: Map<number, ClientCallState>;
+  readonly out: FrameOutput;
+  /** The server's limits, from its HELLO. */
+  peer: PeerLimits;
+  /** No new calls: GOAWAY received, ids exhausted, or closed. */
+  draining: boolean;
+  closed: boolean;
+  private nextId: number;
+  /** Calls waiting because the server's maxConcurrentCalls are open (FIFO from queueHead). */
+  private readonly queue: [ClientCallState, unknown][];
+  private queueHead: number;
+  private helloSeen: boolean;
+  private onHello: ((e: Error | null) => void) | null;
+  private readonly decoder: FrameDecoder;
+  private readonly reader: MsgReader;
+  private readonly head: FrameHead;
+  private readonly onFrame: (buf: Uint8Array, start: number, end: number) => void;
+
+  private constructor(
+    readonly conn: Conn,
+    rt: Runtime,
+    private readonly owner: ClientConnectionOwner,
+    private readonly cfg: ClientConnectionConfig,
+  ) {
+    this.calls = new Map();
+    this.peer = { ...DEFAULT_LIMITS };
+    this.draining = false;
+    this.closed = false;
+    this.nextId = 1;
+    this.queue = [];
+    this.queueHead = 0;
+    this.helloSeen = false;
+    this.onHello = null;
+    this.decoder = new FrameDecoder(cfg.limits.maxFrameBytes);
+    this.reader = new MsgReader();
+    this.head = { count: 0, type: 0, id: 0 };
+    this.onFrame = (buf, start, end) => this.frame(buf, start, end);
+    this.out = new FrameOutput(
+      rt,
+      conn,
+      cfg.writeHighWaterBytes,
+      () => {},
+      (e) => this.lost(`write failed: ${e.message}`),
+    );
+  }
+
+  /** Connects and waits for the server's HELLO. Rejects with RpcError UNAVAILABLE. */
+  static async open(rt: Runtime, host: string, port: number, owner: ClientConnectionOwner, cfg: ClientConnectionConfig): Promise<ClientConnection> {
+    let conn: Conn;
+    try {
+      conn = await rt.timeout(cfg.connectTimeoutMs, (signal) => rt.connect({ host, port, noDelay: true, signal }));
+    } catch (e) {
+      throw new RpcError(Status.UNAVAILABLE, `cannot connect to ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const c = new ClientConnection(conn, rt, owner, cfg);
+    const hello = new Promise<void>((resolve, reject) => {
+      c.onHello = (e) => (e === null ? resolve() : reject(e));
+    });
+    const timer = setTimeout(() => c.lost(`no HELLO from ${host}:${port} within ${cfg.connectTimeoutMs} ms`), cfg.connectTimeoutMs);
+    writeHello(c.out.w, cfg.limits);
+    c.out.commit();
+    conn.stream({ data: (chunk) => c.data(chunk), end: (err) => c.lost(err === null ? "the server closed the connection" : err.message) });
+    try {
+      await hello;
+    } finally {
+      clearTimeout(timer);
+    }
+    return c;
+  }
+
+  get usable(): boolean {
+    return !this.draining && !this.closed;
+  }
+
+  /** Open plus queued calls (the load least-outstanding balancing compares). */
+  get outstanding(): number {
+    return this.calls.size + this.queue.length - this.queueHead;
+  }
+
+  /** Sends the REQUEST of a call created by the channel (and, for client streams, its messages). */
+  start(call: ClientCallState, request: unknown): void {
+    if (call.done) return;
+    if (!this.usable) return call.fail(new RpcError(Status.UNAVAILABLE, "connection is closing: retry"));
+    if (this.calls.size >= this.peer.maxConcurrentCalls) {
+      // The server would refuse it: wait client-side for a slot (deadline and abort still run).
+      this.queue.push([call, request]);
+      return;
+    }
+    let timeoutMs: number | undefined;
+    if (call.deadline !== undefined) {
+      timeoutMs = Math.ceil(call.deadline - Date.now());
+      if (timeoutMs <= 0) return call.fail(new RpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded before ${call.method.path} was sent`));
+    }
+    const id = this.nextId++;
+    if (this.nextId > MAX_CALL_ID) this.draining = true;
+    const m = call.method as MethodDescriptor<unknown, unknown>;
+    const streamingIn = m.kind === "client_stream" || m.kind === "bidi";
+    try {
+      if (streamingIn) writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, 0, null, undefined, this.peer.maxFrameBytes);
+      else writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, END_STREAM, m.input, request, this.peer.maxFrameBytes);
+    } catch (e) {
+      return call.fail(asRpcError(e, `could not encode request ${m.input.typeName}`));
+    }
+    call.attach(this, id);
+    this.calls.set(id, call);
+    this.out.commit();
+    if (streamingIn) void this.sendRequests(call, request as AsyncIterable<unknown> | Iterable<unknown>);
+  }
+
+  private async sendRequests(call: ClientCallState, source: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
+    const credit = (call.credit ??= new OutboundCredit(this.peer.initialWindow));
+    const m = call.method;
+    const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<unknown>)[Symbol.iterator]();
+    try {
+      for (;;) {
+        let wait = credit.wait();
+        while (wait !== null) {
+          await wait;
+          wait = credit.wait();
+        }
+        let drain = this.out.waitDrain();
+        while (drain !== null && !call.done) {
+          await drain;
+          drain = this.out.waitDrain();
+        }
+        if (call.done) break;
+        const r = await it.next();
+        if (call.done) break;
+        if (r.done) {
+          writeIdOnly(this.out.w, FrameType.HALF_CLOSE, call.id);
+          this.out.commit();
+          return;
+        }
+        writeMessage(this.out.w, call.id, 0, m.input, r.value, this.peer.maxFrameBytes);
+        credit.credit--;
+        this.out.commit();
+      }
+      await it.return?.();
+    } catch (e) {
+      call.cancel(asRpcError(e, `request stream of ${m.path} failed`));
+      try {
+        await it.return?.();
+      } catch {
+        // The caller's iterator failed while closing after the call already ended.
+      }
+    }
+  }
+
+  sendCancel(id: number): void {
+    if (this.closed) return;
+    writeIdOnly(this.out.w, FrameType.CANCEL, id);
+    this.out.commit();
+  }
+
+  sendWindow(id: number, n: number): void {
+    if (this.closed) return;
+    writeWindow(this.out.w, id, n);
+    this.out.commit();
+  }
+
+  forget(call: ClientCallState): void {
+    if (this.calls.get(call.id) === call) this.calls.delete(call.id);
+    if (this.queue.length > this.queueHead && !this.closed) this.startQueued();
+    if (this.draining && this.calls.size === 0 && !this.closed) this.close("drained");
+  }
+
+  /** Closes now: open calls fail with UNAVAILABLE. */
+  close(why: string): void {
+    if (this.closed) return;
+    writeGoAway(this.out.w, 0, GoAwayReason.NO_ERROR, why);
+    this.out.commit();
+    this.closed = true;
+    this.draining = true;
+    this.decoder.stop();
+    this.failAll(new RpcError(Status.UNAVAILABLE, `connection closed: ${why}`));
+    this.owner.connectionEnded(this);
+    void this.out.drain().finally(() => {
+      this.out.abandon();
+      return this.conn.close();
+    });
+  }
+
+  private startQueued(): void {
+    while (this.queueHead < this.queue.length && this.calls.size < this.peer.maxConcurrentCalls && this.usable) {
+      const [call, request] = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as never;
+      this.start(call, request);
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (!this.usable) this.failQueued(new RpcError(Status.UNAVAILABLE, "connection is draining: call not sent, safe to retry"));
+  }
+
+  private failQueued(err: RpcError): void {
+    const queued = this.queue.slice(this.queueHead);
+    this.queue.length = 0;
+    this.queueHead = 0;
+    for (const [call] of queued) call.fail(err);
+  }
+
+  private data(chunk: Uint8Array): void {
+    const res = this.decoder.push(chunk, this.onFrame);
+    if (res === "ok" || res === "stopped") return;
+    if (res === "too_large") this.connectionError(GoAwayReason.FRAME_TOO_LARGE, `frame of ${this.decoder.rejectedLength} bytes is over the limit of ${this.cfg.limits.maxFrameBytes}`);
+    else this.connectionError(GoAwayReason.MALFORMED_FRAME, "frame with length 0");
+  }
+
+  private frame(buf: Uint8Array, start: number, end: number): void {
+    if (this.closed) return;
+    const r = this.reader;
+    r.reset(buf, start, end);
+    try {
+      readFrameHead(r, this.head);
+      const { type, id, count } = this.head;
+      if (!this.helloSeen) {
+        if (type === FrameType.GOAWAY) return this.goAway(count);
+        if (type !== FrameType.HELLO) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `first frame must be HELLO, got type ${type}`);
+        return this.hello(count);
+      }
+      switch (type) {
+        case FrameType.RESPONSE: {
+          const call = this.calls.get(id);
+          if (call === undefined) return;
+          const v = this.decodeOutput(call);
+          if (v !== FAILED) call.succeed(v);
+          return;
+        }
+        case FrameType.MESSAGE: {
+          r.int();
+          const call = this.calls.get(id);
+          if (call === undefined) return;
+          const v = this.decodeOutput(call);
+          if (v === FAILED) return;
+          if (call.inbound !== null) {
+            if (!call.inbound.push(v)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
+          } else {
+            call.value = v;
+            call.hasValue = true;
+          }
+          return;
+        }
+        case FrameType.HEADERS: {
+          const md = readMetadata(r, Number.MAX_SAFE_INTEGER) ?? {};
+          const onHeaders = this.calls.get(id)?.headersHandler;
+          if (onHeaders !== undefined) runCallback(onHeaders, md);
+          return;
+        }
+        case FrameType.STATUS:
+          return this.status(id, count);
+        case FrameType.WINDOW: {
+          const credit = r.int();
+          if (credit <= 0) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `WINDOW with credit ${credit}`);
+          const call = this.calls.get(id);
+          if (call !== undefined) (call.credit ??= new OutboundCredit(this.peer.initialWindow)).add(credit);
+          return;
+        }
+        case FrameType.PING:
+          writePing(this.out.w, FrameType.PONG, r.int());
+          this.out.commit();
+          return;
+        case FrameType.PONG:
+          return;
+        case FrameType.GOAWAY:
+          return this.goAway(count);
+        case FrameType.HELLO:
+          throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, "second HELLO");
+        case FrameType.REQUEST:
+        case FrameType.HALF_CLOSE:
+        case FrameType.CANCEL:
+          throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `frame type ${type} is client-to-server only`);
+        default:
+          throw new ConnectionError(GoAwayReason.UNKNOWN_FRAME_TYPE, `unknown frame type ${type}`);
+      }
+    } catch (e) {
+      if (e instanceof ConnectionError) this.connectionError(e.reason, e.message);
+      else this.connectionError(GoAwayReason.MALFORMED_FRAME, `malformed frame: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private decodeOutput(call: ClientCallState): unknown {
+    try {
+      return call.method.output.decode(this.reader);
+    } catch (e) {
+      call.cancel(new RpcError(Status.INTERNAL, `could not decode response ${call.method.output.typeName}: ${e instanceof Error ? e.message : String(e)}`));
+      return FAILED;
+    }
+  }
+
+  private hello(count: number): void {
+    if (count < 7) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `HELLO has ${count} elements, needs 7`);
+    const r = this.reader;
+    const version = r.int();
+    if (version !== PROTOCOL_VERSION) throw new ConnectionError(GoAwayReason.UNSUPPORTED_VERSION, `server speaks protocol version ${version}, this client speaks ${PROTOCOL_VERSION}`);
+    const peer = { maxFrameBytes: r.int(), maxConcurrentCalls: r.int(), initialWindow: r.int(), maxMetadataBytes: r.int() };
+    const bad = checkHelloLimits(peer);
+    if (bad !== null) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, bad);
+    this.peer = peer;
+    skipRest(r, count, 7);
+    this.helloSeen = true;
+    const cb = this.onHello;
+    this.onHello = null;
+    cb?.(null);
+  }
+
+  private status(id: number, count: number): void {
+    if (count < 4) throw new ConnectionError(GoAwayReason.MALFORMED_FRAME, `STATUS has ${count} elements, needs at least 4`);
+    const r = this.reader;
+    let code = r.int();
+    const message = r.str();
+    const trailers = count > 4 ? readMetadata(r, Number.MAX_SAFE_INTEGER) : undefined;
+    const errorCode = count > 5 ? readOptionalStr(r) : undefined;
+    const call = this.calls.get(id);
+    if (call === undefined) return;
+    const onTrailers = call.options.onTrailers;
+    if (onTrailers !== undefined) runCallback(onTrailers, trailers ?? {});
+    if (code === Status.OK) {
+      if (call.inbound !== null) return call.endStream();
+      if (call.hasValue) return call.succeed(call.value);
+      return call.fail(new RpcError(Status.INTERNAL, `server ended ${call.method.path} with OK but sent no response`));
+    }
+    if (code < 0 || code > 16) code = Status.UNKNOWN;
+    let err: RpcError | null = null;
+    if (errorCode !== undefined && count > 6) {
+      const et = call.method.errors.find((t) => t.code === errorCode);
+      if (et !== undefined) {
+        try {
+          err = et.decode(r, message);
+        } catch (e) {
+          err = new RpcError(code as StatusCode, `${message} (and its ${errorCode} fields did not decode: ${e instanceof Error ? e.message : String(e)})`, errorCode);
+        }
+      }
+    }
+    err ??= new RpcError(code as StatusCode, message, errorCode);
+    if (trailers !== undefined) err.metadata = trailers;
+    call.fail(err);
+  }
+
+  private goAway(count: number): void {
+    const r = this.reader;
+    const lastId = count > 2 ? r.int() : 0;
+    const reason = count > 3 ? r.int() : GoAwayReason.PROTOCOL_ERROR;
+    const message = count > 4 ? r.str() : "";
+    this.draining = true;
+    const why = `server sent GOAWAY ${goAwayReasonName(reason)}${message ? `: ${message}` : ""}`;
+    this.owner.connectionEnded(this);
+    if (!this.helloSeen) {
+      const cb = this.onHello;
+      this.onHello = null;
+      cb?.(new RpcError(Status.UNAVAILABLE, why));
+    }
+    if (reason !== GoAwayReason.NO_ERROR) return this.lost(why);
+    for (const call of [...this.calls.values()]) if (call.id > lastId) call.fail(new RpcError(Status.UNAVAILABLE, `${why} (call not processed; safe to retry)`));
+    this.failQueued(new RpcError(Status.UNAVAILABLE, `${why} (call not sent; safe to retry)`));
+    if (this.calls.size === 0) this.close("server went away");
+  }
+
+  private connectionError(reason: GoAwayReasonCode, message: string): void {
+    if (this.closed) return;
+    writeGoAway(this.out.w, 0, reason, message);
+    this.out.commit();
+    this.lost(`protocol error ${goAwayReasonName(reason)}: ${message}`);
+  }
+
+  /** The connection is gone: every open call fails now with UNAVAILABLE. */
+  lost(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.draining = true;
+    this.decoder.stop();
+    const err = new RpcError(Status.UNAVAILABLE, `connection lost: ${why}`);
+    const cb = this.onHello;
+    this.onHello = null;
+    cb?.(err);
+    this.failAll(err);
+    this.owner.connectionEnded(this);
+    void this.out.drain().finally(() => {
+      this.out.abandon();
+      return this.conn.close();
+    });
+  }
+
+  private failAll(err: RpcError): void {
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    for (const call of calls) call.fail(err);
+    this.failQueued(err);
+  }
+}
+
+const FAILED = Symbol("decode failed");
+
+/** Runs a caller's callback from inside frame handling: its exception must not be taken for a malformed frame. */
+function runCallback<T>(fn: (v: T) => void, v: T): void {
+  try {
+    fn(v);
+  } catch (e) {
+    console.error("ringrpc: an onHeaders/onTrailers callback threw (ignored):", e);
+  }
+}
+
+function asRpcError(e: unknown, context: string): RpcError {
+  if (typeof e === "object" && e !== null && typeof (e as RpcError).status === "number" && typeof (e as RpcError).code === "string") return e as RpcError;
+  return new RpcError(Status.INTERNAL, `${context}: ${e instanceof Error ? e.message : String(e)}`);
+}

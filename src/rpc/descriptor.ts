@@ -1,0 +1,119 @@
+/**
+ * The contract between generated code (codegen/) and the RPC layer (src/rpc/).
+ * Generated files export one ServiceDescriptor per IDL service, a client class
+ * built on a CallInvoker, and a server interface whose handlers receive a
+ * CallContext. Owns only types: no behaviour lives here.
+ */
+import type { MsgReader } from "../codec/reader.ts";
+import type { MsgWriter } from "../codec/writer.ts";
+import type { RpcError, StatusCode } from "./status.ts";
+
+export type MethodKind = "unary" | "server_stream" | "client_stream" | "bidi";
+
+/** Metadata values are strings or bytes; keys are lower-case ASCII. */
+export type Metadata = Record<string, string | Uint8Array>;
+
+/** A path-named problem found while decoding or validating a message. */
+export interface ValidationIssue {
+  /** Dotted path of the bad field, e.g. "items[3].key". Empty for the root. */
+  path: string;
+  message: string;
+}
+
+/** A message type with its specialised codec and validator (generated). */
+export interface MessageType<T> {
+  /** Fully qualified IDL name, e.g. "kv.v1.GetRequest". */
+  readonly typeName: string;
+  /** Appends the msgpack encoding of v (docs/PROTOCOL.md, "Message bodies"). */
+  encode(w: MsgWriter, v: T): void;
+  /** Reads one value; throws DecodeError (with a field path) on malformed input. */
+  decode(r: MsgReader): T;
+  /** Semantic checks beyond what decode enforces; null when valid. */
+  validate(v: T): ValidationIssue | null;
+}
+
+/** A typed IDL error a method may raise (generated class + codec). */
+export interface ErrorType {
+  /** Stable code, the IDL error's qualified name, e.g. "kv.v1.KeyNotFound". */
+  readonly code: string;
+  /** Status the error travels with (FAILED_PRECONDITION unless the IDL says otherwise). */
+  readonly status: StatusCode;
+  /** Encodes the error's fields (a struct body). */
+  encode(w: MsgWriter, e: RpcError): void;
+  /** Rebuilds the generated error class instance from its fields. */
+  decode(r: MsgReader, message: string): RpcError;
+  /** True when e is this error (by code, not instanceof). */
+  is(e: unknown): boolean;
+}
+
+export interface MethodDescriptor<I = unknown, O = unknown> {
+  /** Fully qualified service name, e.g. "kv.v1.KeyValue". */
+  readonly service: string;
+  /** Method name as written in the IDL, e.g. "get". */
+  readonly name: string;
+  /** Wire name "<service>/<name>", unique per server. */
+  readonly path: string;
+  readonly kind: MethodKind;
+  readonly input: MessageType<I>;
+  readonly output: MessageType<O>;
+  /** Safe to retry automatically (IDL option `idempotent`). */
+  readonly idempotent: boolean;
+  /** Default deadline in ms from the IDL, if any. */
+  readonly deadlineMs: number | undefined;
+  readonly errors: readonly ErrorType[];
+}
+
+export interface ServiceDescriptor {
+  readonly name: string;
+  /** Keyed by IDL method name. */
+  readonly methods: Readonly<Record<string, MethodDescriptor>>;
+}
+
+/** Per-call options on the client. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Relative timeout in ms; overrides the method's IDL default. */
+  timeoutMs?: number;
+  /** Absolute deadline, ms since epoch (Date.now() clock). */
+  deadline?: number;
+  metadata?: Metadata;
+  /** Receives the server's response headers when they arrive. */
+  onHeaders?: (headers: Metadata) => void;
+  /** Receives the trailers at the end of the call. */
+  onTrailers?: (trailers: Metadata) => void;
+}
+
+/** What a generated client calls; implemented by the RPC client (src/rpc/). */
+export interface CallInvoker {
+  unary<I, O>(m: MethodDescriptor<I, O>, req: I, opts?: CallOptions): Promise<O>;
+  serverStream<I, O>(m: MethodDescriptor<I, O>, req: I, opts?: CallOptions): AsyncIterable<O>;
+  clientStream<I, O>(m: MethodDescriptor<I, O>, reqs: AsyncIterable<I> | Iterable<I>, opts?: CallOptions): Promise<O>;
+  bidi<I, O>(m: MethodDescriptor<I, O>, reqs: AsyncIterable<I> | Iterable<I>, opts?: CallOptions): AsyncIterable<O>;
+}
+
+/** What a server handler receives beside its request. */
+export interface CallContext {
+  readonly method: MethodDescriptor;
+  readonly metadata: Metadata;
+  /** Absolute deadline (ms since epoch), or undefined for none. */
+  readonly deadline: number | undefined;
+  /** Aborted on client cancel, deadline, connection loss or server shutdown. */
+  readonly signal: AbortSignal;
+  readonly peer: { address: string; port: number } | null;
+  setHeader(key: string, value: string | Uint8Array): void;
+  setTrailer(key: string, value: string | Uint8Array): void;
+}
+
+/** Handler shapes per method kind; generated server interfaces use these. */
+export type UnaryHandler<I, O> = (req: I, ctx: CallContext) => O | Promise<O>;
+export type ServerStreamHandler<I, O> = (req: I, ctx: CallContext) => AsyncIterable<O> | Iterable<O>;
+export type ClientStreamHandler<I, O> = (reqs: AsyncIterable<I>, ctx: CallContext) => O | Promise<O>;
+export type BidiHandler<I, O> = (reqs: AsyncIterable<I>, ctx: CallContext) => AsyncIterable<O> | Iterable<O>;
+
+/** A service descriptor bound to its implementation, ready to serve. */
+export interface ServiceBinding {
+  readonly descriptor: ServiceDescriptor;
+  readonly impl: object;
+  /** Ingress validation of requests (default true). */
+  readonly validate: boolean;
+}

@@ -1,0 +1,152 @@
+/**
+ * FrameDecoder: splits a byte stream into length-prefixed frames
+ * (u32 big-endian body length, then the body). Complete frames inside a chunk
+ * are handed out as views of that chunk (no copy); only a frame split across
+ * chunks is copied, into a buffer that grows with the bytes actually
+ * received (a peer announcing 4 MiB and sending 10 bytes costs 64 KiB, not
+ * 4 MiB). A length over the limit is rejected from the prefix alone, before
+ * any of the body is buffered. Knows nothing about what a body contains.
+ */
+
+/** Receives one frame body: buf[start, end). Valid only during the call. */
+export type FrameHandler = (buf: Uint8Array, start: number, end: number) => void;
+
+export type DecodeResult = "ok" | "too_large" | "empty" | "stopped";
+
+/** First allocation for a frame split across chunks; doubled as more arrives. */
+const PARTIAL_INITIAL_BYTES = 64 * 1024;
+
+export class FrameDecoder {
+  /** The body length of the rejected frame, after push() returned "too_large". */
+  rejectedLength: number;
+  private readonly maxFrameBytes: number;
+  private readonly header: Uint8Array;
+  private headerLen: number;
+  private partial: Uint8Array | null;
+  private partialLen: number;
+  /** Body length of the frame being assembled in `partial`. */
+  private partialNeed: number;
+  private stopped: boolean;
+
+  constructor(maxFrameBytes: number) {
+    this.maxFrameBytes = maxFrameBytes;
+    this.rejectedLength = 0;
+    this.header = new Uint8Array(4);
+    this.headerLen = 0;
+    this.partial = null;
+    this.partialLen = 0;
+    this.partialNeed = 0;
+    this.stopped = false;
+  }
+
+  /** Stops delivering frames (after a connection error); later pushes return "stopped". */
+  stop(): void {
+    this.stopped = true;
+    this.partial = null;
+    this.partialLen = 0;
+    this.partialNeed = 0;
+  }
+
+  /** Bytes held for an incomplete frame (prefix or body). */
+  get buffered(): number {
+    return this.headerLen + this.partialLen;
+  }
+
+  push(chunk: Uint8Array, onFrame: FrameHandler): DecodeResult {
+    if (this.stopped) return "stopped";
+    const n = chunk.length;
+    let off = 0;
+    if (this.headerLen > 0 || this.partial !== null) {
+      off = this.continuePartial(chunk, onFrame);
+      if (off < 0) return this.failure(off);
+    }
+    while (off < n) {
+      if (this.stopped) return "stopped";
+      if (n - off < 4) {
+        this.header.set(chunk.subarray(off, n));
+        this.headerLen = n - off;
+        return "ok";
+      }
+      const len = ((chunk[off]! << 24) | (chunk[off + 1]! << 16) | (chunk[off + 2]! << 8) | chunk[off + 3]!) >>> 0;
+      const bad = this.check(len);
+      if (bad < 0) return this.failure(bad);
+      const start = off + 4;
+      const end = start + len;
+      if (end <= n) {
+        onFrame(chunk, start, end);
+        off = end;
+      } else {
+        this.beginPartial(len);
+        this.append(chunk.subarray(start, n));
+        return "ok";
+      }
+    }
+    return this.stopped ? "stopped" : "ok";
+  }
+
+  /** Completes a frame begun in an earlier chunk; returns the offset consumed or a negative failure. */
+  private continuePartial(chunk: Uint8Array, onFrame: FrameHandler): number {
+    let off = 0;
+    if (this.partial === null) {
+      const take = Math.min(4 - this.headerLen, chunk.length);
+      this.header.set(chunk.subarray(0, take), this.headerLen);
+      this.headerLen += take;
+      off = take;
+      if (this.headerLen < 4) return off;
+      const h = this.header;
+      const len = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+      this.headerLen = 0;
+      const bad = this.check(len);
+      if (bad < 0) return bad;
+      this.beginPartial(len);
+    }
+    const take = Math.min(this.partialNeed - this.partialLen, chunk.length - off);
+    this.append(chunk.subarray(off, off + take));
+    off += take;
+    if (this.partialLen === this.partialNeed) {
+      const partial = this.partial!;
+      const len = this.partialNeed;
+      this.partial = null;
+      this.partialLen = 0;
+      this.partialNeed = 0;
+      onFrame(partial, 0, len);
+    }
+    return off;
+  }
+
+  private beginPartial(len: number): void {
+    this.partial = new Uint8Array(Math.min(len, PARTIAL_INITIAL_BYTES));
+    this.partialLen = 0;
+    this.partialNeed = len;
+  }
+
+  /** Appends bytes of the frame being assembled, growing its buffer (doubling, capped at the frame's length). */
+  private append(bytes: Uint8Array): void {
+    let buf = this.partial!;
+    const need = this.partialLen + bytes.length;
+    if (need > buf.length) {
+      let size = buf.length * 2;
+      while (size < need) size *= 2;
+      const grown = new Uint8Array(Math.min(size, this.partialNeed));
+      grown.set(buf.subarray(0, this.partialLen));
+      buf = grown;
+      this.partial = grown;
+    }
+    buf.set(bytes, this.partialLen);
+    this.partialLen = need;
+  }
+
+  private check(len: number): number {
+    if (len === 0) return -2;
+    if (len > this.maxFrameBytes) {
+      this.rejectedLength = len;
+      return -1;
+    }
+    return 0;
+  }
+
+  private failure(code: number): DecodeResult {
+    this.stop();
+    return code === -1 ? "too_large" : "empty";
+  }
+}

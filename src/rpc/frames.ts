@@ -1,0 +1,202 @@
+/**
+ * Encoders for every frame of docs/PROTOCOL.md, writing the u32 length prefix
+ * and the msgpack body into a connection's MsgWriter, plus the shared reader
+ * for a frame's head. A frame whose encoding throws or outgrows the peer's
+ * limit is rolled back (the writer is left as it was) before the error
+ * propagates, so one bad message never corrupts the output stream.
+ */
+import type { MsgReader } from "../codec/reader.ts";
+import type { MsgWriter } from "../codec/writer.ts";
+import type { ErrorType, Metadata, MessageType } from "./descriptor.ts";
+import { writeMetadata } from "./metadata.ts";
+import { FrameType, PROTOCOL_VERSION, type PeerLimits } from "./protocol.ts";
+import { RpcError, Status } from "./status.ts";
+
+function begin(w: MsgWriter, fields: number, type: number, id: number): number {
+  const off = w.reserve(4);
+  w.arrayHeader(fields);
+  w.int(type);
+  w.int(id);
+  return off;
+}
+
+function finish(w: MsgWriter, off: number, maxBody: number): void {
+  const len = w.pos - off - 4;
+  if (len > maxBody) {
+    w.pos = off;
+    throw new RpcError(Status.RESOURCE_EXHAUSTED, `frame of ${len} bytes is over the peer's limit of ${maxBody} bytes`);
+  }
+  w.setU32BE(off, len);
+}
+
+function end(w: MsgWriter, off: number): void {
+  w.setU32BE(off, w.pos - off - 4);
+}
+
+export function writeHello(w: MsgWriter, limits: PeerLimits): void {
+  const off = begin(w, 7, FrameType.HELLO, 0);
+  w.int(PROTOCOL_VERSION);
+  w.int(limits.maxFrameBytes);
+  w.int(limits.maxConcurrentCalls);
+  w.int(limits.initialWindow);
+  w.int(limits.maxMetadataBytes);
+  end(w, off);
+}
+
+export function writeRequest<I>(
+  w: MsgWriter,
+  id: number,
+  path: string,
+  timeoutMs: number | undefined,
+  md: Metadata | undefined,
+  flags: number,
+  type: MessageType<I> | null,
+  msg: I | undefined,
+  maxBody: number,
+): void {
+  const off = begin(w, type === null ? 6 : 7, FrameType.REQUEST, id);
+  try {
+    w.str(path);
+    if (timeoutMs === undefined) w.nil();
+    else w.int(timeoutMs);
+    writeMetadata(w, md);
+    w.int(flags);
+    if (type !== null) type.encode(w, msg as I);
+  } catch (e) {
+    w.pos = off;
+    throw e;
+  }
+  finish(w, off, maxBody);
+}
+
+export function writeMessage<T>(w: MsgWriter, id: number, flags: number, type: MessageType<T>, msg: T, maxBody: number): void {
+  const off = begin(w, 4, FrameType.MESSAGE, id);
+  try {
+    w.int(flags);
+    type.encode(w, msg);
+  } catch (e) {
+    w.pos = off;
+    throw e;
+  }
+  finish(w, off, maxBody);
+}
+
+export function writeResponse<T>(w: MsgWriter, id: number, type: MessageType<T>, msg: T, maxBody: number): void {
+  const off = begin(w, 3, FrameType.RESPONSE, id);
+  try {
+    type.encode(w, msg);
+  } catch (e) {
+    w.pos = off;
+    throw e;
+  }
+  finish(w, off, maxBody);
+}
+
+/** HALF_CLOSE and CANCEL: [type, id]. */
+export function writeIdOnly(w: MsgWriter, type: number, id: number): void {
+  const off = begin(w, 2, type, id);
+  end(w, off);
+}
+
+export function writeHeaders(w: MsgWriter, id: number, md: Metadata): void {
+  const off = begin(w, 3, FrameType.HEADERS, id);
+  writeMetadata(w, md);
+  end(w, off);
+}
+
+/** STATUS; errorType/err describe a typed IDL error. An error body that fails to encode degrades to INTERNAL. */
+export function writeStatus(
+  w: MsgWriter,
+  id: number,
+  code: number,
+  message: string,
+  trailers: Metadata | undefined,
+  errorType: ErrorType | null,
+  err: RpcError | null,
+): void {
+  const off = begin(w, 7, FrameType.STATUS, id);
+  if (errorType !== null && err !== null) {
+    try {
+      w.int(code);
+      w.str(message);
+      writeMetadata(w, trailers);
+      w.str(errorType.code);
+      errorType.encode(w, err);
+      end(w, off);
+      return;
+    } catch (e) {
+      w.pos = off;
+      begin(w, 7, FrameType.STATUS, id);
+      code = Status.INTERNAL;
+      message = `could not encode error ${errorType.code}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  w.int(code);
+  w.str(message);
+  writeMetadata(w, trailers);
+  w.nil();
+  w.nil();
+  end(w, off);
+}
+
+export function writeWindow(w: MsgWriter, id: number, credit: number): void {
+  const off = begin(w, 3, FrameType.WINDOW, id);
+  w.int(credit);
+  end(w, off);
+}
+
+/** PING or PONG. */
+export function writePing(w: MsgWriter, type: number, opaque: number): void {
+  const off = begin(w, 3, type, 0);
+  w.int(opaque);
+  end(w, off);
+}
+
+export function writeGoAway(w: MsgWriter, lastId: number, reason: number, message: string): void {
+  const off = begin(w, 5, FrameType.GOAWAY, 0);
+  w.int(lastId);
+  w.int(reason);
+  w.str(message.length > 200 ? message.slice(0, 200) : message);
+  end(w, off);
+}
+
+/** The head every frame starts with. Reused per connection; fields overwritten by readFrameHead. */
+export interface FrameHead {
+  /** Elements in the body array, type and id included. */
+  count: number;
+  type: number;
+  id: number;
+}
+
+/** Reads [type, id] at the start of a body; throws DecodeError when they are not ints. */
+export function readFrameHead(r: MsgReader, head: FrameHead): void {
+  const count = r.arrayHeader();
+  if (count < 2) throw new RangeError(`frame array has ${count} elements, needs at least type and id`);
+  head.count = count;
+  head.type = r.int();
+  head.id = r.int();
+  if (head.id < 0 || head.id > 0xffffffff) throw new RangeError(`call id ${head.id} is not a u32`);
+}
+
+/** Reads an int or nil. */
+export function readOptionalInt(r: MsgReader): number | undefined {
+  if (r.peekNil()) {
+    r.nil();
+    return undefined;
+  }
+  return r.int();
+}
+
+/** Reads a str or nil. */
+export function readOptionalStr(r: MsgReader): string | undefined {
+  if (r.peekNil()) {
+    r.nil();
+    return undefined;
+  }
+  return r.str();
+}
+
+/** Skips the elements after `read` of a frame with `count` elements (forward-compatible extras). */
+export function skipRest(r: MsgReader, count: number, read: number): void {
+  for (let i = read; i < count; i++) r.skip();
+}

@@ -1,0 +1,84 @@
+/**
+ * Wire constants of the ringrpc protocol (docs/PROTOCOL.md): frame types,
+ * flags, GOAWAY reasons and the default limits. Owns numbers only.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export const FrameType = {
+  HELLO: 1,
+  REQUEST: 2,
+  MESSAGE: 3,
+  HALF_CLOSE: 4,
+  RESPONSE: 5,
+  HEADERS: 6,
+  STATUS: 7,
+  CANCEL: 8,
+  WINDOW: 9,
+  PING: 10,
+  PONG: 11,
+  GOAWAY: 12,
+} as const;
+
+/** Bit 0 of REQUEST/MESSAGE flags: the sender sends no more messages. */
+export const END_STREAM = 1;
+
+export const GoAwayReason = {
+  NO_ERROR: 0,
+  PROTOCOL_ERROR: 1,
+  FRAME_TOO_LARGE: 2,
+  UNSUPPORTED_VERSION: 3,
+  HANDSHAKE_TIMEOUT: 4,
+  IDLE_TIMEOUT: 5,
+  TOO_MANY_CONNECTIONS: 6,
+  MALFORMED_FRAME: 7,
+  UNKNOWN_FRAME_TYPE: 8,
+  FLOW_CONTROL_ERROR: 9,
+} as const;
+export type GoAwayReasonCode = (typeof GoAwayReason)[keyof typeof GoAwayReason];
+
+const reasonNames = Object.fromEntries(Object.entries(GoAwayReason).map(([k, v]) => [v, k])) as Record<number, string>;
+export function goAwayReasonName(reason: number): string {
+  return reasonNames[reason] ?? `REASON_${reason}`;
+}
+
+/** The limits a side advertises in its HELLO (what it accepts from the peer). */
+export interface PeerLimits {
+  maxFrameBytes: number;
+  maxConcurrentCalls: number;
+  initialWindow: number;
+  maxMetadataBytes: number;
+}
+
+export const DEFAULT_LIMITS: PeerLimits = {
+  maxFrameBytes: 4 * 1024 * 1024,
+  maxConcurrentCalls: 1000,
+  initialWindow: 64,
+  maxMetadataBytes: 8 * 1024,
+};
+
+/** Smallest values a HELLO may advertise; below them a peer could never make progress. */
+export const MIN_LIMITS: PeerLimits = {
+  maxFrameBytes: 1024,
+  maxConcurrentCalls: 1,
+  initialWindow: 1,
+  maxMetadataBytes: 0,
+};
+
+/** Returns the first HELLO limit below its minimum, as a message, or null when all are fine. */
+export function checkHelloLimits(l: PeerLimits): string | null {
+  for (const k of Object.keys(MIN_LIMITS) as (keyof PeerLimits)[]) {
+    if (!(l[k] >= MIN_LIMITS[k])) return `HELLO ${k} ${l[k]} is below the minimum ${MIN_LIMITS[k]}`;
+  }
+  return null;
+}
+
+/** A protocol violation that ends the whole connection with a GOAWAY. */
+export class ConnectionError extends Error {
+  override name = "ConnectionError";
+  readonly code: string;
+  constructor(readonly reason: GoAwayReasonCode, message: string) {
+    super(message);
+    this.code = goAwayReasonName(reason);
+  }
+}

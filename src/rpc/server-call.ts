@@ -1,0 +1,248 @@
+/**
+ * ServerCallState: one call on a server connection. It is the handler's
+ * CallContext (metadata, deadline, a lazily created AbortSignal, headers and
+ * trailers) and it turns the handler's outcome into frames: RESPONSE for a
+ * plain unary success, MESSAGE + STATUS when trailers were set, MESSAGE*
+ * then STATUS for streams, STATUS for every error. Response streams honour
+ * the client's credit and the connection's write high-water mark.
+ */
+import type { CallContext, ErrorType, Metadata, MethodDescriptor } from "./descriptor.ts";
+import type { FrameOutput } from "./frame-output.ts";
+import { writeHeaders, writeMessage, writeResponse, writeStatus } from "./frames.ts";
+import { isValidMetadataKey } from "./metadata.ts";
+import { type InboundStream, OutboundCredit } from "./stream.ts";
+import { RpcError, Status, type StatusCode } from "./status.ts";
+
+/** What a call needs from its connection. */
+export interface CallHost {
+  readonly out: FrameOutput;
+  readonly peer: { address: string; port: number } | null;
+  readonly debug: boolean;
+  /** The client's maxFrameBytes (what we may send). */
+  readonly peerMaxFrameBytes: number;
+  /** The client's initialWindow (credit for response messages). */
+  readonly peerWindow: number;
+  removeCall(call: ServerCallState): void;
+}
+
+/** True for anything shaped like an RpcError (works across Worker boundaries, no instanceof). */
+export function isRpcErrorLike(e: unknown): e is RpcError {
+  return typeof e === "object" && e !== null && typeof (e as RpcError).status === "number" && typeof (e as RpcError).code === "string";
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v instanceof Promise || (typeof v === "object" && v !== null && typeof (v as PromiseLike<unknown>).then === "function");
+}
+
+export class ServerCallState implements CallContext {
+  done: boolean;
+  inbound: InboundStream<unknown> | null;
+  credit: OutboundCredit | null;
+  timer: ReturnType<typeof setTimeout> | null;
+  private ac: AbortController | null;
+  private abortReason: RpcError | null;
+  private headers: Metadata | null;
+  private headersSent: boolean;
+  private trailers: Metadata | null;
+
+  constructor(
+    private readonly host: CallHost,
+    readonly id: number,
+    readonly method: MethodDescriptor,
+    readonly metadata: Metadata,
+    readonly deadline: number | undefined,
+  ) {
+    this.done = false;
+    this.inbound = null;
+    this.credit = null;
+    this.timer = null;
+    this.ac = null;
+    this.abortReason = null;
+    this.headers = null;
+    this.headersSent = false;
+    this.trailers = null;
+  }
+
+  get peer(): { address: string; port: number } | null {
+    return this.host.peer;
+  }
+
+  get signal(): AbortSignal {
+    if (this.ac === null) {
+      this.ac = new AbortController();
+      if (this.abortReason !== null) this.ac.abort(this.abortReason);
+    }
+    return this.ac.signal;
+  }
+
+  setHeader(key: string, value: string | Uint8Array): void {
+    if (this.headersSent) throw new RpcError(Status.FAILED_PRECONDITION, `setHeader(${JSON.stringify(key)}) after the headers were sent`);
+    if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid header key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
+    (this.headers ??= {})[key] = value;
+  }
+
+  setTrailer(key: string, value: string | Uint8Array): void {
+    if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid trailer key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
+    (this.trailers ??= {})[key] = value;
+  }
+
+  /** Ends the call without sending anything more (client cancel, connection loss) and aborts the handler. */
+  abort(reason: RpcError): void {
+    if (this.done) return;
+    this.finish();
+    this.abortReason = reason;
+    this.ac?.abort(reason);
+    this.inbound?.end(reason);
+  }
+
+  /** Sends STATUS with `status` and aborts the handler (deadline, shutdown, bad stream message). */
+  abortWithStatus(status: StatusCode, message: string): void {
+    if (this.done) return;
+    this.fail(new RpcError(status, message));
+    this.abortReason = new RpcError(status, message);
+    this.ac?.abort(this.abortReason);
+    this.inbound?.end(this.abortReason);
+  }
+
+  /** Routes a handler's return value: a value, a promise, or (streams) an iterable. */
+  completeUnary(result: unknown): void {
+    if (isThenable(result)) {
+      result.then(
+        (v) => this.respond(v),
+        (e: unknown) => this.fail(e),
+      );
+    } else this.respond(result);
+  }
+
+  completeStream(result: unknown): void {
+    if (isThenable(result)) {
+      result.then(
+        (v) => void this.pump(v),
+        (e: unknown) => this.fail(e),
+      );
+    } else void this.pump(result);
+  }
+
+  respond(value: unknown): void {
+    if (this.done) return;
+    const w = this.host.out.w;
+    const max = this.host.peerMaxFrameBytes;
+    try {
+      this.flushHeaders();
+      if (this.trailers === null) writeResponse(w, this.id, this.method.output, value, max);
+      else {
+        writeMessage(w, this.id, 0, this.method.output, value, max);
+        writeStatus(w, this.id, Status.OK, "", this.trailers, null, null);
+      }
+    } catch (e) {
+      this.fail(isRpcErrorLike(e) ? e : new RpcError(Status.INTERNAL, `could not encode response ${this.method.output.typeName}: ${e instanceof Error ? e.message : String(e)}`));
+      return;
+    }
+    this.finish();
+    this.host.out.commit();
+  }
+
+  fail(e: unknown): void {
+    if (this.done) return;
+    let status: number = Status.INTERNAL;
+    let message: string;
+    let errorType: ErrorType | null = null;
+    let err: RpcError | null = null;
+    let trailers = this.trailers ?? undefined;
+    const typed = this.method.errors.find((t) => t.is(e));
+    if (typed !== undefined) {
+      errorType = typed;
+      err = e as RpcError;
+      status = typed.status;
+      message = err.message;
+    } else if (isRpcErrorLike(e)) {
+      status = e.status;
+      message = e.message;
+    } else if (e instanceof Error) {
+      message = this.host.debug && e.stack ? e.stack : e.message || e.name;
+    } else message = String(e);
+    if (isRpcErrorLike(e) && e.metadata !== undefined) trailers = { ...e.metadata, ...trailers };
+    this.flushHeaders();
+    writeStatus(this.host.out.w, this.id, status, message, trailers, errorType, err);
+    this.finish();
+    this.host.out.commit();
+  }
+
+  private flushHeaders(): void {
+    if (this.headersSent) return;
+    this.headersSent = true;
+    if (this.headers !== null) writeHeaders(this.host.out.w, this.id, this.headers);
+  }
+
+  private finish(): void {
+    this.done = true;
+    this.headersSent = true;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.credit?.close();
+    this.host.removeCall(this);
+  }
+
+  /** Sends a response stream, one MESSAGE per item, waiting for credit and for the socket to drain. */
+  private async pump(source: unknown): Promise<void> {
+    const it = openIterator(source);
+    if (it === null) return this.fail(new RpcError(Status.INTERNAL, `handler for ${this.method.path} must return an iterable`));
+    const credit = (this.credit ??= new OutboundCredit(this.host.peerWindow));
+    const out = this.host.out;
+    const max = this.host.peerMaxFrameBytes;
+    try {
+      for (;;) {
+        let wait = credit.wait();
+        while (wait !== null) {
+          await wait;
+          wait = credit.wait();
+        }
+        let drain = out.waitDrain();
+        while (drain !== null && !this.done) {
+          await drain;
+          drain = out.waitDrain();
+        }
+        if (this.done) break;
+        const step = it.next();
+        const r = isThenable(step) ? await step : step;
+        if (this.done) break;
+        if (r.done) {
+          this.flushHeaders();
+          writeStatus(out.w, this.id, Status.OK, "", this.trailers ?? undefined, null, null);
+          this.finish();
+          out.commit();
+          return;
+        }
+        this.flushHeaders();
+        writeMessage(out.w, this.id, 0, this.method.output, r.value, max);
+        credit.credit--;
+        out.commit();
+      }
+      await it.return?.();
+    } catch (e) {
+      this.fail(e);
+      try {
+        await it.return?.();
+      } catch {
+        // The producer's own cleanup failed after the call had already ended.
+      }
+    }
+  }
+}
+
+type AnyIterator = {
+  next(): IteratorResult<unknown> | Promise<IteratorResult<unknown>>;
+  return?(): unknown;
+};
+
+function openIterator(source: unknown): AnyIterator | null {
+  if (source === null || typeof source !== "object") return null;
+  const s = source as Partial<AsyncIterable<unknown> & Iterable<unknown>>;
+  const asyncOpen = s[Symbol.asyncIterator];
+  if (typeof asyncOpen === "function") return asyncOpen.call(s) as AnyIterator;
+  const syncOpen = s[Symbol.iterator];
+  if (typeof syncOpen === "function") return syncOpen.call(s) as AnyIterator;
+  return null;
+}

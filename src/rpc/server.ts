@@ -1,0 +1,205 @@
+/**
+ * createRpcServer: binds services to their descriptors and serves them on
+ * connections from any Runtime. Owns the accept loop, the method table, the
+ * server-wide limits and graceful shutdown (GOAWAY, refuse new calls with
+ * UNAVAILABLE, let open calls finish within the grace period, then abort
+ * them). Per-connection protocol work lives in server-connection.ts.
+ */
+import type { Conn, Listener, Runtime } from "../runtime/types.ts";
+import type { CallContext, ServiceBinding } from "./descriptor.ts";
+import { chainInterceptors, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
+import { DEFAULT_LIMITS, GoAwayReason } from "./protocol.ts";
+import { type BoundMethod, type ConnectionOwner, ServerConnection, type ServerConnectionConfig } from "./server-connection.ts";
+import { Status } from "./status.ts";
+
+export interface ServerOptions {
+  /** Largest frame body accepted (default 4 MiB). */
+  maxFrameBytes?: number;
+  /** Largest request metadata accepted (default 8 KiB). */
+  maxMetadataBytes?: number;
+  /** Open calls per connection (default 1000); excess calls get RESOURCE_EXHAUSTED. */
+  maxConcurrentCalls?: number;
+  /** Open connections on this server (default 10000); excess ones get GOAWAY TOO_MANY_CONNECTIONS. */
+  maxConnections?: number;
+  /** Credit per stream for request messages, in messages (default 64). */
+  initialWindow?: number;
+  /** Close a connection that sends no HELLO within this (default 10000 ms; 0 = never). */
+  firstFrameTimeoutMs?: number;
+  /** Close a connection with no open call and no frames for this long (default 300000 ms; 0 = never). */
+  idleTimeoutMs?: number;
+  /** Stop reading from a peer whose unsent output passes this (default 4 MiB). */
+  writeHighWaterBytes?: number;
+  /** Include stacks in INTERNAL error messages (default false). */
+  debug?: boolean;
+  interceptors?: ServerInterceptor[];
+}
+
+export interface ServerStats {
+  connections: number;
+  activeCalls: number;
+  totalCalls: number;
+  totalConnections: number;
+  refusedConnections: number;
+}
+
+export interface RpcServer {
+  /** Accepts connections until the listener closes or shutdown() is called. */
+  serve(listener: Listener): Promise<void>;
+  /** Serves one already-accepted connection. */
+  handle(conn: Conn): void;
+  /** GOAWAY to every connection, refuse new calls, wait up to graceMs for open calls, then abort the rest. */
+  shutdown(graceMs: number): Promise<void>;
+  stats(): ServerStats;
+}
+
+export function createRpcServer(rt: Runtime, services: ServiceBinding[], opts: ServerOptions = {}): RpcServer {
+  return new Server(rt, services, opts);
+}
+
+class Server implements RpcServer, ConnectionOwner {
+  draining: boolean;
+  private readonly methods: Map<string, BoundMethod>;
+  private readonly connections: Set<ServerConnection>;
+  private readonly listeners: Set<Listener>;
+  private readonly cfg: ServerConnectionConfig;
+  private readonly maxConnections: number;
+  private totalCalls: number;
+  private totalConnections: number;
+  private refused: number;
+  private idleWaiters: (() => void)[];
+
+  constructor(
+    private readonly rt: Runtime,
+    services: ServiceBinding[],
+    opts: ServerOptions,
+  ) {
+    this.draining = false;
+    this.connections = new Set();
+    this.listeners = new Set();
+    this.totalCalls = 0;
+    this.totalConnections = 0;
+    this.refused = 0;
+    this.idleWaiters = [];
+    this.maxConnections = opts.maxConnections ?? 10000;
+    this.cfg = {
+      limits: {
+        maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes,
+        maxConcurrentCalls: opts.maxConcurrentCalls ?? DEFAULT_LIMITS.maxConcurrentCalls,
+        initialWindow: opts.initialWindow ?? DEFAULT_LIMITS.initialWindow,
+        maxMetadataBytes: opts.maxMetadataBytes ?? DEFAULT_LIMITS.maxMetadataBytes,
+      },
+      debug: opts.debug ?? false,
+      firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10000,
+      idleTimeoutMs: opts.idleTimeoutMs ?? 300000,
+      writeHighWaterBytes: opts.writeHighWaterBytes ?? 4 * 1024 * 1024,
+    };
+    this.methods = bindMethods(services, opts.interceptors ?? []);
+  }
+
+  lookup(path: string): BoundMethod | undefined {
+    return this.methods.get(path);
+  }
+
+  countCall(): void {
+    this.totalCalls++;
+  }
+
+  connectionClosed(c: ServerConnection): void {
+    this.connections.delete(c);
+    if (this.connections.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  async serve(listener: Listener): Promise<void> {
+    this.listeners.add(listener);
+    try {
+      while (!this.draining) {
+        let conn: Conn;
+        try {
+          conn = await listener.accept();
+        } catch (e) {
+          if (this.draining || (e as { name?: string }).name === "AbortError") return;
+          const code = (e as { code?: string }).code;
+          // Out of descriptors or an aborted handshake: keep serving the others.
+          if (code === "EMFILE" || code === "ENFILE" || code === "ECONNABORTED") {
+            await this.rt.sleep(10);
+            continue;
+          }
+          throw e;
+        }
+        this.handle(conn);
+      }
+    } finally {
+      this.listeners.delete(listener);
+    }
+  }
+
+  handle(conn: Conn): void {
+    const c = new ServerConnection(this.rt, conn, this, this.cfg);
+    this.totalConnections++;
+    conn.setNoDelay(true);
+    if (this.draining) {
+      this.refused++;
+      this.connections.add(c);
+      c.refuse(GoAwayReason.NO_ERROR, "server is shutting down");
+      return;
+    }
+    if (this.connections.size >= this.maxConnections) {
+      this.refused++;
+      this.connections.add(c);
+      c.refuse(GoAwayReason.TOO_MANY_CONNECTIONS, `server is at its limit of ${this.maxConnections} connections`);
+      return;
+    }
+    this.connections.add(c);
+    c.start();
+  }
+
+  async shutdown(graceMs: number): Promise<void> {
+    this.draining = true;
+    await Promise.all([...this.listeners].map((l) => l.close().catch(() => {})));
+    for (const c of this.connections) c.goAway("server shutting down");
+    if (this.connections.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const c of [...this.connections]) c.abortCalls(Status.UNAVAILABLE, "server shut down before the call finished");
+    await Promise.all([...this.connections].map((c) => c.close()));
+  }
+
+  stats(): ServerStats {
+    let active = 0;
+    for (const c of this.connections) active += c.calls.size;
+    return {
+      connections: this.connections.size,
+      activeCalls: active,
+      totalCalls: this.totalCalls,
+      totalConnections: this.totalConnections,
+      refusedConnections: this.refused,
+    };
+  }
+}
+
+function bindMethods(services: ServiceBinding[], interceptors: ServerInterceptor[]): Map<string, BoundMethod> {
+  const methods = new Map<string, BoundMethod>();
+  for (const s of services) {
+    const impl = s.impl as Record<string, unknown>;
+    for (const [name, m] of Object.entries(s.descriptor.methods)) {
+      const fn = impl[name];
+      if (typeof fn !== "function") throw new TypeError(`service ${s.descriptor.name} has no handler for method ${name} (expected impl.${name} to be a function)`);
+      if (methods.has(m.path)) throw new TypeError(`method path ${m.path} is bound twice`);
+      const handler = (req: unknown, ctx: CallContext): unknown => (fn as (r: unknown, c: CallContext) => unknown).call(impl, req, ctx);
+      const intercepted = interceptors.length === 0 ? null : chainInterceptors<ServerCall>(interceptors, (call) => handler(call.request, call.ctx));
+      methods.set(m.path, { method: m, handler, validate: s.validate, intercepted });
+    }
+  }
+  return methods;
+}

@@ -1,0 +1,258 @@
+/**
+ * Thread-per-core launcher. On the main thread, launch() becomes the
+ * supervisor: it picks the driver once, starts one Bun Worker per CPU running
+ * the same entry script, one after another (the first binds the port, the
+ * others join it with SO_REUSEPORT), waits for each ready handshake, restarts
+ * a worker that dies, and on SIGINT/SIGTERM stops them gracefully and exits 0.
+ * Inside a Worker, launch() pins the thread to its CPU, creates that
+ * worker's own runtime (its own io_uring ring), runs the given main and
+ * reports ready. Nothing is shared between workers: no locks.
+ */
+import { availableParallelism } from "node:os";
+import { isMainThread, parentPort } from "node:worker_threads";
+import { pinCurrentThread } from "./affinity.ts";
+import { chooseDriver, createRuntimeFor, type DriverChoice, type DriverRequest } from "./select.ts";
+import type { DriverName, Runtime } from "./types.ts";
+
+export interface WorkerContext {
+  readonly index: number;
+  readonly workers: number;
+  /** CPU this worker is pinned to, or null when pinning was not possible. */
+  readonly cpu: number | null;
+  readonly runtime: Runtime;
+  readonly driver: DriverName;
+  readonly host: string;
+  /** The port to listen on (0 for the first worker of an ephemeral server). */
+  readonly port: number;
+  /** LaunchOptions.data, structured-cloned from the main thread. */
+  readonly data: unknown;
+}
+
+/** What a worker's main returns once it serves. */
+export interface WorkerService {
+  readonly port: number;
+  /** Stop accepting, let in-flight work finish within graceMs, then close. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export interface LaunchOptions {
+  workers?: "auto" | number;
+  /** CPUs to pin worker i to (cpus[i % cpus.length]); default 0..n-1. */
+  cpus?: number[];
+  driver?: DriverRequest;
+  host?: string;
+  port?: number;
+  graceMs?: number;
+  /** Passed to every worker's context (must be structured-cloneable). */
+  data?: unknown;
+  /** Where supervisor lines go (default: stderr). */
+  log?: (line: string) => void;
+  /** Restart workers that die (default true). */
+  restart?: boolean;
+  /** Install SIGINT/SIGTERM handlers that stop and exit 0 (default true). */
+  handleSignals?: boolean;
+  /** Script each Worker runs (default: Bun.main, the script that called launch). */
+  entry?: string;
+}
+
+export interface Supervisor {
+  readonly host: string;
+  readonly port: number;
+  readonly workers: number;
+  readonly choice: DriverChoice;
+  /** Thread ids and pinning of the running workers, by index. */
+  readonly threads: readonly WorkerThreadInfo[];
+  /** Stops every worker gracefully. Resolves when all have exited. */
+  stop(): Promise<void>;
+}
+
+export interface WorkerThreadInfo {
+  index: number;
+  cpu: number | null;
+  tid: number;
+  restarts: number;
+}
+
+type ToWorker =
+  | { type: "init"; index: number; workers: number; cpu: number; driver: DriverName; host: string; port: number; data: unknown }
+  | { type: "stop"; graceMs: number };
+
+type FromWorker =
+  | { type: "ready"; port: number; tid: number; pinned: boolean }
+  | { type: "failed"; name: string; code: string; message: string }
+  | { type: "stopped" };
+
+/** Error a worker reported during start-up, rebuilt on the main thread by name/code. */
+export class WorkerStartError extends Error {
+  override readonly name = "WorkerStartError";
+  constructor(readonly index: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export function resolveWorkerCount(workers: "auto" | number | undefined): number {
+  if (workers === undefined || workers === "auto") return Math.max(1, availableParallelism());
+  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be "auto" or a positive integer (got ${workers})`);
+  return workers;
+}
+
+/**
+ * Starts the thread-per-core server. Returns the Supervisor on the main
+ * thread, and null inside a Worker (where it runs `main`).
+ */
+export async function launch(opts: LaunchOptions, main: (ctx: WorkerContext) => Promise<WorkerService>): Promise<Supervisor | null> {
+  if (!isMainThread) {
+    runWorker(main);
+    return null;
+  }
+  const sup = new WorkerSupervisor(opts);
+  await sup.start();
+  if (opts.handleSignals !== false) {
+    const onSignal = (sig: string) => {
+      sup.log(`${sig}: stopping ${sup.workers} workers (grace ${sup.graceMs} ms)`);
+      void sup.stop().then(() => process.exit(0));
+    };
+    process.once("SIGINT", () => onSignal("SIGINT"));
+    process.once("SIGTERM", () => onSignal("SIGTERM"));
+  }
+  return sup;
+}
+
+class WorkerSupervisor implements Supervisor {
+  readonly host: string;
+  port: number;
+  readonly workers: number;
+  readonly choice: DriverChoice;
+  readonly graceMs: number;
+  readonly threads: WorkerThreadInfo[] = [];
+  readonly log: (line: string) => void;
+  private readonly opts: LaunchOptions;
+  private readonly cpus: number[];
+  private readonly entry: string;
+  private readonly live: (Worker | null)[] = [];
+  private stopping: Promise<void> | null = null;
+
+  constructor(opts: LaunchOptions) {
+    this.opts = opts;
+    this.host = opts.host ?? "127.0.0.1";
+    this.port = opts.port ?? 0;
+    this.workers = resolveWorkerCount(opts.workers);
+    this.graceMs = opts.graceMs ?? 5000;
+    this.log = opts.log ?? ((line) => process.stderr.write(`ringrpc: ${line}\n`));
+    const n = Math.max(1, availableParallelism());
+    this.cpus = opts.cpus && opts.cpus.length > 0 ? opts.cpus : Array.from({ length: this.workers }, (_, i) => i % n);
+    this.entry = opts.entry ?? Bun.main;
+    this.choice = chooseDriver(opts.driver);
+  }
+
+  async start(): Promise<void> {
+    this.log(this.choice.line);
+    for (let i = 0; i < this.workers; i++) {
+      this.threads.push({ index: i, cpu: null, tid: 0, restarts: 0 });
+      this.live.push(null);
+      // One after another: worker 0 may bind an ephemeral port the rest join.
+      await this.spawn(i);
+    }
+  }
+
+  private spawn(index: number): Promise<void> {
+    const cpu = this.cpus[index % this.cpus.length] ?? index;
+    const worker = new Worker(this.entry);
+    this.live[index] = worker;
+    const info = this.threads[index]!;
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
+        const msg = e.data;
+        if (msg.type === "ready") {
+          ready = true;
+          if (this.port === 0) this.port = msg.port;
+          info.cpu = msg.pinned ? cpu : null;
+          info.tid = msg.tid;
+          resolve();
+        } else if (msg.type === "failed") {
+          reject(new WorkerStartError(index, msg.code, `worker ${index} failed to start: ${msg.message}`));
+        }
+      });
+      worker.addEventListener("error", (e: ErrorEvent) => {
+        this.log(`worker ${index} (cpu ${cpu}) error: ${e.message}`);
+      });
+      worker.addEventListener("close", (e: Event) => {
+        const code = (e as CloseEvent).code;
+        this.live[index] = null;
+        if (!ready) {
+          reject(new WorkerStartError(index, "WORKER_EXITED", `worker ${index} exited with code ${code} before it was ready`));
+          return;
+        }
+        if (this.stopping || this.opts.restart === false) return;
+        info.restarts++;
+        const delay = Math.min(5000, 100 * 2 ** Math.min(info.restarts - 1, 6));
+        this.log(`worker ${index} (cpu ${cpu}) exited with code ${code}; restarting in ${delay} ms (restart ${info.restarts})`);
+        setTimeout(() => {
+          if (this.stopping) return;
+          this.spawn(index).then(
+            () => this.log(`worker ${index} (cpu ${cpu}) restarted`),
+            (err: Error) => this.log(`worker ${index} restart failed: ${err.message}`),
+          );
+        }, delay);
+      });
+      const init: ToWorker = {
+        type: "init", index, workers: this.workers, cpu, driver: this.choice.driver,
+        host: this.host, port: this.port, data: this.opts.data,
+      };
+      worker.postMessage(init);
+    });
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.stopAll();
+    return this.stopping;
+  }
+
+  private async stopAll(): Promise<void> {
+    const waits = this.live.map((w) => {
+      if (!w) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const kill = setTimeout(() => { w.terminate(); resolve(); }, this.graceMs + 2000);
+        w.addEventListener("close", () => { clearTimeout(kill); resolve(); });
+        w.postMessage({ type: "stop", graceMs: this.graceMs } satisfies ToWorker);
+      });
+    });
+    await Promise.all(waits);
+  }
+}
+
+/** Worker side of the handshake. */
+function runWorker(main: (ctx: WorkerContext) => Promise<WorkerService>): void {
+  let runtime: Runtime | null = null;
+  let service: WorkerService | null = null;
+  const port = parentPort;
+  if (!port) throw new Error("launch(): no parent port in this worker");
+  const reply = (msg: FromWorker) => port.postMessage(msg);
+  port.on("message", async (msg: ToWorker) => {
+    if (msg.type === "init") {
+      try {
+        const pin = pinCurrentThread(msg.cpu);
+        runtime = await createRuntimeFor(msg.driver);
+        service = await main({
+          index: msg.index, workers: msg.workers, cpu: pin.ok ? msg.cpu : null, runtime,
+          driver: msg.driver, host: msg.host, port: msg.port, data: msg.data,
+        });
+        reply({ type: "ready", port: service.port, tid: pin.tid, pinned: pin.ok });
+      } catch (err) {
+        const e2 = err as { name?: string; code?: string; message?: string };
+        reply({ type: "failed", name: e2.name ?? "Error", code: String(e2.code ?? "WORKER_START"), message: e2.message ?? String(err) });
+        await runtime?.close();
+        process.exit(1);
+      }
+    } else if (msg.type === "stop") {
+      try {
+        await service?.stop(msg.graceMs);
+      } finally {
+        await runtime?.close();
+        reply({ type: "stopped" });
+        process.exit(0);
+      }
+    }
+  });
+}

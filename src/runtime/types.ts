@@ -1,0 +1,124 @@
+/**
+ * The runtime API every driver implements (io_uring in uring/, Bun's epoll
+ * networking in epoll/). Owns only types: no behaviour lives here.
+ *
+ * The I/O style is Monoio's owned-buffer ("rent") model: an operation takes a
+ * buffer and always hands it back in its result, on success, on error and on
+ * cancel, because the kernel may own it while the operation is in flight.
+ */
+import type { IoError } from "./errors.ts";
+
+export type DriverName = "uring" | "epoll";
+
+/**
+ * Result of an owned-buffer operation. `res` is the byte count (>= 0; 0 from
+ * read means end of stream) or -errno; `error` is set exactly when res < 0.
+ * `buf` is the very buffer that was passed in.
+ */
+export interface BufResult<B extends Uint8Array = Uint8Array> {
+  res: number;
+  buf: B;
+  error: IoError | null;
+}
+
+export interface OpOptions {
+  /** Aborting cancels the operation in the kernel (async cancel); the op then completes with ECANCELED. */
+  signal?: AbortSignal;
+}
+
+export interface SocketAddress {
+  address: string;
+  port: number;
+}
+
+/**
+ * Receives a connection's bytes in streaming mode (multishot recv on uring,
+ * the socket's data callback on epoll). `chunk` is valid only during the
+ * call: copy what must outlive it.
+ */
+export interface ConnSink {
+  data(chunk: Uint8Array): void;
+  /** Called once: null on orderly end of stream, the error otherwise. */
+  end(error: IoError | null): void;
+}
+
+export interface Conn {
+  /** Unique per runtime, for logs and maps. */
+  readonly id: number;
+  readonly remote: SocketAddress | null;
+  readonly closed: boolean;
+  /** Reads at most buf.length bytes into buf. Not allowed while stream() is active. */
+  read<B extends Uint8Array>(buf: B, opts?: OpOptions): Promise<BufResult<B>>;
+  /** One send of buf; res may be short. */
+  write<B extends Uint8Array>(buf: B, opts?: OpOptions): Promise<BufResult<B>>;
+  /** Sends all of buf, resubmitting after short sends; res = buf.length on success. */
+  writeAll<B extends Uint8Array>(buf: B, opts?: OpOptions): Promise<BufResult<B>>;
+  /** Switches the connection to streaming reads; sink receives every chunk until end. */
+  stream(sink: ConnSink): void;
+  /** Pauses/resumes streaming reads (backpressure). */
+  pause(): void;
+  resume(): void;
+  setNoDelay(on: boolean): void;
+  /** Closes the socket after in-flight operations are cancelled. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface Listener {
+  readonly host: string;
+  readonly port: number;
+  /** Next accepted connection. Rejects with IoError (e.g. ECANCELED after close()). */
+  accept(opts?: OpOptions): Promise<Conn>;
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  host?: string; // default 127.0.0.1
+  port: number; // 0 = ephemeral
+  backlog?: number; // default 1024
+  reusePort?: boolean; // default true (one listener per worker on a shared port)
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  noDelay?: boolean; // default true
+  signal?: AbortSignal;
+}
+
+/**
+ * Per-worker pool of native buffers (uring: carved from the ring's arena;
+ * epoll: plain ArrayBuffers). acquire() returns a buffer of at least `size`
+ * bytes, viewed to exactly `size`.
+ */
+export interface BufferPool {
+  acquire(size: number): Uint8Array;
+  release(buf: Uint8Array): void;
+}
+
+export interface RuntimeStats {
+  /** Loop steps run (uring) or loop turns observed (epoll). */
+  steps: number;
+  /** Syscalls into the kernel for I/O submission/reaping (uring: io_uring_enter). -1 when unknown. */
+  enters: number;
+  submitted: number;
+  completed: number;
+}
+
+export interface Runtime {
+  readonly driver: DriverName;
+  readonly buffers: BufferPool;
+  listen(opts: ListenOptions): Promise<Listener>;
+  connect(opts: ConnectOptions): Promise<Conn>;
+  /** Resolves after ms (a ring timeout on uring). Rejects with an AbortError-named IoError (ECANCELED) on abort. */
+  sleep(ms: number, opts?: OpOptions): Promise<void>;
+  /**
+   * Runs op with a signal that is aborted after ms; the op's kernel work is
+   * cancelled and its buffer comes back in its result as usual.
+   */
+  timeout<T>(ms: number, op: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** Runs fn once before the next submission to the kernel (write coalescing). */
+  defer(fn: () => void): void;
+  stats(): RuntimeStats;
+  /** Cancels everything, closes every socket, frees native memory. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,70 @@
+/**
+ * Numbers of the native ABI (native/include/ringrpc.h) as TypeScript
+ * constants: command and event layouts, op codes, memory regions, feature
+ * and probe bits, CQE flags. Must change together with that header; holds
+ * no behaviour.
+ */
+
+export const CMD_WORDS = 8;
+export const CMD_OP = 0;
+export const CMD_FD = 1;
+export const CMD_UD = 2;
+export const CMD_OFF = 3;
+export const CMD_LEN = 4;
+export const CMD_ARG = 5;
+export const CMD_FLAGS = 6;
+
+export const EVT_WORDS = 4;
+export const EVT_UD = 0;
+export const EVT_RES = 1;
+export const EVT_FLAGS = 2;
+
+/** RR_UD_INTERNAL (0xFFFFFFFF) as it reads in an Int32Array. */
+export const UD_INTERNAL = -1;
+/**
+ * user_data for commands that complete no slot (CANCEL, BUF_RETURN). The
+ * shim rejects RR_UD_INTERNAL in a command; this value is above any slot
+ * index, so a synthetic error event carrying it is counted as stray.
+ */
+export const UD_NONE = 0x7fffffff;
+
+export const Op = {
+  NOP: 0,
+  ACCEPT_MULTI: 1,
+  RECV: 2,
+  RECV_MULTI: 3,
+  SEND: 4,
+  CLOSE: 5,
+  TIMEOUT: 6,
+  CANCEL: 7,
+  CONNECT: 8,
+  BUF_RETURN: 9,
+  SHUTDOWN: 10,
+} as const;
+
+export const Mem = { CMDS: 0, EVTS: 1, ARENA: 2, BUFS: 3 } as const;
+
+export const CQE_F_BUFFER = 1;
+export const CQE_F_MORE = 2;
+export const CQE_BUFFER_SHIFT = 16;
+
+export const Feature = {
+  SINGLE_ISSUER: 1,
+  DEFER_TASKRUN: 2,
+  COOP_TASKRUN: 4,
+  BUF_RING: 8,
+  EVENTFD: 16,
+} as const;
+
+export const ProbeBit = {
+  RING: 1,
+  SINGLE_ISSUER: 2,
+  DEFER_TASKRUN: 4,
+  MULTISHOT_ACCEPT: 8,
+  MULTISHOT_RECV: 16,
+  BUF_RING: 32,
+  SEND_ZC: 64,
+  ASYNC_CANCEL: 128,
+} as const;
+
+export const Stat = { ENTERS: 0, SUBMITTED: 1, COMPLETED: 2, STEPS: 3 } as const;

@@ -1,0 +1,192 @@
+/**
+ * EventLoop: drives one Ring inside Bun's own event loop (DESIGN.md, "The
+ * event loop: what worked"). One rr_step per loop step; `await null` between
+ * steps so promise continuations run and queue the next commands; a
+ * macrotask yield every few steps so timers and messages run; when a step
+ * reaps nothing and nothing is queued: re-enable the ring's eventfd, step
+ * once more to close the race, then sleep on the eventfd through
+ * Bun.file(fd).stream() (one reader kept across idles) or until JS queues a
+ * command. Deferred callbacks run right before each step. Never blocks in
+ * native code. Knows nothing about what the completions mean: it hands the
+ * event count to `dispatch`.
+ */
+import type { Ring } from "./ring.ts";
+
+/** Steps between macrotask yields (timers, messages, Bun's own I/O). */
+const YIELD_EVERY = 16;
+/** Microtask hops to let continuation chains queue their commands before going idle. */
+const SETTLE_HOPS = 3;
+/** Failed eventfd reads before the loop falls back to timer polling. */
+const MAX_READ_FAILURES = 3;
+const POLL_FALLBACK_MS = 1;
+
+export class EventLoop {
+  private readonly ring: Ring;
+  private readonly dispatch: (n: number) => void;
+  private readonly onSubmitted: (ud: number) => void;
+  private readonly onError: (error: unknown) => void;
+  private defers: Array<() => void> = [];
+  private spareDefers: Array<() => void> = [];
+  private reader: { read(): Promise<{ done?: boolean }>; cancel(): Promise<void> } | null = null;
+  private readPending = false;
+  private wake: (() => void) | null = null;
+  private stopped = false;
+  /** Diagnostics: times the loop slept on the eventfd, and macrotask yields. */
+  sleeps = 0;
+  yields = 0;
+  private done: Promise<void> | null = null;
+  private readonly onReadable = (result: { done?: boolean }): void => {
+    if (result.done === true) {
+      this.onReadFailed("the eventfd stream ended");
+      return;
+    }
+    this.readPending = false;
+    this.readFailures = 0;
+    this.wakeUp();
+  };
+  private readonly onReadFailed = (error: unknown): void => {
+    // The eventfd stream failed: drop the reader and make a new one at the
+    // next idle; after repeated failures poll with a timer instead, so the
+    // loop neither spins nor sleeps through completions.
+    this.readPending = false;
+    this.reader = null;
+    if (++this.readFailures === MAX_READ_FAILURES && !this.stopped) {
+      console.error(`ringrpc uring: cannot watch the ring's eventfd (${String(error)}); polling every ${POLL_FALLBACK_MS} ms instead`);
+    }
+    this.wakeUp();
+  };
+  private readFailures = 0;
+
+  constructor(ring: Ring, dispatch: (n: number) => void, onSubmitted: (ud: number) => void, onError: (error: unknown) => void) {
+    this.ring = ring;
+    this.dispatch = dispatch;
+    this.onSubmitted = onSubmitted;
+    this.onError = onError;
+    ring.onWake = () => this.wakeUp();
+  }
+
+  start(): void {
+    if (this.done === null) this.done = this.run();
+  }
+
+  /** Runs fn once right before the next submission; wakes an idle loop. */
+  defer(fn: () => void): void {
+    this.defers.push(fn);
+    if (this.ring.sleeping) this.wakeUp();
+  }
+
+  /** Stops after the current step; resolves when the loop has exited and the eventfd reader is released. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp();
+    if (this.done !== null) await this.done;
+    const reader = this.reader;
+    this.reader = null;
+    if (reader !== null) {
+      try {
+        await reader.cancel();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  /** One loop step: deferred callbacks, one rr_step, dispatch. Returns the event count. */
+  private stepOnce(): number {
+    if (this.defers.length > 0) this.runDefers();
+    const n = this.ring.step(0, this.onSubmitted);
+    if (n > 0) this.dispatch(n);
+    else if (n < 0) this.onError(n);
+    return n;
+  }
+
+  private runDefers(): void {
+    const list = this.defers;
+    this.defers = this.spareDefers;
+    this.spareDefers = list;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        list[i]!();
+      } catch (e) {
+        this.onError(e);
+      }
+    }
+    list.length = 0;
+  }
+
+  private busy(): boolean {
+    return this.ring.pending > 0 || this.defers.length > 0;
+  }
+
+  private async run(): Promise<void> {
+    let sinceYield = 0;
+    const evtCap = this.ring.opts.evtCap;
+    while (!this.stopped) {
+      const n = this.stepOnce();
+      if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        this.yields++;
+        await macrotask();
+      } else {
+        await null;
+      }
+      // Commands queued by the continuations, or a full event array: step again.
+      if (this.busy() || n === evtCap) continue;
+      let settled = true;
+      for (let i = 0; i < SETTLE_HOPS; i++) {
+        await null;
+        if (this.busy()) {
+          settled = false;
+          break;
+        }
+      }
+      if (!settled || this.stopped) continue;
+      // Nothing queued: arm the eventfd, then step once more so a completion
+      // that raced with the arming (or is already waiting) is not slept through.
+      this.ring.setEventfd(true);
+      if (this.stepOnce() > 0 || this.busy()) {
+        this.ring.setEventfd(false);
+        await null;
+        continue;
+      }
+      sinceYield = 0;
+      this.sleeps++;
+      await this.sleep();
+      this.ring.setEventfd(false);
+    }
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.ring.sleeping = true;
+      if (this.stopped) {
+        this.wakeUp();
+        return;
+      }
+      if (this.readFailures >= MAX_READ_FAILURES) {
+        setTimeout(() => this.wakeUp(), POLL_FALLBACK_MS);
+        return;
+      }
+      if (!this.readPending) {
+        let reader = this.reader;
+        if (reader === null) reader = this.reader = Bun.file(this.ring.eventfd).stream().getReader();
+        this.readPending = true;
+        reader.read().then(this.onReadable, this.onReadFailed);
+      }
+    });
+  }
+
+  private wakeUp(): void {
+    this.ring.sleeping = false;
+    const w = this.wake;
+    if (w !== null) {
+      this.wake = null;
+      w();
+    }
+  }
+}
+
+function macrotask(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}

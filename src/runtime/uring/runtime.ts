@@ -1,0 +1,137 @@
+/**
+ * createUringRuntime(): the Runtime of the io_uring driver (src/runtime/
+ * types.ts) for the calling thread. Checks the probe, creates the ring and
+ * its engine (UringCore), and exposes listen/connect/timers/defer/stats/
+ * close. One runtime = one io_uring instance, owned by this thread; close()
+ * must be called (a Worker's termination runs no native cleanup, and the
+ * idle eventfd reader keeps the thread's event loop alive). A process.exit()
+ * before close() still closes the runtime's sockets and ring synchronously.
+ */
+import { DriverUnavailable, Errno, IoError, ioError } from "../errors.ts";
+import { cString } from "../native.ts";
+import type { BufferPool, Conn, ConnectOptions, DriverName, Listener, ListenOptions, OpOptions, Runtime, RuntimeStats } from "../types.ts";
+import { UringConn } from "./conn.ts";
+import { startConnect } from "./connect.ts";
+import { UringCore } from "./core.ts";
+import { UringListener } from "./listener.ts";
+import { probeUring } from "./probe.ts";
+import { startDeadline, startSleep } from "./timers.ts";
+
+export interface UringRuntimeOptions {
+  /** SQ entries of the ring (default 1024). */
+  entries?: number;
+  /** Bytes of the owned-buffer arena (default 64 MiB, reserved lazily: untouched pages cost nothing). */
+  arenaBytes?: number;
+  /** Provided buffers for streaming reads, a power of two (default 256). */
+  bufCount?: number;
+  /** Bytes per provided buffer, a multiple of 64 (default 16 KiB). */
+  bufSize?: number;
+}
+
+const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20, bufCount: 256, bufSize: 16 << 10 };
+
+class UringRuntime implements Runtime {
+  readonly driver: DriverName = "uring";
+  readonly buffers: BufferPool;
+  /** The engine, for tests and diagnostics. */
+  readonly core: UringCore;
+  private nextConnId = 1;
+  private closing: Promise<void> | null = null;
+  private readonly makeConn = (fd: number): UringConn => {
+    const conn = new UringConn(this.core, fd, this.nextConnId++);
+    this.core.conns.add(conn);
+    return conn;
+  };
+
+  private readonly onExit = (): void => this.core.teardownNow();
+
+  constructor(core: UringCore) {
+    this.core = core;
+    this.buffers = core.pool;
+    process.on("exit", this.onExit);
+  }
+
+  listen(opts: ListenOptions): Promise<Listener> {
+    const core = this.core;
+    if (core.closing) return Promise.reject(new IoError(Errno.EBADF, "listen", "runtime is closed"));
+    const host = opts.host ?? "127.0.0.1";
+    const detail = `${host}:${opts.port}`;
+    const fd = core.lib.rr_socket_tcp(host.includes(":") ? 6 : 4);
+    if (fd < 0) return Promise.reject(ioError(fd, "socket", detail));
+    const r = core.lib.rr_socket_listen(fd, cString(host), opts.port, opts.backlog ?? 1024, opts.reusePort === false ? 0 : 1);
+    if (r < 0) {
+      core.lib.rr_close(fd);
+      return Promise.reject(ioError(r, "listen", detail));
+    }
+    const port = core.lib.rr_socket_local_port(fd);
+    if (port < 0) {
+      core.lib.rr_close(fd);
+      return Promise.reject(ioError(port, "getsockname", detail));
+    }
+    const l = new UringListener(core, fd, host, port, (cfd) => {
+      core.lib.rr_socket_nodelay(cfd, 1);
+      return this.makeConn(cfd);
+    });
+    core.listeners.add(l);
+    core.armAccept(l);
+    return Promise.resolve(l);
+  }
+
+  connect(opts: ConnectOptions): Promise<Conn> {
+    return startConnect(this.core, opts.host, opts.port, opts.noDelay !== false, opts.signal, this.makeConn) as Promise<Conn>;
+  }
+
+  sleep(ms: number, opts?: OpOptions): Promise<void> {
+    return startSleep(this.core, ms, opts?.signal);
+  }
+
+  timeout<T>(ms: number, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return startDeadline(this.core, ms, op);
+  }
+
+  defer(fn: () => void): void {
+    this.core.loop.defer(fn);
+  }
+
+  stats(): RuntimeStats {
+    const s = this.core.ring.stats();
+    return { steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed };
+  }
+
+  close(): Promise<void> {
+    if (this.closing === null) {
+      const core = this.core;
+      this.closing = core
+        .shutdown(() => {
+          for (const l of [...core.listeners]) void l.close();
+          for (const c of [...core.conns]) void c.close();
+        })
+        .finally(() => process.off("exit", this.onExit));
+    }
+    return this.closing;
+  }
+}
+
+/** Creates this thread's io_uring runtime; throws DriverUnavailable with the reason when it cannot run here. */
+export function createUringRuntime(opts: UringRuntimeOptions = {}): Runtime {
+  const probe = probeUring();
+  if (!probe.ok) throw new DriverUnavailable("uring", probe.reason);
+  const entries = opts.entries ?? DEFAULTS.entries;
+  const bufCount = opts.bufCount ?? DEFAULTS.bufCount;
+  const bufSize = opts.bufSize ?? DEFAULTS.bufSize;
+  if (!isPowerOfTwo(bufCount)) throw new RangeError(`bufCount must be a power of two, got ${bufCount}`);
+  if (bufSize <= 0 || bufSize % 64 !== 0) throw new RangeError(`bufSize must be a positive multiple of 64, got ${bufSize}`);
+  const core = new UringCore({
+    entries,
+    cmdCap: entries * 2,
+    evtCap: entries,
+    arenaBytes: opts.arenaBytes ?? DEFAULTS.arenaBytes,
+    bufCount,
+    bufSize,
+  });
+  return new UringRuntime(core);
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}

@@ -1,0 +1,36 @@
+/**
+ * serve(): the multi-core RPC server in one call. On the main thread it is
+ * the supervisor (src/runtime/launcher.ts): one Worker per core, each running
+ * this same script. Inside each Worker it builds the services, binds them to
+ * an RPC server (src/rpc/server.ts) on that worker's own runtime and its own
+ * SO_REUSEPORT listener, and on shutdown drains gracefully (GOAWAY, in-flight
+ * calls finish within the grace period, new calls get UNAVAILABLE).
+ */
+import type { ServiceBinding } from "./rpc/descriptor.ts";
+import { createRpcServer, type ServerOptions } from "./rpc/server.ts";
+import { launch, type LaunchOptions, type Supervisor, type WorkerContext } from "./runtime/launcher.ts";
+
+export interface ServeOptions extends ServerOptions, Omit<LaunchOptions, "data"> {}
+
+/** Services, or a function that builds them (called once per worker, never on the main thread). */
+export type ServicesSource = readonly ServiceBinding[] | ((ctx: WorkerContext) => ServiceBinding[] | Promise<ServiceBinding[]>);
+
+/**
+ * Starts the server on every worker. Resolves with the Supervisor on the main
+ * thread once every worker listens, and with null inside the workers.
+ */
+export function serve(services: ServicesSource, opts: ServeOptions = {}): Promise<Supervisor | null> {
+  return launch(opts, async (ctx) => {
+    const bindings = typeof services === "function" ? await services(ctx) : [...services];
+    const server = createRpcServer(ctx.runtime, bindings, opts);
+    const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port });
+    void server.serve(listener);
+    return {
+      port: listener.port,
+      async stop(graceMs: number) {
+        await server.shutdown(graceMs);
+        await listener.close();
+      },
+    };
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * RawPeer: a hand-driven protocol peer for limit and malformed-input tests.
+ * Sends arbitrary bytes, decodes what comes back into plain arrays (msgpackr,
+ * test-only) and notices when the server closes the connection.
+ */
+import { Packr, unpack } from "msgpackr";
+import { FrameDecoder } from "../../../src/rpc/frame-decoder.ts";
+import type { Conn, Runtime } from "../../../src/runtime/types.ts";
+import { until } from "./harness.ts";
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+
+/** Length prefix + msgpack body of v. */
+export function frameBytes(v: unknown): Uint8Array {
+  const body = packr.pack(v);
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length);
+  out.set(body, 4);
+  return out;
+}
+
+/** Length prefix + the given raw body bytes. */
+export function rawFrame(body: number[]): Uint8Array {
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length);
+  out.set(body, 4);
+  return out;
+}
+
+export const HELLO = [1, 0, 1, 4 * 1024 * 1024, 1000, 64, 8192];
+
+export class RawPeer {
+  readonly frames: unknown[][] = [];
+  ended = false;
+  private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
+
+  private constructor(
+    readonly rt: Runtime,
+    readonly conn: Conn,
+  ) {
+    conn.stream({
+      data: (chunk) => {
+        this.decoder.push(chunk, (buf, start, end) => this.frames.push(unpack(buf.subarray(start, end)) as unknown[]));
+      },
+      end: () => {
+        this.ended = true;
+      },
+    });
+  }
+
+  static async connect(rt: Runtime, port: number): Promise<RawPeer> {
+    return new RawPeer(rt, await rt.connect({ host: "127.0.0.1", port }));
+  }
+
+  async send(bytes: Uint8Array): Promise<void> {
+    const buf = this.rt.buffers.acquire(bytes.length);
+    buf.set(bytes);
+    const r = await this.conn.writeAll(buf);
+    this.rt.buffers.release(r.buf);
+  }
+
+  /** Waits for a frame of this type; returns it or null on timeout. */
+  async waitFrame(type: number, timeoutMs = 2000): Promise<unknown[] | null> {
+    await until(() => this.frames.some((f) => f[0] === type), timeoutMs);
+    return this.frames.find((f) => f[0] === type) ?? null;
+  }
+
+  async waitEnd(timeoutMs = 2000): Promise<boolean> {
+    return until(() => this.ended, timeoutMs);
+  }
+
+  close(): Promise<void> {
+    return this.conn.close();
+  }
+}
