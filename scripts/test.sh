@@ -11,10 +11,9 @@ step() { local name=$1; shift; echo "== $name"; "$@" || failed_steps+=("$name");
 
 step "typecheck (tsc --noEmit)" node_modules/.bin/tsc --noEmit -p .
 step "native shim C tests" make -s -C native test
-if [ -f src/cli/gen.ts ]; then
-  step "generated code is fresh (ringrpc gen --check)" $BUN src/cli/main.ts gen --check examples/kv/kv.ridl --out examples/kv/gen
-  step "generated code is fresh (chat)" $BUN src/cli/main.ts gen --check examples/chat/chat.ridl --out examples/chat/gen
-fi
+for pair in examples/kv/kv.ridl:examples/kv/gen examples/chat/chat.ridl:examples/chat/gen bench/bench.ridl:bench/gen; do
+  step "generated code is fresh (ringrpc gen --check ${pair%%:*})" $BUN src/cli/main.ts gen --check "${pair%%:*}" --out "${pair##*:}"
+done
 
 echo "== bun test"
 log=$(mktemp)

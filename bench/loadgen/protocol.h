@@ -1,7 +1,7 @@
 /**
  * The wire protocol the load generator speaks, behind one small interface so
- * loadgen.c owns only sockets, timing and statistics. Each mode (echo now, the
- * ringrpc framed protocol later) is one protocol_<mode>.c that fills a
+ * loadgen.c owns only sockets, timing and statistics. Each mode (raw echo, the
+ * ringrpc framed protocol of docs/PROTOCOL.md) is one protocol_<mode>.c that fills a
  * struct protocol. A protocol never touches a socket: it writes request bytes
  * into a buffer and checks response bytes handed to it.
  */
@@ -14,7 +14,21 @@
 struct protocol_options {
 	uint32_t payload_size; /* request payload bytes (--size) */
 	uint32_t depth;        /* max requests in flight per connection (--depth) */
+	const char *method;    /* --method (rpc mode: echo|text|add|order) */
 };
+
+/*
+ * Slots per connection for per-request state (send times, in-flight ids),
+ * indexed by seq & (slots - 1). Replies may come out of order, so a request
+ * may stay in flight while many newer ones complete: keep slack over depth.
+ */
+static inline uint64_t protocol_slots(uint32_t depth)
+{
+	uint64_t slots = 64;
+	while (slots < (uint64_t)depth * 16)
+		slots <<= 1;
+	return slots;
+}
 
 struct protocol {
 	const char *name;
@@ -34,10 +48,20 @@ struct protocol {
 	 * Returns -1 on a protocol or verification error and writes a message a
 	 * person can act on into err.
 	 */
+	/*
+	 * Optional connection preface (rpc mode: HELLO). hello writes this side's
+	 * preface into out and returns its length (0 if cap is too small).
+	 * hello_reply checks the peer's preface: returns the bytes it used once
+	 * complete, 0 while incomplete, -1 (message in err) when it is wrong.
+	 * The caller finishes this exchange before the first encode.
+	 */
+	size_t (*hello)(void *state, uint8_t *out, size_t cap);
+	long (*hello_reply)(void *state, const uint8_t *in, size_t len, char *err, size_t errlen);
 	long (*decode)(void *state, const uint8_t *in, size_t len, uint64_t *done, uint32_t max_done,
 		       uint32_t *ndone, char *err, size_t errlen);
 };
 
 extern const struct protocol protocol_echo;
+extern const struct protocol protocol_rpc;
 
 #endif

@@ -2,20 +2,24 @@
  * The Bun.listen RPC peer: bench.v1.Bench (bench/bench.ridl) served over
  * docs/PROTOCOL.md on one Bun.listen server, one thread, msgpackr for the
  * bodies. It is the "obvious Bun alternative" ringrpc is benchmarked against.
- * Usage: bun bench/peers/bun_listen_rpc.ts --port P [--host 127.0.0.1]
+ * Usage: bun bench/peers/bun_listen_rpc.ts --port P [--host 127.0.0.1] [--encoder msgpackr|direct]
+ * `--encoder direct` swaps msgpackr's Packr for a hand-written msgpack writer
+ * (same bytes on the wire up to int/float width choices; decoding stays msgpackr).
  * Prints `listening on HOST:PORT driver=bun-listen workers=1` when ready and
  * exits cleanly on SIGTERM/SIGINT. Owns argument parsing and the listener.
  */
+import { type EncoderName, output } from "./frame_output.ts";
 import { PeerConnection } from "./peer_connection.ts";
 
 function usage(message: string): never {
-  console.error(`bun_listen_rpc: ${message}\nusage: bun bench/peers/bun_listen_rpc.ts --port P [--host 127.0.0.1]`);
+  console.error(`bun_listen_rpc: ${message}\nusage: bun bench/peers/bun_listen_rpc.ts --port P [--host 127.0.0.1] [--encoder msgpackr|direct]`);
   process.exit(2);
 }
 
-function parseArgs(argv: readonly string[]): { host: string; port: number } {
+function parseArgs(argv: readonly string[]): { host: string; port: number; encoder: EncoderName } {
   let host = "127.0.0.1";
   let port = 0;
+  let encoder: EncoderName = "msgpackr";
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
@@ -28,12 +32,17 @@ function parseArgs(argv: readonly string[]): { host: string; port: number } {
       if (value === undefined || value === "") usage("--host needs an address");
       host = value;
       i++;
+    } else if (arg === "--encoder") {
+      if (value !== "msgpackr" && value !== "direct") usage(`--encoder must be msgpackr or direct, got '${value ?? ""}'`);
+      encoder = value;
+      i++;
     } else usage(`unknown argument '${arg ?? ""}'`);
   }
-  return { host, port };
+  return { host, port, encoder };
 }
 
-const { host, port } = parseArgs(Bun.argv.slice(2));
+const { host, port, encoder } = parseArgs(Bun.argv.slice(2));
+output.encoder = encoder;
 
 const listener = Bun.listen<PeerConnection>({
   hostname: host,

@@ -157,7 +157,9 @@ class WorkerSupervisor implements Supervisor {
 
   private spawn(index: number): Promise<void> {
     const cpu = this.cpus[index % this.cpus.length] ?? index;
-    const worker = new Worker(this.entry);
+    // Workers see the script's own arguments, so a script parses them alike
+    // on every thread (Bun appends `argv` to the Worker's process.argv).
+    const worker = new Worker(this.entry, { argv: process.argv.slice(2) });
     this.live[index] = worker;
     const info = this.threads[index]!;
     return new Promise<void>((resolve, reject) => {

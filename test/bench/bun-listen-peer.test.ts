@@ -6,6 +6,7 @@
  * WINDOW credit, call-level errors and the frame-size limit. Then ringrpc's
  * own client (createChannel on the epoll runtime, with bench stubs generated
  * from bench/bench.ridl into a temp dir) calls every method of the peer.
+ * Everything runs once per peer encoder (msgpackr Packr, direct writer).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
@@ -39,6 +40,8 @@ const request = (id: number, method: string, msg: Map<number, unknown>) => frame
 class RawClient {
   private buf = new Uint8Array(0);
   private readonly frames: unknown[][] = [];
+  /** The first bytes the peer sent, verbatim. */
+  firstBytes = new Uint8Array(0);
   private waiter: (() => void) | null = null;
   closed = false;
   readonly sock: Socket;
@@ -46,6 +49,7 @@ class RawClient {
   private constructor(sock: Socket) {
     this.sock = sock;
     sock.on("data", (chunk: Buffer) => {
+      if (this.firstBytes.length < 64) this.firstBytes = new Uint8Array([...this.firstBytes, ...chunk.subarray(0, 64)]);
       const joined = new Uint8Array(this.buf.length + chunk.length);
       joined.set(this.buf, 0);
       joined.set(chunk, this.buf.length);
@@ -134,9 +138,9 @@ interface Peer {
   workers: number;
 }
 
-/** Spawns the peer on port 0 and parses its ready line (killed if not ready in time). */
-async function startPeer(): Promise<Peer> {
-  const proc = Bun.spawn([process.execPath, "bench/peers/bun_listen_rpc.ts", "--port", "0"], {
+/** Spawns the peer on port 0 with the given encoder and parses its ready line (killed if not ready in time). */
+async function startPeer(encoder: string): Promise<Peer> {
+  const proc = Bun.spawn([process.execPath, "bench/peers/bun_listen_rpc.ts", "--port", "0", "--encoder", encoder], {
     cwd: new URL("../..", import.meta.url).pathname,
     stdin: "ignore",
     stdout: "pipe",
@@ -161,140 +165,6 @@ async function startPeer(): Promise<Peer> {
     text += new TextDecoder().decode(next.value);
   }
 }
-
-let peer: Peer;
-
-beforeAll(async () => {
-  peer = await startPeer();
-});
-
-afterAll(async () => {
-  if (peer === undefined) return;
-  peer.proc.kill("SIGTERM");
-  const kill = setTimeout(() => peer.proc.kill("SIGKILL"), 2000);
-  expect(await peer.proc.exited).toBe(0);
-  clearTimeout(kill);
-});
-
-describe("bun-listen peer", () => {
-  test("announces itself with the contender ready line", () => {
-    expect(peer.host).toBe("127.0.0.1");
-    expect(peer.port).toBeGreaterThan(0);
-    expect(peer.driver).toBe("bun-listen");
-    expect(peer.workers).toBe(1);
-  });
-
-  test("HELLO, unary echo and add, then 5 ticks and STATUS OK", async () => {
-    const c = await RawClient.open(peer.port);
-    const payload = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
-    const a = 1_000_003;
-    const b = -77;
-    c.send(
-      clientHello(),
-      request(1, "echo", new Map([[1, payload]])),
-      request(2, "add", new Map([[1, a], [2, b]])),
-      request(3, "ticks", new Map([[1, 5], [2, 16]])),
-    );
-    expect(await c.next()).toEqual([1, 0, 1, 4194304, 1000, 64, 8192]);
-    const echo = await c.next();
-    expect(echo.slice(0, 2)).toEqual([5, 1]);
-    expect(new Uint8Array((echo[2] as Map<number, Uint8Array>).get(1)!)).toEqual(payload);
-    expect(await c.next()).toEqual([5, 2, new Map([[1, a + b]])]);
-    for (let seq = 0; seq < 5; seq++) {
-      const m = await c.next();
-      expect(m.slice(0, 3)).toEqual([3, 3, 0]);
-      const tick = m[3] as Map<number, unknown>;
-      expect(tick.get(1)).toBe(seq);
-      expect((tick.get(2) as Uint8Array).length).toBe(16);
-    }
-    expect(await c.next()).toEqual([7, 3, 0, "", null, null, null]);
-    c.close();
-  });
-
-  test("echoText and order compute their replies", async () => {
-    const c = await handshake(peer.port);
-    const text = "héllo, wörld ✓";
-    const items = [
-      new Map<number, unknown>([[1, 7], [2, "pen"], [3, 1.25], [4, 4], [5, ["blue"]], [6, new Map([["ink", "gel"]])]]),
-      new Map<number, unknown>([[1, 8], [2, "pad"], [3, 3.5], [4, 2], [5, []], [6, new Map()]]),
-    ];
-    c.send(request(1, "echoText", new Map([[1, text]])), request(2, "order", new Map<number, unknown>([[1, "ann"], [2, items]])));
-    expect(await c.next()).toEqual([5, 1, new Map([[1, text]])]);
-    const order = await c.next();
-    expect(order.slice(0, 2)).toEqual([5, 2]);
-    const reply = order[2] as Map<number, unknown>;
-    expect(reply.get(1)).toBe("ann");
-    expect(reply.get(2)).toBe(1.25 * 4 + 3.5 * 2);
-    expect(reply.get(3)).toBe(2);
-    expect(reply.get(4)).toEqual(items);
-    c.close();
-  });
-
-  test("ticks wait for WINDOW credit", async () => {
-    const c = await handshake(peer.port, 3);
-    c.send(request(1, "ticks", new Map([[1, 7], [2, 4]])));
-    const first = await c.idle(200);
-    expect(first.map((f) => [f[0], f[1], (f[3] as Map<number, unknown>).get(1)])).toEqual([[3, 1, 0], [3, 1, 1], [3, 1, 2]]);
-    c.send(frameBytes([9, 1, 4]));
-    for (let seq = 3; seq < 7; seq++) expect(((await c.next())[3] as Map<number, unknown>).get(1)).toBe(seq);
-    expect(await c.next()).toEqual([7, 1, 0, "", null, null, null]);
-    c.close();
-  });
-
-  test("unknown method gets STATUS UNIMPLEMENTED, PING gets PONG, bad fields get INVALID_ARGUMENT", async () => {
-    const c = await handshake(peer.port);
-    c.send(
-      frameBytes([2, 1, "bench.v1.Bench/nope", null, null, 1, new Map()]),
-      frameBytes([10, 0, 12345]),
-      request(2, "add", new Map<number, unknown>([[1, "x"], [2, 1]])),
-      request(3, "echo", new Map([[1, new Uint8Array([9])]])),
-    );
-    const unimplemented = await c.next();
-    expect(unimplemented.slice(0, 3)).toEqual([7, 1, 12]);
-    expect(unimplemented[3]).toContain("bench.v1.Bench/nope");
-    expect(await c.next()).toEqual([11, 0, 12345]);
-    const invalid = await c.next();
-    expect(invalid.slice(0, 3)).toEqual([7, 2, 3]);
-    expect(invalid[3]).toBe("a: expected i32, found string");
-    // The connection survives call-level errors.
-    const echo = await c.next();
-    expect(echo.slice(0, 2)).toEqual([5, 3]);
-    c.close();
-  });
-
-  test("frames split at every byte are reassembled", async () => {
-    const c = await handshake(peer.port);
-    const bytes = request(1, "echo", new Map([[1, new Uint8Array([1, 2, 3])]]));
-    for (let i = 0; i < bytes.length; i++) {
-      c.send(bytes.subarray(i, i + 1));
-      await Bun.sleep(1);
-    }
-    const echo = await c.next();
-    expect(echo.slice(0, 2)).toEqual([5, 1]);
-    expect(new Uint8Array((echo[2] as Map<number, Uint8Array>).get(1)!)).toEqual(new Uint8Array([1, 2, 3]));
-    c.close();
-  });
-
-  test("an oversized length prefix gets GOAWAY FRAME_TOO_LARGE and a close", async () => {
-    const c = await handshake(peer.port);
-    c.send(request(1, "add", new Map([[1, 1], [2, 2]])));
-    expect(await c.next()).toEqual([5, 1, new Map([[1, 3]])]);
-    c.send(new Uint8Array([0x00, 0x40, 0x00, 0x01]));
-    const goAway = await c.next();
-    expect(goAway.slice(0, 4)).toEqual([12, 0, 1, 2]);
-    expect(goAway[4]).toContain("4194305");
-    expect(await c.waitClosed()).toBe(true);
-  });
-
-  test("a first frame that is not HELLO gets GOAWAY PROTOCOL_ERROR", async () => {
-    const c = await RawClient.open(peer.port);
-    c.send(request(1, "add", new Map([[1, 1], [2, 2]])));
-    expect(await c.next()).toEqual([1, 0, 1, 4194304, 1000, 64, 8192]);
-    const goAway = await c.next();
-    expect(goAway.slice(0, 4)).toEqual([12, 0, 0, 1]);
-    expect(await c.waitClosed()).toBe(true);
-  });
-});
 
 /** The part of the generated BenchClient this test calls. */
 interface BenchClientLike {
@@ -328,40 +198,202 @@ async function loadBenchStubs(dir: string): Promise<new (invoker: CallInvoker) =
   return mod.BenchClient;
 }
 
-describe("bun-listen peer with ringrpc's client", () => {
-  test("every bench.v1 method round-trips through createChannel", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ringrpc-bench-stubs-"));
-    const rt = await createEpollRuntime();
-    const channel = createChannel(rt, { endpoints: [{ host: "127.0.0.1", port: peer.port }], connectionsPerEndpoint: 2 });
-    try {
-      const BenchClient = await loadBenchStubs(dir);
-      const client = new BenchClient(channel);
-      const data = new Uint8Array(64).map((_, i) => (i * 13) & 0xff);
-      expect((await client.echo({ data })).data).toEqual(data);
-      expect(await client.echoText({ text: "zwölf ✓" })).toEqual({ text: "zwölf ✓" });
-      expect(await client.add({ a: 2147483647, b: 2147483647 })).toEqual({ sum: 4294967294n });
-      const items: Item[] = [
-        { id: 1, name: "cup", price: 2.5, quantity: 3, tags: ["a", "b"], attrs: { colour: "red" } },
-        { id: 2, name: "lid", price: 0.75, quantity: 4, tags: [], attrs: {} },
-      ];
-      const order = await client.order({ customer: "bo", items });
-      expect(order.customer).toBe("bo");
-      expect(order.total).toBe(2.5 * 3 + 0.75 * 4);
-      expect(order.count).toBe(2);
-      expect(order.items).toEqual(items);
-      // More ticks than one window (64): the client's WINDOW grants must keep the stream going.
-      const seqs: number[] = [];
-      for await (const t of client.ticks({ count: 150, size: 8 })) {
-        expect(t.data.length).toBe(8);
-        seqs.push(t.seq);
-      }
-      expect(seqs).toEqual(Array.from({ length: 150 }, (_, i) => i));
-      const many = await Promise.all(Array.from({ length: 200 }, (_, i) => client.echo({ data: new Uint8Array([i & 0xff, i >> 8]) })));
-      many.forEach((r, i) => expect(r.data).toEqual(new Uint8Array([i & 0xff, i >> 8])));
-    } finally {
-      await channel.close();
-      await rt.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 10000);
-});
+const ENCODERS = ["msgpackr", "direct"] as const;
+
+for (const encoder of ENCODERS) {
+  describe(`bun-listen peer (--encoder ${encoder})`, () => {
+    let peer: Peer;
+
+    beforeAll(async () => {
+      peer = await startPeer(encoder);
+    });
+
+    afterAll(async () => {
+      if (peer === undefined) return;
+      peer.proc.kill("SIGTERM");
+      const kill = setTimeout(() => peer.proc.kill("SIGKILL"), 2000);
+      expect(await peer.proc.exited).toBe(0);
+      clearTimeout(kill);
+    });
+
+    describe("raw socket", () => {
+      test("announces itself with the contender ready line", () => {
+        expect(peer.host).toBe("127.0.0.1");
+        expect(peer.port).toBeGreaterThan(0);
+        expect(peer.driver).toBe("bun-listen");
+        expect(peer.workers).toBe(1);
+      });
+
+      test("HELLO, unary echo and add, then 5 ticks and STATUS OK", async () => {
+        const c = await RawClient.open(peer.port);
+        const payload = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
+        const a = 1_000_003;
+        const b = -77;
+        c.send(
+          clientHello(),
+          request(1, "echo", new Map([[1, payload]])),
+          request(2, "add", new Map([[1, a], [2, b]])),
+          request(3, "ticks", new Map([[1, 5], [2, 16]])),
+        );
+        expect(await c.next()).toEqual([1, 0, 1, 4194304, 1000, 64, 8192]);
+        // Byte for byte the HELLO example of PROTOCOL.md section 2 (shortest int forms).
+        const helloExample = "00000010 97 01 00 01 ce00400000 cd03e8 40 cd2000".replaceAll(" ", "");
+        expect(Buffer.from(c.firstBytes.subarray(0, 20)).toString("hex")).toBe(helloExample);
+        const echo = await c.next();
+        expect(echo.slice(0, 2)).toEqual([5, 1]);
+        expect(new Uint8Array((echo[2] as Map<number, Uint8Array>).get(1)!)).toEqual(payload);
+        expect(await c.next()).toEqual([5, 2, new Map([[1, a + b]])]);
+        for (let seq = 0; seq < 5; seq++) {
+          const m = await c.next();
+          expect(m.slice(0, 3)).toEqual([3, 3, 0]);
+          const tick = m[3] as Map<number, unknown>;
+          expect(tick.get(1)).toBe(seq);
+          expect((tick.get(2) as Uint8Array).length).toBe(16);
+        }
+        expect(await c.next()).toEqual([7, 3, 0, "", null, null, null]);
+        c.close();
+      });
+
+      test("echoText and order compute their replies", async () => {
+        const c = await handshake(peer.port);
+        const text = "héllo, wörld ✓";
+        const items = [
+          new Map<number, unknown>([[1, 7], [2, "pen"], [3, 1.25], [4, 4], [5, ["blue"]], [6, new Map([["ink", "gel"]])]]),
+          new Map<number, unknown>([[1, 8], [2, "pad"], [3, 3.5], [4, 2], [5, []], [6, new Map()]]),
+        ];
+        c.send(request(1, "echoText", new Map([[1, text]])), request(2, "order", new Map<number, unknown>([[1, "ann"], [2, items]])));
+        expect(await c.next()).toEqual([5, 1, new Map([[1, text]])]);
+        const order = await c.next();
+        expect(order.slice(0, 2)).toEqual([5, 2]);
+        const reply = order[2] as Map<number, unknown>;
+        expect(reply.get(1)).toBe("ann");
+        expect(reply.get(2)).toBe(1.25 * 4 + 3.5 * 2);
+        expect(reply.get(3)).toBe(2);
+        expect(reply.get(4)).toEqual(items);
+        c.close();
+      });
+
+      test("ticks wait for WINDOW credit", async () => {
+        const c = await handshake(peer.port, 3);
+        c.send(request(1, "ticks", new Map([[1, 7], [2, 4]])));
+        const first = await c.idle(200);
+        expect(first.map((f) => [f[0], f[1], (f[3] as Map<number, unknown>).get(1)])).toEqual([[3, 1, 0], [3, 1, 1], [3, 1, 2]]);
+        c.send(frameBytes([9, 1, 4]));
+        for (let seq = 3; seq < 7; seq++) expect(((await c.next())[3] as Map<number, unknown>).get(1)).toBe(seq);
+        expect(await c.next()).toEqual([7, 1, 0, "", null, null, null]);
+        c.close();
+      });
+
+      test("a client that stops reading gets every tick in order once it resumes (short writes, drain)", async () => {
+        const c = await handshake(peer.port, 100000);
+        const count = 600;
+        const size = 32 * 1024;
+        c.sock.pause();
+        c.send(request(1, "ticks", new Map([[1, count], [2, size]])));
+        await Bun.sleep(300);
+        c.sock.resume();
+        for (let seq = 0; seq < count; seq++) {
+          const m = await c.next();
+          expect(m[0]).toBe(3);
+          const tick = m[3] as Map<number, unknown>;
+          if (tick.get(1) !== seq) throw new Error(`tick ${seq}: got seq ${String(tick.get(1))}`);
+          expect((tick.get(2) as Uint8Array).length).toBe(size);
+        }
+        expect(await c.next()).toEqual([7, 1, 0, "", null, null, null]);
+        c.close();
+      });
+
+      test("unknown method gets STATUS UNIMPLEMENTED, PING gets PONG, bad fields get INVALID_ARGUMENT", async () => {
+        const c = await handshake(peer.port);
+        c.send(
+          frameBytes([2, 1, "bench.v1.Bench/nope", null, null, 1, new Map()]),
+          frameBytes([10, 0, 12345]),
+          request(2, "add", new Map<number, unknown>([[1, "x"], [2, 1]])),
+          request(3, "echo", new Map([[1, new Uint8Array([9])]])),
+        );
+        const unimplemented = await c.next();
+        expect(unimplemented.slice(0, 3)).toEqual([7, 1, 12]);
+        expect(unimplemented[3]).toContain("bench.v1.Bench/nope");
+        expect(await c.next()).toEqual([11, 0, 12345]);
+        const invalid = await c.next();
+        expect(invalid.slice(0, 3)).toEqual([7, 2, 3]);
+        expect(invalid[3]).toBe("a: expected i32, found string");
+        // The connection survives call-level errors.
+        const echo = await c.next();
+        expect(echo.slice(0, 2)).toEqual([5, 3]);
+        c.close();
+      });
+
+      test("frames split at every byte are reassembled", async () => {
+        const c = await handshake(peer.port);
+        const bytes = request(1, "echo", new Map([[1, new Uint8Array([1, 2, 3])]]));
+        for (let i = 0; i < bytes.length; i++) {
+          c.send(bytes.subarray(i, i + 1));
+          await Bun.sleep(1);
+        }
+        const echo = await c.next();
+        expect(echo.slice(0, 2)).toEqual([5, 1]);
+        expect(new Uint8Array((echo[2] as Map<number, Uint8Array>).get(1)!)).toEqual(new Uint8Array([1, 2, 3]));
+        c.close();
+      });
+
+      test("an oversized length prefix gets GOAWAY FRAME_TOO_LARGE and a close", async () => {
+        const c = await handshake(peer.port);
+        c.send(request(1, "add", new Map([[1, 1], [2, 2]])));
+        expect(await c.next()).toEqual([5, 1, new Map([[1, 3]])]);
+        c.send(new Uint8Array([0x00, 0x40, 0x00, 0x01]));
+        const goAway = await c.next();
+        expect(goAway.slice(0, 4)).toEqual([12, 0, 1, 2]);
+        expect(goAway[4]).toContain("4194305");
+        expect(await c.waitClosed()).toBe(true);
+      });
+
+      test("a first frame that is not HELLO gets GOAWAY PROTOCOL_ERROR", async () => {
+        const c = await RawClient.open(peer.port);
+        c.send(request(1, "add", new Map([[1, 1], [2, 2]])));
+        expect(await c.next()).toEqual([1, 0, 1, 4194304, 1000, 64, 8192]);
+        const goAway = await c.next();
+        expect(goAway.slice(0, 4)).toEqual([12, 0, 0, 1]);
+        expect(await c.waitClosed()).toBe(true);
+      });
+    });
+
+    describe("ringrpc client", () => {
+      test("every bench.v1 method round-trips through createChannel", async () => {
+        const dir = mkdtempSync(join(tmpdir(), "ringrpc-bench-stubs-"));
+        const rt = await createEpollRuntime();
+        const channel = createChannel(rt, { endpoints: [{ host: "127.0.0.1", port: peer.port }], connectionsPerEndpoint: 2 });
+        try {
+          const BenchClient = await loadBenchStubs(dir);
+          const client = new BenchClient(channel);
+          const data = new Uint8Array(64).map((_, i) => (i * 13) & 0xff);
+          expect((await client.echo({ data })).data).toEqual(data);
+          expect(await client.echoText({ text: "zwölf ✓" })).toEqual({ text: "zwölf ✓" });
+          expect(await client.add({ a: 2147483647, b: 2147483647 })).toEqual({ sum: 4294967294n });
+          const items: Item[] = [
+            { id: 1, name: "cup", price: 2.5, quantity: 3, tags: ["a", "b"], attrs: { colour: "red" } },
+            { id: 2, name: "lid", price: 0.75, quantity: 4, tags: [], attrs: {} },
+          ];
+          const order = await client.order({ customer: "bo", items });
+          expect(order.customer).toBe("bo");
+          expect(order.total).toBe(2.5 * 3 + 0.75 * 4);
+          expect(order.count).toBe(2);
+          expect(order.items).toEqual(items);
+          // More ticks than one window (64): the client's WINDOW grants must keep the stream going.
+          const seqs: number[] = [];
+          for await (const t of client.ticks({ count: 150, size: 8 })) {
+            expect(t.data.length).toBe(8);
+            seqs.push(t.seq);
+          }
+          expect(seqs).toEqual(Array.from({ length: 150 }, (_, i) => i));
+          const many = await Promise.all(Array.from({ length: 200 }, (_, i) => client.echo({ data: new Uint8Array([i & 0xff, i >> 8]) })));
+          many.forEach((r, i) => expect(r.data).toEqual(new Uint8Array([i & 0xff, i >> 8])));
+        } finally {
+          await channel.close();
+          await rt.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }, 10000);
+    });
+  });
+}

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import type { RpcError } from "../../src/rpc/status.ts";
 import { drivers } from "./helpers/drivers.ts";
 import { M } from "./helpers/fixtures.ts";
-import { sleep, withServer } from "./helpers/harness.ts";
+import { sleep, until, withServer } from "./helpers/harness.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
 
 for (const d of drivers) {
@@ -15,27 +15,25 @@ for (const d of drivers) {
       await withServer(d, makeImpl(newProbe()), {}, async (h) => {
         const ch = h.channel({ connectionsPerEndpoint: 2 });
         const outcomes: Promise<string>[] = [];
-        let issuing = true;
+        const total = 600;
+        // Bursts of 50 calls; the shutdown starts after 300 were issued, the other 300 race it.
         const issuer = (async () => {
-          let i = 0;
-          while (issuing) {
-            for (let k = 0; k < 50; k++) {
-              const n = (i++ * 7) % 120;
+          for (let i = 0; i < total; ) {
+            for (let k = 0; k < 50; k++, i++) {
+              const n = (i * 7) % 120;
               outcomes.push(ch.unary(M.delay, { n }).then(() => "ok", (e: RpcError) => e.code));
             }
             await sleep(2);
           }
         })();
-        await sleep(40);
+        await until(() => outcomes.length >= 300, 5000);
         const done = h.server.shutdown(60);
-        await sleep(30);
-        issuing = false;
         await issuer;
         await done;
         const results = await Promise.all(outcomes);
         const ok = results.filter((r) => r === "ok").length;
         const unavailable = results.filter((r) => r === "UNAVAILABLE").length;
-        expect(results.length).toBeGreaterThan(500);
+        expect(results.length).toBe(total);
         expect(ok).toBeGreaterThan(0);
         expect(unavailable).toBeGreaterThan(0);
         expect(ok + unavailable).toBe(results.length);

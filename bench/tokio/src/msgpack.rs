@@ -70,12 +70,6 @@ impl<'a> Reader<'a> {
         self.buf.get(self.pos).copied().ok_or(ReadError::Truncated)
     }
 
-    fn byte(&mut self) -> ReadResult<u8> {
-        let b = self.peek()?;
-        self.pos += 1;
-        Ok(b)
-    }
-
     fn take(&mut self, n: usize) -> ReadResult<&'a [u8]> {
         if self.remaining() < n {
             return Err(ReadError::Truncated);

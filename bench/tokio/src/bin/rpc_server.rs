@@ -1,0 +1,177 @@
+//! Tokio RPC baseline: serves bench.v1.Bench (bench/bench.ridl) over
+//! docs/PROTOCOL.md, one task per connection. Each read is parsed into as
+//! many frames as it holds, every reply to them goes into one output buffer,
+//! and the buffer goes out with one write_all. Owns options, the runtime, the
+//! accept loop and socket I/O; the protocol lives in ringrpc_tokio_bench.
+//! Usage: rpc_server --port P [--host 127.0.0.1] [--workers N | --current-thread]
+//! Prints `listening on HOST:P driver=tokio workers=N` when ready.
+
+use std::future::{poll_fn, Future};
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::process::exit;
+use std::task::Poll;
+use std::time::Instant;
+
+use bytes::{Buf, BytesMut};
+use ringrpc_tokio_bench::connection::{Connection, Next};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+const READ_CHUNK: usize = 64 * 1024;
+/// Tick bytes produced per write while streams have credit.
+const PRODUCE_BUDGET: usize = 256 * 1024;
+
+struct Options {
+    host: String,
+    port: u16,
+    workers: usize,
+    current_thread: bool,
+}
+
+fn usage_error(message: &str) -> ! {
+    eprintln!("rpc_server: {message}");
+    eprintln!("usage: rpc_server --port P [--host 127.0.0.1] [--workers N | --current-thread]");
+    exit(2);
+}
+
+fn parse_options() -> Options {
+    let mut o = Options { host: "127.0.0.1".to_string(), port: 0, workers: 1, current_thread: false };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        match flag.as_str() {
+            "--current-thread" => o.current_thread = true,
+            "--port" | "--host" | "--workers" => {
+                let value = args.next().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")));
+                match flag.as_str() {
+                    "--port" => {
+                        o.port = value.parse().unwrap_or_else(|_| usage_error(&format!("--port must be 0..65535, got '{value}'")))
+                    }
+                    "--workers" => {
+                        o.workers = value
+                            .parse()
+                            .ok()
+                            .filter(|n| *n > 0)
+                            .unwrap_or_else(|| usage_error(&format!("--workers must be a positive integer, got '{value}'")))
+                    }
+                    _ => o.host = value,
+                }
+            }
+            _ => usage_error(&format!("unknown option '{flag}'")),
+        }
+    }
+    o
+}
+
+enum Wake {
+    Readable,
+    Timer,
+}
+
+async fn serve_connection(mut stream: TcpStream) -> std::io::Result<()> {
+    let mut out = Vec::with_capacity(READ_CHUNK);
+    let mut input = BytesMut::with_capacity(READ_CHUNK);
+    let mut conn = Connection::new(Instant::now(), &mut out);
+    stream.write_all(&out).await?;
+    out.clear();
+    // One timer per connection, re-armed only when a nearer deadline shows
+    // up or it fires (an early fire is harmless): no timer work per read.
+    let mut armed = conn.next_deadline();
+    let mut timer = Box::pin(tokio::time::sleep_until(armed.into()));
+    loop {
+        let mut next = Next::Continue;
+        if conn.has_ready_streams() {
+            next = conn.produce(&mut out, PRODUCE_BUDGET, Instant::now());
+        }
+        if !out.is_empty() {
+            stream.write_all(&out).await?;
+            out.clear();
+        }
+        if next == Next::Close {
+            break;
+        }
+        let want = conn.next_deadline();
+        if want < armed {
+            armed = want;
+            timer.as_mut().reset(armed.into());
+        }
+        let streaming = conn.has_ready_streams();
+        // While ticks have credit, only look at what already arrived (WINDOW,
+        // CANCEL, new calls) and keep producing.
+        let wake = if streaming {
+            Wake::Readable
+        } else {
+            poll_fn(|cx| {
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Ok(Wake::Timer));
+                }
+                stream.poll_read_ready(cx).map_ok(|_| Wake::Readable)
+            })
+            .await?
+        };
+        let now = Instant::now();
+        if let Wake::Timer = wake {
+            next = conn.on_timer(now, &mut out);
+            armed = conn.next_deadline().max(now);
+            timer.as_mut().reset(armed.into());
+        } else {
+            if input.capacity() - input.len() < READ_CHUNK / 4 {
+                input.reserve(READ_CHUNK);
+            }
+            match stream.try_read_buf(&mut input) {
+                Ok(0) => break,
+                Ok(_) => {
+                    let (used, n) = conn.on_input(&input, &mut out, now);
+                    input.advance(used);
+                    next = n;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if next == Next::Close {
+            if !out.is_empty() {
+                stream.write_all(&out).await?;
+            }
+            // Stop reading at once, flush and close (section 7).
+            let _ = stream.shutdown().await;
+            break;
+        }
+    }
+    Ok(())
+}
+
+async fn serve(o: &Options) -> std::io::Result<()> {
+    let addr: SocketAddr = format!("{}:{}", o.host, o.port)
+        .parse()
+        .unwrap_or_else(|_| usage_error(&format!("--host must be an IP address, got '{}'", o.host)));
+    let listener = TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let workers = if o.current_thread { 1 } else { o.workers };
+    println!("listening on {}:{} driver=tokio workers={workers}", bound.ip(), bound.port());
+    loop {
+        let (stream, _) = listener.accept().await?;
+        // Without NODELAY, Nagle holds small replies back until the peer ACKs.
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let _ = serve_connection(stream).await;
+        });
+    }
+}
+
+fn main() {
+    let o = parse_options();
+    let runtime = if o.current_thread {
+        tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(o.workers).enable_io().enable_time().build()
+    };
+    let runtime = runtime.unwrap_or_else(|e| {
+        eprintln!("rpc_server: cannot start the Tokio runtime: {e}");
+        exit(1);
+    });
+    if let Err(e) = runtime.block_on(serve(&o)) {
+        eprintln!("rpc_server: cannot serve on {}:{}: {e}", o.host, o.port);
+        exit(1);
+    }
+}

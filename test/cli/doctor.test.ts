@@ -1,0 +1,35 @@
+/**
+ * `ringrpc doctor` and the `ringrpc` bin: the report names every fact it
+ * promises, agrees with the probe, and the bin runs through its shebang.
+ */
+import { expect, test } from "bun:test";
+import { doctorReport } from "../../src/cli/doctor.ts";
+import { probeUring } from "../../src/runtime/uring/probe.ts";
+
+const root = new URL("../..", import.meta.url).pathname;
+
+test("doctor reports kernel, io_uring, liburing, limits and the driver", () => {
+  const { lines, ok } = doctorReport();
+  const keys = lines.map((l) => l.slice(0, l.indexOf(":")));
+  expect(keys).toEqual(["kernel", "kernel.io_uring_disabled", "liburing", "native library", "io_uring", "max locked memory", "max open files", "driver"]);
+  const probe = probeUring();
+  const uringLine = lines.find((l) => l.startsWith("io_uring:"))!;
+  expect(uringLine).toBe(probe.ok ? `io_uring: available (${probe.features.join(", ")})` : `io_uring: unavailable (${probe.reason})`);
+  expect(lines.at(-1)).toStartWith(`driver: ${probe.ok ? "uring" : "epoll"} — `);
+  expect(ok).toBe(true);
+});
+
+test("the ringrpc bin runs through its #!/usr/bin/env bun shebang", () => {
+  const r = Bun.spawnSync([`${root}src/cli/main.ts`, "doctor"], {
+    env: { ...process.env, PATH: `${root}node_modules/.bin:${process.env.PATH}` },
+  });
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout.toString()).toContain("driver: ");
+});
+
+test("an unknown command is a usage error (exit 2) that lists the commands", () => {
+  const r = Bun.spawnSync([process.execPath, `${root}src/cli/main.ts`, "frobnicate"]);
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr.toString()).toStartWith('ringrpc: unknown command "frobnicate"');
+  expect(r.stderr.toString()).toContain("check-compat");
+});
