@@ -87,11 +87,17 @@ function checkStringMap(v: unknown, path: string): void {
   }
 }
 
-/** Checks one bench.v1.Item in place; returns price * quantity. */
-function checkItem(v: unknown, path: string): number {
+const ITEM_FIELDS = 6;
+
+/**
+ * Checks one bench.v1.Item; returns it ready to send back: the decoded Map
+ * itself, or a copy without the unknown field ids it carried (a generated
+ * codec would not re-encode those either).
+ */
+function checkItem(v: unknown, path: string): Map<unknown, unknown> {
   const m = asStruct(v, path);
-  intField(m, 1, "id", path, 0, U32_MAX, "u32");
-  stringField(m, 2, "name", path);
+  const id = intField(m, 1, "id", path, 0, U32_MAX, "u32");
+  const name = stringField(m, 2, "name", path);
   const price = f64Field(m, 3, "price", path);
   const quantity = intField(m, 4, "quantity", path, 0, U32_MAX, "u32");
   const tags = m.get(5);
@@ -100,7 +106,8 @@ function checkItem(v: unknown, path: string): number {
   const attrs = m.get(6);
   if (attrs === undefined) throw missing(path, "attrs", 6);
   checkStringMap(attrs, fieldPath(path, "attrs"));
-  return price * quantity;
+  if (m.size === ITEM_FIELDS) return m;
+  return new Map<number, unknown>([[1, id], [2, name], [3, price], [4, quantity], [5, tags], [6, attrs]]);
 }
 
 const echoReply = new Map<number, unknown>([[1, null]]);
@@ -135,12 +142,16 @@ function order(msg: unknown): Map<number, unknown> {
   const note = m.get(3);
   if (note !== undefined && note !== null && typeof note !== "string") throw new InvalidArgument("note", `expected string, found ${kind(note)}`);
   let total = 0;
-  for (let i = 0; i < items.length; i++) total += checkItem(items[i], `items[${i}]`);
+  for (let i = 0; i < items.length; i++) {
+    const item = checkItem(items[i], `items[${i}]`);
+    items[i] = item;
+    total += (item.get(3) as number) * (item.get(4) as number);
+  }
   orderReply.set(1, customer);
   orderReply.set(2, total);
   orderReply.set(3, items.length);
   // The validated items go back as decoded (Maps keyed by field id).
-  orderReply.set(4, items);
+  orderReply.set(4, items as unknown[]);
   return orderReply;
 }
 

@@ -316,16 +316,23 @@ export class PeerConnection {
       this.status(id, STATUS_INVALID_ARGUMENT, `${path} takes exactly one inline request message with END_STREAM`);
       return;
     }
+    const before = output.pos;
     try {
       if (unary !== undefined) {
         responseFrame[1] = id;
         responseFrame[2] = unary(f[6]);
         output.frame(responseFrame);
         responseFrame[2] = null;
+        const bodyBytes = output.pos - before - 4;
+        if (bodyBytes > this.peerMaxFrameBytes) {
+          output.pos = before;
+          this.status(id, STATUS_RESOURCE_EXHAUSTED, `response of ${bodyBytes} bytes exceeds the client's maxFrameBytes ${this.peerMaxFrameBytes}`);
+        }
       } else {
         this.startTicks(id, f[6]);
       }
     } catch (err) {
+      output.pos = before; // drop a half-written frame
       if (err instanceof InvalidArgument) this.status(id, STATUS_INVALID_ARGUMENT, err.message);
       else this.status(id, STATUS_INTERNAL, err instanceof Error ? err.message : String(err));
     }

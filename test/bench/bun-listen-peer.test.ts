@@ -261,15 +261,19 @@ for (const encoder of ENCODERS) {
           new Map<number, unknown>([[1, 7], [2, "pen"], [3, 1.25], [4, 4], [5, ["blue"]], [6, new Map([["ink", "gel"]])]]),
           new Map<number, unknown>([[1, 8], [2, "pad"], [3, 3.5], [4, 2], [5, []], [6, new Map()]]),
         ];
-        c.send(request(1, "echoText", new Map([[1, text]])), request(2, "order", new Map<number, unknown>([[1, "ann"], [2, items]])));
+        // An unknown field id (here a timestamp) is ignored and not sent back.
+        const withUnknown = new Map<number, unknown>([[1, 9], [2, "ink"], [3, 0.5], [4, 10], [5, []], [6, new Map()], [99, new Date(0)]]);
+        const sent = [...items, withUnknown];
+        c.send(request(1, "echoText", new Map([[1, text]])), request(2, "order", new Map<number, unknown>([[1, "ann"], [2, sent]])));
         expect(await c.next()).toEqual([5, 1, new Map([[1, text]])]);
         const order = await c.next();
         expect(order.slice(0, 2)).toEqual([5, 2]);
         const reply = order[2] as Map<number, unknown>;
         expect(reply.get(1)).toBe("ann");
-        expect(reply.get(2)).toBe(1.25 * 4 + 3.5 * 2);
-        expect(reply.get(3)).toBe(2);
-        expect(reply.get(4)).toEqual(items);
+        expect(reply.get(2)).toBe(1.25 * 4 + 3.5 * 2 + 0.5 * 10);
+        expect(reply.get(3)).toBe(3);
+        withUnknown.delete(99);
+        expect(reply.get(4)).toEqual([...items, withUnknown]);
         c.close();
       });
 
@@ -346,6 +350,18 @@ for (const encoder of ENCODERS) {
         expect(goAway.slice(0, 4)).toEqual([12, 0, 1, 2]);
         expect(goAway[4]).toContain("4194305");
         expect(await c.waitClosed()).toBe(true);
+      });
+
+      test("a response over the client's maxFrameBytes becomes STATUS RESOURCE_EXHAUSTED", async () => {
+        const c = await RawClient.open(peer.port);
+        c.send(frameBytes([1, 0, 1, 100, 1000, 64, 8192]));
+        expect((await c.next())[0]).toBe(1);
+        c.send(request(1, "echo", new Map([[1, new Uint8Array(200)]])), request(2, "echo", new Map([[1, new Uint8Array(10)]])));
+        const tooLarge = await c.next();
+        expect(tooLarge.slice(0, 3)).toEqual([7, 1, 8]);
+        expect(tooLarge[3]).toContain("maxFrameBytes 100");
+        expect((await c.next()).slice(0, 2)).toEqual([5, 2]);
+        c.close();
       });
 
       test("a first frame that is not HELLO gets GOAWAY PROTOCOL_ERROR", async () => {

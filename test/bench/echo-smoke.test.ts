@@ -5,12 +5,13 @@
  * without errors, never a speed.
  */
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 
 const root = new URL("../..", import.meta.url).pathname;
 
 test("bench/echo/run.ts --quick completes for c-epoll and ringrpc", async () => {
-  const before = new Set(readdirSync(`${root}bench/results`, { withFileTypes: false }).filter(String));
+  mkdirSync(`${root}bench/results`, { recursive: true }); // absent in a fresh clone
+  const before = new Set(readdirSync(`${root}bench/results`));
   const proc = Bun.spawn([process.execPath, "bench/echo/run.ts", "--quick", "--depths", "16", "--contenders", "c-epoll,ringrpc-epoll,ringrpc-uring"], {
     cwd: root, stdout: "pipe", stderr: "pipe",
   });
