@@ -1,5 +1,5 @@
 /**
- * Native load generator for the echo (and later RPC) benchmarks: one thread,
+ * Native load generator for the echo and RPC benchmarks: one thread,
  * optionally pinned to one CPU, epoll over non-blocking TCP connections.
  * Closed loop by default (each connection keeps --depth requests in flight);
  * with --rate it sends on a fixed schedule and measures latency from the
@@ -44,6 +44,7 @@ struct options {
 	double rate; /* total requests/s over all connections; 0 = closed loop */
 	int cpu;     /* -1 = not pinned */
 	const char *mode;
+	const char *method; /* rpc mode: echo|text|add|order */
 };
 
 struct conn {
@@ -67,7 +68,7 @@ enum phase { PHASE_WARMUP, PHASE_MEASURE };
 
 static struct options opt = {
 	.host = "127.0.0.1", .port = 0, .conns = 16, .size = 64, .depth = 1,
-	.duration_s = 5, .warmup_s = 1, .rate = 0, .cpu = -1, .mode = "echo",
+	.duration_s = 5, .warmup_s = 1, .rate = 0, .cpu = -1, .mode = "echo", .method = "echo",
 };
 static const struct protocol *proto;
 static struct conn *conns;
@@ -260,12 +261,62 @@ static void conn_readable(struct conn *c)
 		memmove(c->in, c->in + pos, c->in_len - pos);
 		c->in_len -= pos;
 	}
-	if (c->in_len > READ_BUF) {
-		record_error("connection %u: a reply frame is larger than %u bytes", c->index, READ_BUF);
+	if (c->in_len > PROTOCOL_MAX_REPLY_FRAME) {
+		record_error("connection %u: a reply frame is larger than %u bytes", c->index, PROTOCOL_MAX_REPLY_FRAME);
 		conn_kill(c);
 		return;
 	}
 	conn_flush(c);
+}
+
+/*
+ * The protocol's preface (rpc: HELLO both ways), done blocking before the
+ * clock starts; bytes after the server's preface stay in c->in.
+ */
+static int conn_handshake(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	size_t n = proto->hello(c->proto, c->out, c->out_cap);
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(c->fd, c->out + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			record_error("connection %u: sending the preface failed: %s", c->index, strerror(errno));
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	for (;;) {
+		char err[256] = "";
+		long used = proto->hello_reply(c->proto, c->in, c->in_len, err, sizeof(err));
+		if (used < 0) {
+			record_error("connection %u: %s", c->index, err);
+			return -1;
+		}
+		if (used > 0) {
+			memmove(c->in, c->in + used, c->in_len - (size_t)used);
+			c->in_len -= (size_t)used;
+			break;
+		}
+		if (c->in_len >= READ_BUF) {
+			record_error("connection %u: the server's preface is over %u bytes", c->index, READ_BUF);
+			return -1;
+		}
+		ssize_t r = read(c->fd, c->in + c->in_len, READ_BUF - c->in_len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			record_error("connection %u: no preface from the server (%s)", c->index,
+				     r == 0 ? "it closed the connection" : errno == EAGAIN ? "timed out after 5 s" : strerror(errno));
+			return -1;
+		}
+		c->in_len += (size_t)r;
+	}
+	tv.tv_sec = 0;
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return 0;
 }
 
 static int conn_open(struct conn *c, uint32_t index, const struct sockaddr_in *addr)
@@ -285,24 +336,24 @@ static int conn_open(struct conn *c, uint32_t index, const struct sockaddr_in *a
 	}
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 
-	struct protocol_options po = { .payload_size = opt.size, .depth = opt.depth };
+	struct protocol_options po = { .payload_size = opt.size, .depth = opt.depth, .method = opt.method };
 	c->proto = proto->conn_new(&po, index);
-	uint64_t slots = 1;
-	while (slots < opt.depth)
-		slots <<= 1;
+	uint64_t slots = protocol_slots(opt.depth);
 	c->slot_mask = slots - 1;
 	c->sent_ns = calloc(slots, sizeof(uint64_t));
 	c->out_cap = (size_t)opt.depth * (opt.size + 256u);
 	if (c->out_cap < READ_BUF)
 		c->out_cap = READ_BUF;
 	c->out = malloc(c->out_cap);
-	c->in = malloc(2 * READ_BUF);
+	c->in = malloc(PROTOCOL_MAX_REPLY_FRAME + READ_BUF);
 	if (!c->proto || !c->sent_ns || !c->out || !c->in) {
 		record_error("out of memory setting up connection %u", index);
 		return -1;
 	}
+	if (proto->hello && conn_handshake(c) < 0)
+		return -1;
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = index };
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 		record_error("epoll_ctl failed: %s", strerror(errno));
@@ -316,7 +367,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: loadgen --port P [--host 127.0.0.1] [--conns 16] [--size 64] [--depth 1]\n"
-		"               [--duration 5] [--warmup 1] [--rate R] [--cpu N] [--mode echo]\n"
+		"               [--duration 5] [--warmup 1] [--rate R] [--cpu N] [--mode echo|rpc]\n"
+		"               [--method echo|text|add|order]\n"
+		"  --mode   echo: raw bytes echoed back; rpc: docs/PROTOCOL.md calls to bench.v1.Bench\n"
+		"  --method rpc mode: which unary method (--size = payload bytes for echo and text)\n"
 		"  --depth  requests kept in flight per connection (closed loop) or the cap on them (--rate)\n"
 		"  --rate   total requests/s on a fixed schedule; latency counts from the intended send time\n"
 		"  --cpu    pin the generator to this CPU with sched_setaffinity\n");
@@ -330,7 +384,8 @@ static int parse_options(int argc, char **argv)
 		{ "depth", required_argument, 0, 'd' },	   { "duration", required_argument, 0, 't' },
 		{ "warmup", required_argument, 0, 'w' },   { "rate", required_argument, 0, 'r' },
 		{ "cpu", required_argument, 0, 'C' },	   { "mode", required_argument, 0, 'm' },
-		{ "help", no_argument, 0, 'H' },	   { 0, 0, 0, 0 },
+		{ "method", required_argument, 0, 'M' }, { "help", no_argument, 0, 'H' },
+		{ 0, 0, 0, 0 },
 	};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -345,6 +400,7 @@ static int parse_options(int argc, char **argv)
 		case 'r': opt.rate = atof(optarg); break;
 		case 'C': opt.cpu = atoi(optarg); break;
 		case 'm': opt.mode = optarg; break;
+		case 'M': opt.method = optarg; break;
 		case 'H': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -367,8 +423,20 @@ static int parse_options(int argc, char **argv)
 	}
 	if (strcmp(opt.mode, "echo") == 0) {
 		proto = &protocol_echo;
+	} else if (strcmp(opt.mode, "rpc") == 0) {
+		proto = &protocol_rpc;
+		if (strcmp(opt.method, "echo") && strcmp(opt.method, "text") && strcmp(opt.method, "add") &&
+		    strcmp(opt.method, "order")) {
+			fprintf(stderr, "loadgen: unknown --method '%s' (supported: echo, text, add, order)\n", opt.method);
+			return -1;
+		}
+		if (opt.size > 65000) {
+			fprintf(stderr, "loadgen: --size must be at most 65000 bytes in rpc mode (replies must fit %u bytes)\n",
+				PROTOCOL_MAX_REPLY_FRAME);
+			return -1;
+		}
 	} else {
-		fprintf(stderr, "loadgen: unknown --mode '%s' (supported: echo)\n", opt.mode);
+		fprintf(stderr, "loadgen: unknown --mode '%s' (supported: echo, rpc)\n", opt.mode);
 		return -1;
 	}
 	return 0;
@@ -378,7 +446,10 @@ static void report(double elapsed_s, double cpu_pct)
 {
 	FILE *f = stdout;
 	double us = 1e-3;
-	fprintf(f, "{\"tool\":\"loadgen\",\"mode\":\"%s\",\"host\":", opt.mode);
+	fprintf(f, "{\"tool\":\"loadgen\",\"mode\":\"%s\",", opt.mode);
+	if (proto == &protocol_rpc)
+		fprintf(f, "\"method\":\"%s\",", opt.method);
+	fputs("\"host\":", f);
 	json_string(f, opt.host);
 	fprintf(f, ",\"port\":%d,\"conns\":%u,\"size\":%u,\"depth\":%u,\"rate\":%.0f,\"cpu\":%d", opt.port,
 		opt.conns, opt.size, opt.depth, opt.rate, opt.cpu);

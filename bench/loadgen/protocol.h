@@ -17,6 +17,10 @@ struct protocol_options {
 	const char *method;    /* --method (rpc mode: echo|text|add|order) */
 };
 
+/* Largest reply frame (prefix included) the generator buffers; rpc mode
+ * advertises the body part of it as its HELLO maxFrameBytes. */
+#define PROTOCOL_MAX_REPLY_FRAME (65536u + 4096u)
+
 /*
  * Slots per connection for per-request state (send times, in-flight ids),
  * indexed by seq & (slots - 1). Replies may come out of order, so a request

@@ -6,10 +6,11 @@
  * with locations in both versions. Exit 0: compatible; 1: breaking changes;
  * 2: usage error or a version that does not compile.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { checkCompat, compile, formatDiagnostic, formatIncompatibility, type Diagnostic, type Incompatibility } from "../../idl/index.ts";
 import { parseArgs, UsageError } from "./args.ts";
+import { expandRidlInputs } from "./ridl-inputs.ts";
 
 export interface CliOutput {
   stdout(text: string): void;
@@ -22,23 +23,6 @@ const processOutput: CliOutput = {
 };
 
 const USAGE = "usage: ringrpc check-compat <files|dirs...> --against <git-ref|file|dir> [--format text|json]";
-
-/** Expands directories into the .ridl files below them (sorted, deterministic). */
-function expandInputs(inputs: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith(".ridl")) out.push(p);
-    }
-  };
-  for (const i of inputs) {
-    if (existsSync(i) && statSync(i).isDirectory()) walk(i);
-    else out.push(i);
-  }
-  return out;
-}
 
 function git(cwd: string, args: string[]): { ok: boolean; stdout: string; stderr: string } {
   try {
@@ -96,7 +80,7 @@ export async function runCheckCompat(argv: string[], out: CliOutput = processOut
     format = fmt;
     if (against === undefined) throw new UsageError("--against is required");
     if (args.positionals.length === 0) throw new UsageError("no input files");
-    const files = expandInputs(args.positionals);
+    const files = expandRidlInputs(args.positionals);
     if (files.length === 0) throw new UsageError("no .ridl files found in the given directories");
 
     const cur = compile(files);

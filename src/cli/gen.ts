@@ -5,13 +5,14 @@
  * missing or stale, printing a unified-style diff. Exit codes: 0 ok, 1
  * diagnostics errors or stale output, 2 usage. Documented in docs/CODEGEN.md.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { CodegenError, generate, type GeneratedFile } from "../../codegen/index.ts";
 import { compile, formatDiagnostic } from "../../idl/index.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { unifiedDiff } from "../../codegen/text-diff.ts";
+import { expandRidlInputs } from "./ridl-inputs.ts";
 
 export interface GenOutput {
   stdout(text: string): void;
@@ -47,23 +48,6 @@ function parseConfig(argv: readonly string[]): GenConfig {
   return { inputs: args.positionals, out, check: args.bools.has("check"), watch: args.bools.has("watch"), format, runtime };
 }
 
-/** Directories become the .ridl files below them, sorted; files pass through. */
-function expandInputs(inputs: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith(".ridl")) out.push(p);
-    }
-  };
-  for (const i of inputs) {
-    if (existsSync(i) && statSync(i).isDirectory()) walk(i);
-    else out.push(i);
-  }
-  return out;
-}
-
 function readOrUndefined(path: string): string | undefined {
   try {
     return readFileSync(path, "utf8");
@@ -75,7 +59,7 @@ function readOrUndefined(path: string): string | undefined {
 /** One generation pass. Returns the exit code. */
 function runOnce(cfg: GenConfig, io: GenOutput): number {
   const started = performance.now();
-  const files = expandInputs(cfg.inputs);
+  const files = expandRidlInputs(cfg.inputs);
   if (files.length === 0) {
     io.stderr(`ringrpc gen: no .ridl files found in ${cfg.inputs.join(", ")}\n`);
     return 1;
