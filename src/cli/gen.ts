@@ -5,7 +5,7 @@
  * missing or stale, printing a unified-style diff. Exit codes: 0 ok, 1
  * diagnostics errors or stale output, 2 usage. Documented in docs/CODEGEN.md.
  */
-import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { CodegenError, generate, type GeneratedFile } from "../../codegen/index.ts";
