@@ -1,7 +1,7 @@
 /**
  * Runs bench/loadgen's native load generator once and parses its one-line JSON
- * report. It owns the report's shape on the TypeScript side and nothing about
- * servers or tables.
+ * report (echo or rpc mode, closed loop or fixed rate). It owns the report's
+ * shape on the TypeScript side and nothing about servers or tables.
  */
 
 export interface LoadgenReport {
@@ -25,6 +25,12 @@ export interface LoadgenOptions {
   readonly warmupS: number;
   /** Wrapper argv put before `taskset`, e.g. `nice -n -10`. */
   readonly prefix: readonly string[];
+  /** Wire protocol (default "echo"); "rpc" speaks docs/PROTOCOL.md to bench.v1.Bench. */
+  readonly mode?: "echo" | "rpc";
+  /** rpc mode: which unary method (echo|text|add|order). */
+  readonly method?: string;
+  /** Fixed total request rate (req/s); absent or 0 = closed loop. */
+  readonly rate?: number;
 }
 
 export class LoadgenError extends Error {
@@ -49,7 +55,9 @@ export function startLoadgen(o: LoadgenOptions): LoadgenRun {
     "taskset", "-c", String(o.cpu), o.binary,
     "--host", "127.0.0.1", "--port", String(o.port), "--cpu", String(o.cpu),
     "--conns", String(o.conns), "--size", String(o.size), "--depth", String(o.depth),
-    "--duration", String(o.durationS), "--warmup", String(o.warmupS), "--mode", "echo",
+    "--duration", String(o.durationS), "--warmup", String(o.warmupS), "--mode", o.mode ?? "echo",
+    ...(o.method !== undefined ? ["--method", o.method] : []),
+    ...(o.rate !== undefined && o.rate > 0 ? ["--rate", String(o.rate)] : []),
   ];
   const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const limitMs = (o.durationS + o.warmupS) * 1000 + 15_000;
