@@ -26,7 +26,8 @@ export class BuildError extends Error {
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BUN = `${ROOT}node_modules/.bin/bun`;
 
-function runBuild(what: string, argv: string[], cwd: string): void {
+/** Runs one build command; throws a BuildError with the tail of its output. */
+export function runBuild(what: string, argv: string[], cwd: string): void {
   const r = Bun.spawnSync(argv, { cwd, stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) {
     const out = (r.stderr.toString() + r.stdout.toString()).trim().split("\n").slice(-15).join("\n");
@@ -34,7 +35,8 @@ function runBuild(what: string, argv: string[], cwd: string): void {
   }
 }
 
-function once(fn: () => void): () => void {
+/** Wraps a build step so it runs at most once per process and repeats its failure. */
+export function once(fn: () => void): () => void {
   let state: { ok: true } | { ok: false; error: unknown } | null = null;
   return () => {
     if (state === null) {

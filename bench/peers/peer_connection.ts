@@ -88,8 +88,10 @@ function readUint(buf: Uint8Array, pos: number, end: number): [number, number] |
 
 export class PeerConnection {
   readonly socket: Socket<PeerConnection>;
-  /** Bytes of an incomplete frame from earlier callbacks (a copy), or null. */
-  partial: Uint8Array | null;
+  /** An incomplete frame from earlier callbacks (a copy, sized for the whole frame once its prefix is known), or null. */
+  partial: Buffer | null;
+  /** Bytes of `partial` filled so far. */
+  partialLength: number;
   /** Bytes the kernel did not take yet (a copy), or null. */
   pending: Uint8Array | null;
   paused: boolean;
@@ -107,6 +109,7 @@ export class PeerConnection {
   constructor(socket: Socket<PeerConnection>) {
     this.socket = socket;
     this.partial = null;
+    this.partialLength = 0;
     this.pending = null;
     this.paused = false;
     this.helloReceived = false;
@@ -136,33 +139,71 @@ export class PeerConnection {
   /** Handles one data callback: every whole frame in it, then one write. */
   received(chunk: Buffer): void {
     if (this.closing) return;
-    let buf = chunk;
-    if (this.partial !== null) {
-      buf = Buffer.allocUnsafe(this.partial.length + chunk.length);
-      buf.set(this.partial, 0);
-      buf.set(chunk, this.partial.length);
-      this.partial = null;
-    }
-    const end = buf.length;
-    let pos = 0;
     try {
-      while (end - pos >= 4) {
-        const len = ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
-        if (len > MAX_FRAME_BYTES) throw new ConnectionError(GOAWAY_FRAME_TOO_LARGE, `frame length ${len} exceeds maxFrameBytes ${MAX_FRAME_BYTES}`);
-        if (len === 0) throw new ConnectionError(GOAWAY_MALFORMED_FRAME, "frame length 0");
-        if (end - pos - 4 < len) break;
-        this.frame(buf, pos + 4, pos + 4 + len);
-        pos += 4 + len;
-        if (this.closing) break;
-      }
-      // A copy: Buffer#slice would be a view of memory Bun may reuse after this callback.
-      if (!this.closing && pos < end) this.partial = Uint8Array.prototype.slice.call(buf, pos, end);
+      const pos = this.partial === null ? 0 : this.fillPartial(chunk);
+      if (this.partial === null && !this.closing) this.wholeFrames(chunk, pos);
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
       this.goAway(err.reason, err.message);
     }
     this.pumpStreams();
     this.flush();
+  }
+
+  /** Checks a length prefix before anything of the body is buffered. */
+  private static checkLength(len: number): void {
+    if (len > MAX_FRAME_BYTES) throw new ConnectionError(GOAWAY_FRAME_TOO_LARGE, `frame length ${len} exceeds maxFrameBytes ${MAX_FRAME_BYTES}`);
+    if (len === 0) throw new ConnectionError(GOAWAY_MALFORMED_FRAME, "frame length 0");
+  }
+
+  /** Decodes every whole frame of chunk from pos on; copies an incomplete tail into `partial`. */
+  private wholeFrames(chunk: Buffer, start: number): void {
+    const end = chunk.length;
+    let pos = start;
+    while (end - pos >= 4) {
+      const len = ((chunk[pos]! << 24) | (chunk[pos + 1]! << 16) | (chunk[pos + 2]! << 8) | chunk[pos + 3]!) >>> 0;
+      PeerConnection.checkLength(len);
+      if (end - pos - 4 < len) break;
+      this.frame(chunk, pos + 4, pos + 4 + len);
+      pos += 4 + len;
+      if (this.closing) return;
+    }
+    if (pos === end) return;
+    // Copied: Bun may reuse the chunk's memory after this callback. Once the
+    // prefix is known the buffer is sized for the whole frame, so later chunks
+    // are appended without reallocating.
+    const have = end - pos;
+    const frameBytes = have >= 4 ? 4 + (((chunk[pos]! << 24) | (chunk[pos + 1]! << 16) | (chunk[pos + 2]! << 8) | chunk[pos + 3]!) >>> 0) : 4;
+    this.partial = Buffer.allocUnsafe(frameBytes);
+    this.partial.set(chunk.subarray(pos, end), 0);
+    this.partialLength = have;
+  }
+
+  /** Appends chunk bytes to the buffered frame; decodes it when complete. Returns how much of chunk it took. */
+  private fillPartial(chunk: Buffer): number {
+    let partial = this.partial!;
+    let used = 0;
+    if (this.partialLength < 4) {
+      used = Math.min(4 - this.partialLength, chunk.length);
+      partial.set(chunk.subarray(0, used), this.partialLength);
+      this.partialLength += used;
+      if (this.partialLength < 4) return used;
+      const len = ((partial[0]! << 24) | (partial[1]! << 16) | (partial[2]! << 8) | partial[3]!) >>> 0;
+      PeerConnection.checkLength(len);
+      const whole = Buffer.allocUnsafe(4 + len);
+      whole.set(partial, 0);
+      this.partial = partial = whole;
+    }
+    const take = Math.min(partial.length - this.partialLength, chunk.length - used);
+    partial.set(chunk.subarray(used, used + take), this.partialLength);
+    this.partialLength += take;
+    used += take;
+    if (this.partialLength === partial.length) {
+      this.partial = null;
+      this.partialLength = 0;
+      this.frame(partial, 4, partial.length);
+    }
+    return used;
   }
 
   /** The kernel has room again: finish the kept tail, then resume reading and streaming. */

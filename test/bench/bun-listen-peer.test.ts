@@ -280,8 +280,10 @@ for (const encoder of ENCODERS) {
       test("ticks wait for WINDOW credit", async () => {
         const c = await handshake(peer.port, 3);
         c.send(request(1, "ticks", new Map([[1, 7], [2, 4]])));
-        const first = await c.idle(200);
+        const first = [await c.next(), await c.next(), await c.next()];
         expect(first.map((f) => [f[0], f[1], (f[3] as Map<number, unknown>).get(1)])).toEqual([[3, 1, 0], [3, 1, 1], [3, 1, 2]]);
+        // Credit spent: nothing more until the WINDOW.
+        expect(await c.idle(150)).toEqual([]);
         c.send(frameBytes([9, 1, 4]));
         for (let seq = 3; seq < 7; seq++) expect(((await c.next())[3] as Map<number, unknown>).get(1)).toBe(seq);
         expect(await c.next()).toEqual([7, 1, 0, "", null, null, null]);
@@ -338,6 +340,22 @@ for (const encoder of ENCODERS) {
         const echo = await c.next();
         expect(echo.slice(0, 2)).toEqual([5, 1]);
         expect(new Uint8Array((echo[2] as Map<number, Uint8Array>).get(1)!)).toEqual(new Uint8Array([1, 2, 3]));
+        c.close();
+      });
+
+      test("a 1 MiB request arriving in many chunks, and the frame behind it, are both answered", async () => {
+        const c = await handshake(peer.port);
+        const big = new Uint8Array(1024 * 1024).map((_, i) => (i * 7) & 0xff);
+        const first = request(1, "echo", new Map([[1, big]]));
+        const second = request(2, "add", new Map([[1, 20], [2, 22]]));
+        const both = new Uint8Array(first.length + second.length);
+        both.set(first, 0);
+        both.set(second, first.length);
+        c.send(both);
+        const echo = await c.next();
+        expect(echo.slice(0, 2)).toEqual([5, 1]);
+        expect(Buffer.from((echo[2] as Map<number, Uint8Array>).get(1)!).equals(Buffer.from(big))).toBe(true);
+        expect(await c.next()).toEqual([5, 2, new Map([[1, 42]])]);
         c.close();
       });
 

@@ -17,7 +17,7 @@ export interface ServerProcess {
   stop(timeoutMs?: number): Promise<number>;
 }
 
-const READY = /listening on (\S+):(\d+) driver=(\w+) workers=(\d+)/;
+const READY = /listening on (\S+):(\d+) driver=([\w-]+) workers=(\d+)/;
 
 export async function startServer(script: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<ServerProcess> {
   const proc = Bun.spawn([process.execPath, script, ...args], {

@@ -21,10 +21,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn message(&self) -> String {
+        // The same shape as ringrpc's DecodeError: "items[0].price: expected float but found string".
         if self.path.is_empty() {
-            format!("invalid request message: {}", self.reason.describe())
+            self.reason.describe()
         } else {
-            format!("invalid request message at {}: {}", self.path, self.reason.describe())
+            format!("{}: {}", self.path, self.reason.describe())
         }
     }
 }
@@ -36,7 +37,7 @@ fn at<T>(r: ReadResult<T>, path: impl FnOnce() -> String) -> FieldResult<T> {
 }
 
 fn missing(path: &str) -> FieldError {
-    FieldError { path: path.to_string(), reason: ReadError::Invalid("required field is missing") }
+    FieldError { path: path.to_string(), reason: ReadError::Invalid("missing required field") }
 }
 
 /// Walks a struct map: calls `field(id, reader)` per entry; unknown ids must

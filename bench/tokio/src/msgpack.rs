@@ -12,8 +12,8 @@ pub const MAX_NESTING: u32 = 64;
 pub enum ReadError {
     /// The input ended inside a value.
     Truncated,
-    /// A value had another msgpack type than the schema wants; names it.
-    WrongType(&'static str),
+    /// A value had another msgpack type than the schema wants.
+    WrongType { expected: &'static str, found: &'static str },
     /// A value was well-formed but out of range or otherwise invalid.
     Invalid(&'static str),
 }
@@ -22,13 +22,30 @@ impl ReadError {
     pub fn describe(&self) -> String {
         match self {
             ReadError::Truncated => "input ended inside a value".to_string(),
-            ReadError::WrongType(want) => format!("expected {want}"),
+            ReadError::WrongType { expected, found } => format!("expected {expected} but found {found}"),
             ReadError::Invalid(why) => why.to_string(),
         }
     }
 }
 
 pub type ReadResult<T> = Result<T, ReadError>;
+
+/// The msgpack type a lead byte starts, in the words ringrpc's reader uses.
+pub fn describe_byte(b: Option<u8>) -> &'static str {
+    match b {
+        None => "end of input",
+        Some(0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xd3) => "int",
+        Some(0x80..=0x8f | 0xde | 0xdf) => "map",
+        Some(0x90..=0x9f | 0xdc | 0xdd) => "array",
+        Some(0xa0..=0xbf | 0xd9..=0xdb) => "string",
+        Some(0xc0) => "nil",
+        Some(0xc1) => "reserved byte 0xc1",
+        Some(0xc2 | 0xc3) => "bool",
+        Some(0xc4..=0xc6) => "bin",
+        Some(0xca | 0xcb) => "float",
+        Some(_) => "ext",
+    }
+}
 
 /// An integer as it came off the wire, kept signed or unsigned so PONG can
 /// echo a PING's opaque value exactly.
@@ -64,6 +81,10 @@ impl<'a> Reader<'a> {
 
     pub fn at_end(&self) -> bool {
         self.pos == self.buf.len()
+    }
+
+    fn wrong(&self, expected: &'static str) -> ReadError {
+        ReadError::WrongType { expected, found: describe_byte(self.buf.get(self.pos).copied()) }
     }
 
     pub fn peek(&self) -> ReadResult<u8> {
@@ -106,7 +127,7 @@ impl<'a> Reader<'a> {
             0xd1 => Int::I(self.skip_marker_then(2)? as u16 as i16 as i64),
             0xd2 => Int::I(self.skip_marker_then(4)? as u32 as i32 as i64),
             0xd3 => Int::I(self.skip_marker_then(8)? as i64),
-            _ => return Err(ReadError::WrongType("an int")),
+            _ => return Err(self.wrong("int")),
         };
         if matches!(m, 0x00..=0x7f | 0xe0..=0xff) {
             self.pos += 1;
@@ -141,7 +162,7 @@ impl<'a> Reader<'a> {
             }
             _ => match self.int() {
                 Ok(i) => Ok(i.as_i128() as f64),
-                Err(ReadError::WrongType(_)) => Err(ReadError::WrongType("a float")),
+                Err(ReadError::WrongType { .. }) => Err(self.wrong("float")),
                 Err(e) => Err(e),
             },
         }
@@ -162,14 +183,14 @@ impl<'a> Reader<'a> {
             self.pos += 1;
             self.be(4)? as usize
         } else {
-            return Err(ReadError::WrongType(what));
+            return Err(self.wrong(what));
         };
         Ok(n)
     }
 
     /// A str's raw bytes (UTF-8 not checked: see `str`).
     pub fn str_bytes(&mut self) -> ReadResult<&'a [u8]> {
-        let n = self.len_of(0xa0, 0xbf, Some(0xd9), 0xda, 0xdb, "a str")?;
+        let n = self.len_of(0xa0, 0xbf, Some(0xd9), 0xda, 0xdb, "string")?;
         self.take(n)
     }
 
@@ -184,7 +205,7 @@ impl<'a> Reader<'a> {
 
     /// An array header; the count is checked against the bytes left.
     pub fn array_len(&mut self) -> ReadResult<usize> {
-        let n = self.len_of(0x90, 0x9f, None, 0xdc, 0xdd, "an array")?;
+        let n = self.len_of(0x90, 0x9f, None, 0xdc, 0xdd, "array")?;
         if n > self.remaining() {
             return Err(ReadError::Invalid("array count larger than the bytes left"));
         }
@@ -193,7 +214,7 @@ impl<'a> Reader<'a> {
 
     /// A map header; each entry takes at least 2 bytes.
     pub fn map_len(&mut self) -> ReadResult<usize> {
-        let n = self.len_of(0x80, 0x8f, None, 0xde, 0xdf, "a map")?;
+        let n = self.len_of(0x80, 0x8f, None, 0xde, 0xdf, "map")?;
         if n > self.remaining() / 2 {
             return Err(ReadError::Invalid("map count larger than half the bytes left"));
         }
