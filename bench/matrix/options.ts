@@ -33,7 +33,7 @@ export const DEFAULT_CPU_AT_RATE = 50_000;
 export const DEFAULT_IDLE_CONNS = 10_000;
 const QUICK_IDLE_CONNS = 500;
 
-export const USAGE = `usage: bun bench/run.ts [options]          (also: bun run bench -- [options], ringrpc bench [options])
+export const USAGE = `usage: bun bench/run.ts [options]          (also: bun run bench [options], ringrpc bench [options])
   --contenders a,b     ${RPC_CONTENDERS.map((c) => c.name).join(",")} (default: all)
   --depths 1,32        requests in flight per connection (default 1,32)
   --method echo        echo|text|add|order (bench.v1.Bench unary method; default echo)

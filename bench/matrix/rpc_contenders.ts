@@ -21,7 +21,8 @@ const prepareTokio = once(() => {
     if (Bun.file(TOKIO_SERVER).size > 0) return; // built earlier; nothing to rebuild with
     throw new BuildError("cargo not found: install Rust, then run `bash bench/tokio/setup.sh`");
   }
-  runBuild("the Tokio RPC server (run `bash bench/tokio/setup.sh` once first)", ["cargo", "build", "--release", "--offline", "--quiet"], `${PROJECT_ROOT}bench/tokio`);
+  // setup.sh checks the offline crate sources and runs cargo build --release --offline (a no-op when up to date).
+  runBuild("the Tokio RPC server (bench/tokio/setup.sh)", ["bash", `${PROJECT_ROOT}bench/tokio/setup.sh`], `${PROJECT_ROOT}bench/tokio`);
 });
 const preparePeer = once(() => {
   if (Bun.file(`${PROJECT_ROOT}bench/peers/bun_listen_rpc.ts`).size === 0) {

@@ -129,7 +129,10 @@ function add(msg: unknown): Map<number, unknown> {
   const m = asStruct(msg, "");
   const a = intField(m, 1, "a", "", I32_MIN, I32_MAX, "i32");
   const b = intField(m, 2, "b", "", I32_MIN, I32_MAX, "i32");
-  addReply.set(1, a + b);
+  // i64 on the wire must be a msgpack int: msgpackr writes a number outside
+  // the 32-bit ranges as float64, so those sums travel as BigInt (int64).
+  const sum = a + b;
+  addReply.set(1, sum > 0xffffffff || sum < -0x80000000 ? BigInt(sum) : sum);
   return addReply;
 }
 

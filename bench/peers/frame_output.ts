@@ -88,6 +88,7 @@ export class FrameOutput {
       return;
     }
     if (typeof v === "boolean") return this.byte(v ? 0xc3 : 0xc2);
+    if (typeof v === "bigint") return this.int(Number(v)); // i64 replies: safe integers only here
     throw new TypeError(`FrameOutput: cannot encode a ${typeof v}`);
   }
 

@@ -8,8 +8,8 @@ cd "$(dirname "$0")"
 
 die() { echo "bench/tokio setup: $*" >&2; exit 1; }
 
-# tokio for the servers; bytes, serde and rmp-serde for the later RPC baseline
-# (docs/PROTOCOL.md frames carry msgpack), installed now to prove they resolve.
+# tokio and bytes for the servers (echo, rpc_server); serde and rmp-serde for
+# the msgpack_check toolchain probe.
 packages=(librust-tokio-dev librust-bytes-dev librust-serde-dev librust-serde-derive-dev librust-rmp-dev librust-rmp-serde-dev)
 
 command -v cargo >/dev/null || die "cargo not found: install a Rust toolchain (rustup or apt-get install cargo), then re-run"
@@ -30,4 +30,5 @@ fi
 
 cargo build --release --offline >&2 || die "cargo build --release --offline failed: see the output above (a crate version missing from /usr/share/cargo/registry shows as 'no matching package')"
 ./target/release/msgpack_check >&2 || die "msgpack_check failed: serde/rmp-serde from Debian do not round-trip"
-echo "bench/tokio setup: built $(pwd)/target/release/echo" >&2
+cargo test --release --offline --lib >&2 || die "the rpc_server protocol unit tests failed: see the output above"
+echo "bench/tokio setup: built $(pwd)/target/release/echo and $(pwd)/target/release/rpc_server" >&2

@@ -139,6 +139,10 @@ describe.skipIf(TOKIO_SKIP !== null)(`Tokio rpc_server${TOKIO_SKIP === null ? ""
     expect(server.port).toBeGreaterThan(0);
   });
 
+  test("its protocol unit tests pass (cargo test --lib)", () => {
+    build(["cargo", "test", "--release", "--offline", "--lib"], TOKIO_DIR, 40000);
+  }, 45000);
+
   methodTests(() => server);
 
   test("a garbage frame after HELLO gets GOAWAY MALFORMED_FRAME and a close", async () => {
@@ -162,21 +166,24 @@ describe.skipIf(TOKIO_SKIP !== null)(`Tokio rpc_server${TOKIO_SKIP === null ? ""
   });
 });
 
-describe.skipIf(!HAS_BUN_PEER)(`Bun.listen peer${HAS_BUN_PEER ? "" : " (skipped: bench/peers/bun_listen_rpc.ts missing)"}`, () => {
-  let server: Server;
+// Both of the peer's body encoders must be wire-correct (docs/ENCODING.md).
+for (const encoder of ["msgpackr", "direct"] as const) {
+  describe.skipIf(!HAS_BUN_PEER)(`Bun.listen peer --encoder ${encoder}${HAS_BUN_PEER ? "" : " (skipped: bench/peers/bun_listen_rpc.ts missing)"}`, () => {
+    let server: Server;
 
-  beforeAll(async () => {
-    server = await startServer([process.execPath, BUN_PEER, "--port", "0"]);
+    beforeAll(async () => {
+      server = await startServer([process.execPath, BUN_PEER, "--port", "0", "--encoder", encoder]);
+    });
+
+    afterAll(() => stopServer(server));
+
+    test("announces itself with the contender ready line", () => {
+      expect([server.host, server.driver, server.workers]).toEqual(["127.0.0.1", "bun-listen", 1]);
+    });
+
+    methodTests(() => server);
   });
-
-  afterAll(() => stopServer(server));
-
-  test("announces itself with the contender ready line", () => {
-    expect([server.host, server.driver, server.workers]).toEqual(["127.0.0.1", "bun-listen", 1]);
-  });
-
-  methodTests(() => server);
-});
+}
 
 describe("loadgen rpc mode catches a lying server", () => {
   const cases = [

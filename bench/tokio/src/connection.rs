@@ -422,3 +422,107 @@ fn check_metadata(r: &mut Reader) -> Result<Option<(u64, String)>, Fatal> {
     }
     Ok(error)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(body: &[u8]) -> Vec<u8> {
+        let mut v = (body.len() as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(body);
+        v
+    }
+
+    const CLIENT_HELLO: &[u8] = &[0x97, 0x01, 0x00, 0x01, 0xce, 0x00, 0x40, 0x00, 0x00, 0xcd, 0x03, 0xe8, 0x03, 0xcd, 0x20, 0x00];
+
+    fn open() -> (Connection, Vec<u8>, Instant) {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        let mut c = Connection::new(now, &mut out);
+        out.clear();
+        assert_eq!(c.on_input(&frame(CLIENT_HELLO), &mut out, now), (20, Next::Continue));
+        assert!(out.is_empty());
+        (c, out, now)
+    }
+
+    fn request(id: u8, path: &[u8], timeout: u8, msg: &[u8]) -> Vec<u8> {
+        let mut b = vec![0x97, 0x02, id, 0xa0 | path.len() as u8];
+        b.extend_from_slice(path);
+        b.extend_from_slice(&[timeout, 0xc0, 0x01]);
+        b.extend_from_slice(msg);
+        frame(&b)
+    }
+
+    #[test]
+    fn unary_add_answers_on_the_response_fast_path() {
+        let (mut c, mut out, now) = open();
+        let req = request(1, svc::ADD, 0xc0, &[0x82, 0x01, 0x05, 0x02, 0xff]);
+        assert_eq!(c.on_input(&req, &mut out, now), (req.len(), Next::Continue));
+        assert_eq!(out, frame(&[0x93, 0x05, 0x01, 0x81, 0x01, 0x04]));
+    }
+
+    #[test]
+    fn a_partial_frame_waits_and_an_oversize_prefix_is_rejected_before_its_body() {
+        let (mut c, mut out, now) = open();
+        let req = request(1, svc::ECHO, 0xc0, &[0x81, 0x01, 0xc4, 0x01, 0x09]);
+        assert_eq!(c.on_input(&req[..req.len() - 1], &mut out, now), (0, Next::Continue));
+        assert!(out.is_empty());
+        let (_, next) = c.on_input(&[0x00, 0x40, 0x00, 0x01], &mut out, now);
+        assert_eq!(next, Next::Close);
+        assert_eq!(&out[4..8], &[0x95, 0x0c, 0x00, 0x00]);
+        assert_eq!(out[8], GoawayReason::FrameTooLarge as u8);
+    }
+
+    #[test]
+    fn ticks_stop_at_the_window_and_resume_on_credit() {
+        let (mut c, mut out, now) = open();
+        // The client's HELLO above grants a window of 3; ask for 5 ticks of 2 bytes.
+        c.on_input(&request(1, svc::TICKS, 0xc0, &[0x82, 0x01, 0x05, 0x02, 0x02]), &mut out, now);
+        c.produce(&mut out, 1 << 20, now);
+        let message = |seq: u8| frame(&[0x94, 0x03, 0x01, 0x00, 0x82, 0x01, seq, 0x02, 0xc4, 0x02, seq, seq]);
+        assert_eq!(out, [message(0), message(1), message(2)].concat());
+        assert!(!c.has_ready_streams());
+        out.clear();
+        c.on_input(&frame(&[0x93, 0x09, 0x01, 0x05]), &mut out, now);
+        c.produce(&mut out, 1 << 20, now);
+        let ok = frame(&[0x97, 0x07, 0x01, 0x00, 0xa0, 0xc0, 0xc0, 0xc0]);
+        assert_eq!(out, [message(3), message(4), ok].concat());
+    }
+
+    #[test]
+    fn a_stream_past_its_deadline_ends_with_deadline_exceeded() {
+        let (mut c, mut out, now) = open();
+        c.on_input(&request(1, svc::TICKS, 0x0a, &[0x82, 0x01, 0x64, 0x02, 0x01]), &mut out, now);
+        c.produce(&mut out, 1 << 20, now);
+        out.clear();
+        assert_eq!(c.next_deadline(), now + Duration::from_millis(10));
+        assert_eq!(c.on_timer(now + Duration::from_millis(11), &mut out), Next::Continue);
+        assert_eq!(&out[4..8], &[0x97, 0x07, 0x01, status::DEADLINE_EXCEEDED as u8]);
+    }
+
+    #[test]
+    fn call_errors_keep_the_connection_and_wrong_frames_close_it() {
+        let (mut c, mut out, now) = open();
+        c.on_input(&request(1, b"x.Y/z", 0xc0, &[0x80]), &mut out, now);
+        assert_eq!(&out[4..8], &[0x97, 0x07, 0x01, status::UNIMPLEMENTED as u8]);
+        out.clear();
+        c.on_input(&request(2, svc::ADD, 0xc0, &[0x81, 0x01, 0xa1, 0x78]), &mut out, now);
+        assert_eq!(&out[4..8], &[0x97, 0x07, 0x02, status::INVALID_ARGUMENT as u8]);
+        assert!(String::from_utf8_lossy(&out).contains("a: expected int but found string"));
+        out.clear();
+        // An id that does not increase is a connection error.
+        let (_, next) = c.on_input(&request(2, svc::ADD, 0xc0, &[0x80]), &mut out, now);
+        assert_eq!(next, Next::Close);
+        assert_eq!(out[8], GoawayReason::ProtocolError as u8);
+    }
+
+    #[test]
+    fn ping_gets_pong_and_unknown_types_close() {
+        let (mut c, mut out, now) = open();
+        c.on_input(&frame(&[0x93, 0x0a, 0x00, 0xd1, 0xff, 0x7f]), &mut out, now);
+        assert_eq!(out, frame(&[0x93, 0x0b, 0x00, 0xd1, 0xff, 0x7f]));
+        out.clear();
+        assert_eq!(c.on_input(&frame(&[0x92, 0x63, 0x00]), &mut out, now).1, Next::Close);
+        assert_eq!(out[8], GoawayReason::UnknownFrameType as u8);
+    }
+}

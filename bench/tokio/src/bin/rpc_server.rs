@@ -21,6 +21,8 @@ use tokio::net::{TcpListener, TcpStream};
 const READ_CHUNK: usize = 64 * 1024;
 /// Tick bytes produced per write while streams have credit.
 const PRODUCE_BUDGET: usize = 256 * 1024;
+/// How long a closing connection keeps reading (and discarding) peer input.
+const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_millis(200);
 
 struct Options {
     host: String,
@@ -124,6 +126,13 @@ async fn serve_connection(mut stream: TcpStream) -> std::io::Result<()> {
                     let (used, n) = conn.on_input(&input, &mut out, now);
                     input.advance(used);
                     next = n;
+                    // A large frame under way: grow once to its full size.
+                    if input.len() >= 4 {
+                        let want = 4 + u32::from_be_bytes([input[0], input[1], input[2], input[3]]) as usize;
+                        if want > input.capacity() {
+                            input.reserve(want - input.len());
+                        }
+                    }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
@@ -133,8 +142,19 @@ async fn serve_connection(mut stream: TcpStream) -> std::io::Result<()> {
             if !out.is_empty() {
                 stream.write_all(&out).await?;
             }
-            // Stop reading at once, flush and close (section 7).
+            // Stop reading at once, flush and close (section 7). Discard what
+            // the peer still sends for a moment: closing with unread input
+            // would reset the connection and could cost the peer our GOAWAY.
             let _ = stream.shutdown().await;
+            let drain = async {
+                let mut sink = [0u8; 4096];
+                while let Ok(n) = tokio::io::AsyncReadExt::read(&mut stream, &mut sink).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(CLOSE_LINGER, drain).await;
             break;
         }
     }
