@@ -278,6 +278,19 @@ export class MsgReader {
     throw this.wrongType("float", b);
   }
 
+  /**
+   * Skips the string that is next without decoding it and returns where its
+   * bytes start (they end at the new `pos`): for callers that can match raw
+   * bytes, such as a method path seen many times on one connection.
+   */
+  strSpan(): number {
+    const n = this.strHeader();
+    const p = this.pos;
+    if (p + n > this.end) throw this.truncated(n);
+    this.pos = p + n;
+    return p;
+  }
+
   /** The byte length of a string whose header is next; consumes the header. */
   private strHeader(): number {
     const b = this.lead();

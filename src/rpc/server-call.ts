@@ -30,7 +30,7 @@ export function isRpcErrorLike(e: unknown): e is RpcError {
   return typeof e === "object" && e !== null && typeof (e as RpcError).status === "number" && typeof (e as RpcError).code === "string";
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v instanceof Promise || (typeof v === "object" && v !== null && typeof (v as PromiseLike<unknown>).then === "function");
 }
 

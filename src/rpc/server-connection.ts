@@ -15,8 +15,9 @@ import { FrameOutput } from "./frame-output.ts";
 import { type FrameHead, readFrameHead, readOptionalInt, skipRest, writeGoAway, writeHello, writePing, writeStatus, writeWindow } from "./frames.ts";
 import type { ServerCall } from "./interceptors.ts";
 import { MetadataError, readMetadata } from "./metadata.ts";
+import { MethodPathCache } from "./method-path-cache.ts";
 import { checkHelloLimits, ConnectionError, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
-import { type CallHost, ServerCallState } from "./server-call.ts";
+import { type CallHost, isThenable, ServerCallState } from "./server-call.ts";
 import { InboundStream, OutboundCredit } from "./stream.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
@@ -54,6 +55,7 @@ export class ServerConnection implements CallHost {
   readonly out: FrameOutput;
   readonly calls: Map<number, ServerCallState>;
   readonly debug: boolean;
+  private readonly paths: MethodPathCache<BoundMethod>;
   peerMaxFrameBytes: number;
   peerWindow: number;
   closing: boolean;
@@ -78,6 +80,7 @@ export class ServerConnection implements CallHost {
   ) {
     this.debug = cfg.debug;
     this.calls = new Map();
+    this.paths = new MethodPathCache();
     this.peerMaxFrameBytes = cfg.limits.maxFrameBytes;
     this.peerWindow = cfg.limits.initialWindow;
     this.closing = false;
@@ -250,7 +253,18 @@ export class ServerConnection implements CallHost {
     if (count < 6) throw new ConnectionError(GoAwayReason.MALFORMED_FRAME, `REQUEST has ${count} elements, needs 6 or 7`);
     if (id <= this.lastRequestId) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `REQUEST id ${id} is not greater than the previous id ${this.lastRequestId}`);
     const r = this.reader;
-    const path = r.str();
+    const pathStart = r.strSpan();
+    const paths = this.paths;
+    if (!paths.match(r.buf, pathStart, r.pos)) {
+      let decoded: string;
+      try {
+        decoded = MethodPathCache.decode(r.buf, pathStart, r.pos);
+      } catch {
+        throw new ConnectionError(GoAwayReason.MALFORMED_FRAME, "REQUEST path is not valid UTF-8");
+      }
+      paths.remember(r.buf, pathStart, r.pos, decoded, this.owner.lookup(decoded));
+    }
+    const path = paths.path;
     const timeoutMs = readOptionalInt(r);
     let metadata: Metadata | undefined;
     let mdError: MetadataError | null = null;
@@ -266,7 +280,7 @@ export class ServerConnection implements CallHost {
     if (mdError !== null) return this.refuseCall(id, mdError.kind === "size" ? Status.RESOURCE_EXHAUSTED : Status.INVALID_ARGUMENT, mdError.message);
     if (this.calls.size >= this.cfg.limits.maxConcurrentCalls)
       return this.refuseCall(id, Status.RESOURCE_EXHAUSTED, `too many concurrent calls on this connection (limit ${this.cfg.limits.maxConcurrentCalls})`);
-    const bound = this.owner.lookup(path);
+    const bound = paths.value;
     if (bound === undefined) return this.refuseCall(id, Status.UNIMPLEMENTED, `unknown method ${path}`);
     const m = bound.method;
     const streamingIn = m.kind === "client_stream" || m.kind === "bidi";
@@ -287,14 +301,10 @@ export class ServerConnection implements CallHost {
     }
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     const call = new ServerCallState(this, id, m, metadata ?? EMPTY_METADATA, deadline);
-    this.calls.set(id, call);
     this.owner.countCall();
-    if (timeoutMs !== undefined) {
-      if (timeoutMs <= 0) {
-        call.abortWithStatus(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
-        return;
-      }
-      if (timeoutMs <= MAX_TIMER_MS) call.timer = setTimeout(() => call.abortWithStatus(Status.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`), timeoutMs);
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
+      call.abortWithStatus(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
+      return;
     }
     if (streamingIn) {
       const inbound = new InboundStream<unknown>(
@@ -310,19 +320,21 @@ export class ServerConnection implements CallHost {
       if ((flags & END_STREAM) !== 0) inbound.end(null);
       req = inbound;
     }
-    this.invoke(bound, call, req);
-  }
-
-  private invoke(bound: BoundMethod, call: ServerCallState, req: unknown): void {
     let result: unknown;
     try {
-      result = bound.intercepted === null ? bound.handler(req, call) : bound.intercepted({ method: call.method, ctx: call, request: req });
+      result = bound.intercepted === null ? bound.handler(req, call) : bound.intercepted({ method: m, ctx: call, request: req });
     } catch (e) {
       call.fail(e);
       return;
     }
-    const kind = call.method.kind;
-    if (kind === "unary" || kind === "client_stream") call.completeUnary(result);
+    const single = m.kind === "unary" || m.kind === "client_stream";
+    // A synchronous answer is sent right away: such a call never outlives
+    // this function, so it skips the call table and the deadline timer.
+    if (single && !isThenable(result)) return call.respond(result);
+    this.calls.set(id, call);
+    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS)
+      call.timer = setTimeout(() => call.abortWithStatus(Status.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`), timeoutMs);
+    if (single) call.completeUnary(result);
     else call.completeStream(result);
   }
 

@@ -1,0 +1,45 @@
+/**
+ * Remembers the last method path a connection called, as raw bytes, so a
+ * REQUEST for the same method (the common case: a connection hammering one
+ * method) is matched with a short byte compare instead of decoding the path
+ * string and hashing it for the method table on every call.
+ */
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+export class MethodPathCache<T> {
+  private bytes: Uint8Array;
+  private len: number;
+  /** The path and method of the last match() or remember(). */
+  path: string;
+  value: T | undefined;
+
+  constructor() {
+    this.bytes = new Uint8Array(64);
+    this.len = -1;
+    this.path = "";
+    this.value = undefined;
+  }
+
+  /** True when buf[start, end) is the remembered path; `path`/`value` then hold it. */
+  match(buf: Uint8Array, start: number, end: number): boolean {
+    const n = end - start;
+    if (n !== this.len) return false;
+    const b = this.bytes;
+    for (let i = 0; i < n; i++) if (buf[start + i] !== b[i]) return false;
+    return true;
+  }
+
+  /** Decodes buf[start, end) as UTF-8 (throws TypeError when invalid). */
+  static decode(buf: Uint8Array, start: number, end: number): string {
+    return utf8.decode(buf.subarray(start, end));
+  }
+
+  remember(buf: Uint8Array, start: number, end: number, path: string, value: T | undefined): void {
+    const n = end - start;
+    if (n > this.bytes.length) this.bytes = new Uint8Array(n);
+    this.bytes.set(buf.subarray(start, end));
+    this.len = n;
+    this.path = path;
+    this.value = value;
+  }
+}
