@@ -15,7 +15,7 @@ import { machineFacts } from "./echo/machine_facts.ts";
 import { NOISY_OTHER_PCT, SATURATED_PCT } from "./echo/run_record.ts";
 import { runCodec, type CodecResult } from "./matrix/codec_section.ts";
 import { cpuAtRateTable, cpuAtRateWorkload, runCpuAtRate } from "./matrix/cpu_at_rate.ts";
-import { buildIdleHolder, idleTable, measureIdle, type IdleResult } from "./matrix/idle_memory.ts";
+import { buildIdleHolder, failedIdle, idleTable, measureIdle, type IdleResult } from "./matrix/idle_memory.ts";
 import { FLAG_LEGEND, markdownMatrixTable, summarizeRows, type RatioBaseline } from "./matrix/matrix_table.ts";
 import { parseOptions, USAGE, UsageError, type MatrixOptions } from "./matrix/options.ts";
 import { progressLine } from "./matrix/progress_line.ts";
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
     for (const d of o.depths) {
       const t = markdownMatrixTable(runs, d, names, BASELINES);
       tables[`depth ${d}`] = t;
-      sections.push(`### depth ${d}${o.rate > 0 ? ` (cap; fixed rate ${o.rate} req/s)` : ""}\n\n${t}`);
+      sections.push(`### depth ${d}${o.rate > 0 ? ` (cap; fixed rate ${o.rate} req/s: every server serves the same rate, compare server CPU and latency, not req/s)` : ""}\n\n${t}`);
     }
   }
   if (o.cpuAtRate > 0) {
@@ -108,14 +108,12 @@ async function main(): Promise<number> {
       const holder = buildIdleHolder();
       for (const c of contenders) {
         const why = broken.get(c.name);
-        const r = why !== undefined
-          ? { contender: c.name, requested: o.idleConns, ready: 0, failed: 0, dropped: null, connectMs: null, rssBeforeKiB: null, rssHeldKiB: null, kibPerConn: null, error: why }
-          : await measureIdle(holder, c, o.serverCpu, o.loadgenCpu, o.idleConns);
+        const r = why !== undefined ? failedIdle(c.name, o.idleConns, why) : await measureIdle(holder, c, o.serverCpu, o.loadgenCpu, o.idleConns);
         idle.push(r);
         console.log(`[idle] ${c.name.padEnd(16)} ${r.ready}/${r.requested} held  ${r.kibPerConn === null ? "-" : r.kibPerConn.toFixed(2)} KiB/conn${r.error ? `  ${r.error.split("\n")[0]}` : ""}`);
       }
     } catch (e) {
-      idle = contenders.map((c) => ({ contender: c.name, requested: o.idleConns, ready: 0, failed: 0, dropped: null, connectMs: null, rssBeforeKiB: null, rssHeldKiB: null, kibPerConn: null, error: errorText(e) }));
+      idle = contenders.map((c) => failedIdle(c.name, o.idleConns, errorText(e)));
     }
     const t = idleTable(idle);
     tables["idle"] = t;

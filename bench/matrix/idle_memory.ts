@@ -102,7 +102,8 @@ class Holder {
   }
 }
 
-function failed(contender: string, requested: number, error: string): IdleResult {
+/** The result of a contender that could not be measured. */
+export function failedIdle(contender: string, requested: number, error: string): IdleResult {
   return { contender, requested, ready: 0, failed: 0, dropped: null, connectMs: null, rssBeforeKiB: null, rssHeldKiB: null, kibPerConn: null, error };
 }
 
@@ -111,7 +112,7 @@ export async function measureIdle(holderBin: string, c: RpcContender, serverCpu:
   try {
     server = await startPinned(c, serverCpu);
   } catch (e) {
-    return failed(c.name, conns, `failed to start: ${errorText(e)}`);
+    return failedIdle(c.name, conns, `failed to start: ${errorText(e)}`);
   }
   try {
     const port = portOf(server.readyLine);
@@ -143,7 +144,7 @@ export async function measureIdle(holderBin: string, c: RpcContender, serverCpu:
       error: problems.length ? problems.join("; ") : null,
     };
   } catch (e) {
-    return failed(c.name, conns, errorText(e));
+    return failedIdle(c.name, conns, errorText(e));
   } finally {
     await server.stop();
   }
