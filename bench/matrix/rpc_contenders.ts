@@ -50,18 +50,24 @@ function tokioContender(currentThread: boolean): RpcContender {
   };
 }
 
+/** The Bun.listen peer: msgpackr encoding (the baseline), or its hand-written encoder. */
+function bunListenContender(encoder: "msgpackr" | "direct"): RpcContender {
+  return {
+    name: encoder === "msgpackr" ? "bun-listen" : "bun-listen-direct",
+    prepare: preparePeer,
+    command: (port) => [BUN, `${PROJECT_ROOT}bench/peers/bun_listen_rpc.ts`, "--port", String(port), "--encoder", encoder],
+    readyMustMatch: /\bdriver=bun-listen\b/,
+    serverCpus: null,
+  };
+}
+
 export const RPC_CONTENDERS: readonly RpcContender[] = [
   ringrpcContender("uring"),
   ringrpcContender("epoll"),
   tokioContender(false),
   tokioContender(true),
-  {
-    name: "bun-listen",
-    prepare: preparePeer,
-    command: (port) => [BUN, `${PROJECT_ROOT}bench/peers/bun_listen_rpc.ts`, "--port", String(port)],
-    readyMustMatch: /\bdriver=bun-listen\b/,
-    serverCpus: null,
-  },
+  bunListenContender("msgpackr"),
+  bunListenContender("direct"),
 ];
 
 /** Ratios are taken against the first of these with a clean median (tokio, else tokio-ct), and against bun-listen. */

@@ -12,7 +12,8 @@ const TWO_32 = 4294967296;
 const MAX_SAFE_HI = 0x1fffff; // high 32 bits of Number.MAX_SAFE_INTEGER
 const DEFAULT_MAX_DEPTH = 64;
 /** Below this length a string is built char by char; above, sliced natively (measured crossover ~12). */
-const SHORT_STRING = 12;
+/** Node's Buffer has latin1Slice (a fast ASCII/latin1 decode); @types/node does not declare it. */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -48,7 +49,7 @@ export class MsgReader {
   maxDepth: number;
   private view: DataView;
   /** A Buffer over the same bytes, made on first need per input buffer (native latin1 slicing). */
-  private nodeBuf: Buffer | null;
+  private nodeBuf: Latin1Buffer | null;
 
   constructor(buf: Uint8Array = EMPTY, pos = 0, end = buf.length) {
     this.buf = buf;
@@ -60,8 +61,8 @@ export class MsgReader {
     this.nodeBuf = null;
   }
 
-  private asNodeBuffer(): Buffer {
-    if (this.nodeBuf === null) this.nodeBuf = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  private asNodeBuffer(): Latin1Buffer {
+    if (this.nodeBuf === null) this.nodeBuf = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength) as Latin1Buffer;
     return this.nodeBuf;
   }
 
@@ -321,26 +322,13 @@ export class MsgReader {
     const p = this.pos;
     if (p + n > this.end) throw this.truncated(n);
     const buf = this.buf;
-    if (n < SHORT_STRING) {
-      let s = "";
-      let i = 0;
-      for (; i < n; i++) {
-        const c = buf[p + i]!;
-        if (c >= 0x80) break;
-        s += String.fromCharCode(c);
-      }
-      if (i === n) {
-        this.pos = p + n;
-        return s;
-      }
-    } else {
-      // All-ASCII strings (the common case) skip UTF-8 validation: latin1 of ASCII is ASCII.
-      let i = 0;
-      while (i < n && buf[p + i]! < 0x80) i++;
-      if (i === n) {
-        this.pos = p + n;
-        return this.asNodeBuffer().toString("latin1", p, p + n);
-      }
+    // All-ASCII strings (the common case) skip UTF-8 validation: latin1 of
+    // ASCII is ASCII, and Buffer's latin1Slice beats building the string in JS.
+    let i = 0;
+    while (i < n && buf[p + i]! < 0x80) i++;
+    if (i === n) {
+      this.pos = p + n;
+      return n === 0 ? "" : this.asNodeBuffer().latin1Slice(p, p + n);
     }
     let s: string;
     try {
