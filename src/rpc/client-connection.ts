@@ -26,7 +26,7 @@ import {
 } from "./frames.ts";
 import { readMetadata } from "./metadata.ts";
 import { checkHelloLimits, ConnectionError, DEFAULT_LIMITS, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
-import { OutboundCredit } from "./stream.ts";
+import { OutboundCredit, roomToSend } from "./stream.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
 export interface ClientConnectionConfig {
@@ -157,16 +157,8 @@ export class ClientConnection implements CallTransport {
     const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<unknown>)[Symbol.iterator]();
     try {
       for (;;) {
-        let wait = credit.wait();
-        while (wait !== null) {
-          await wait;
-          wait = credit.wait();
-        }
-        let drain = this.out.waitDrain();
-        while (drain !== null && !call.done) {
-          await drain;
-          drain = this.out.waitDrain();
-        }
+        const room = roomToSend(credit, this.out, call);
+        if (room !== null) await room;
         if (call.done) break;
         const r = await it.next();
         if (call.done) break;

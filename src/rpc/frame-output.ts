@@ -70,9 +70,14 @@ export class FrameOutput {
     this.rt.defer(this.flushFn);
   }
 
+  /** True when the backlog is below the high-water mark (or the output can no longer drain). */
+  get drained(): boolean {
+    return !this.over || this.failed || this.conn.closed;
+  }
+
   /** Resolves when the backlog is below the high-water mark (immediately if it is). */
   waitDrain(): Promise<void> | null {
-    if (!this.over || this.failed || this.conn.closed) return null;
+    if (this.drained) return null;
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 

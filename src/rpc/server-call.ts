@@ -10,7 +10,7 @@ import type { CallContext, ErrorType, Metadata, MethodDescriptor } from "./descr
 import type { FrameOutput } from "./frame-output.ts";
 import { writeHeaders, writeMessage, writeResponse, writeStatus } from "./frames.ts";
 import { isValidMetadataKey } from "./metadata.ts";
-import { type InboundStream, OutboundCredit } from "./stream.ts";
+import { type InboundStream, OutboundCredit, roomToSend } from "./stream.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
 /** What a call needs from its connection. */
@@ -194,16 +194,8 @@ export class ServerCallState implements CallContext {
     const max = this.host.peerMaxFrameBytes;
     try {
       for (;;) {
-        let wait = credit.wait();
-        while (wait !== null) {
-          await wait;
-          wait = credit.wait();
-        }
-        let drain = out.waitDrain();
-        while (drain !== null && !this.done) {
-          await drain;
-          drain = out.waitDrain();
-        }
+        const room = roomToSend(credit, out, this);
+        if (room !== null) await room;
         if (this.done) break;
         const step = it.next();
         const r = isThenable(step) ? await step : step;

@@ -144,6 +144,11 @@ export class OutboundCredit {
     this.wake();
   }
 
+  /** True when a MESSAGE may be sent now (credit left) or the stream closed. */
+  get ready(): boolean {
+    return this.credit > 0 || this.closed;
+  }
+
   /** Resolves when credit is positive or the stream closed; null when no wait is needed. */
   wait(): Promise<void> | null {
     if (this.credit > 0 || this.closed) return null;
@@ -158,5 +163,35 @@ export class OutboundCredit {
       this.waiter = null;
       w();
     }
+  }
+}
+
+/** The connection output a stream producer waits on (FrameOutput). */
+export interface DrainSource {
+  /** True when the output backlog is under its high-water mark (or can no longer drain). */
+  readonly drained: boolean;
+  waitDrain(): Promise<void> | null;
+}
+
+/**
+ * Null when a stream may send its next MESSAGE now; otherwise a promise that
+ * resolves once the peer granted credit and the connection's output drained
+ * below its high-water mark, or the call ended (check `call.done` after).
+ * Shared by client request streams and server response streams.
+ */
+export function roomToSend(credit: OutboundCredit, out: DrainSource, call: { readonly done: boolean }): Promise<void> | null {
+  return credit.ready && (out.drained || call.done) ? null : waitForRoom(credit, out, call);
+}
+
+async function waitForRoom(credit: OutboundCredit, out: DrainSource, call: { readonly done: boolean }): Promise<void> {
+  let wait = credit.wait();
+  while (wait !== null) {
+    await wait;
+    wait = credit.wait();
+  }
+  let drain = out.waitDrain();
+  while (drain !== null && !call.done) {
+    await drain;
+    drain = out.waitDrain();
   }
 }

@@ -9,15 +9,8 @@ import { drivers, uringSkipReason } from "./helpers/drivers.ts";
 import { KeyNotFound, M, Missing } from "./helpers/fixtures.ts";
 import { withServer } from "./helpers/harness.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
+import { caught } from "./helpers/caught.ts";
 
-async function caught(p: Promise<unknown>): Promise<RpcError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as RpcError;
-  }
-  throw new Error("expected the call to fail");
-}
 
 if (uringSkipReason !== null) test.skip(`rpc tests on the uring driver (${uringSkipReason})`, () => {});
 

@@ -13,6 +13,7 @@ import { M, TestService } from "./helpers/fixtures.ts";
 import { sleep, withServer } from "./helpers/harness.ts";
 import { frameBytes, HELLO } from "./helpers/raw-peer.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
+import { caught } from "./helpers/caught.ts";
 
 async function closedPort(rt: Runtime): Promise<number> {
   const l = await rt.listen({ host: "127.0.0.1", port: 0, reusePort: false });
@@ -21,14 +22,6 @@ async function closedPort(rt: Runtime): Promise<number> {
   return port;
 }
 
-async function caught(p: Promise<unknown>): Promise<RpcError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as RpcError;
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function startServer(rt: Runtime) {
   const server = createRpcServer(rt, [{ descriptor: TestService, impl: makeImpl(newProbe()), validate: true }]);

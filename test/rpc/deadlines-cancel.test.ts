@@ -9,15 +9,8 @@ import { drivers } from "./helpers/drivers.ts";
 import { KeyNotFound, M } from "./helpers/fixtures.ts";
 import { sleep, until, withServer } from "./helpers/harness.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
+import { caught } from "./helpers/caught.ts";
 
-async function caught(p: Promise<unknown>): Promise<RpcError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as RpcError;
-  }
-  throw new Error("expected the call to fail");
-}
 
 for (const d of drivers) {
   describe(`rpc deadlines and cancellation (${d.name})`, () => {
