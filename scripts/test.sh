@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 BUN=node_modules/.bin/bun
 failed_steps=()
+# The Tokio baseline's offline crates (Debian librust-*-dev) for the bench
+# tests; without cargo or apt those tests skip with the reason instead.
+if command -v cargo >/dev/null && [ ! -d /usr/share/cargo/registry ]; then
+  bash bench/tokio/setup.sh || echo "test: Tokio baseline not set up (see above): its bench tests will skip"
+fi
 step() { local name=$1; shift; echo "== $name"; "$@" || failed_steps+=("$name"); }
 
 step "typecheck (tsc --noEmit)" node_modules/.bin/tsc --noEmit -p .
