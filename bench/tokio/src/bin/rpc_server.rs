@@ -10,6 +10,8 @@ use std::future::{poll_fn, Future};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::process::exit;
+
+use ringrpc_tokio_bench::server_options::{build_runtime, parse_options, usage_error, ServerOptions};
 use std::task::Poll;
 use std::time::Instant;
 
@@ -18,52 +20,12 @@ use ringrpc_tokio_bench::connection::{Connection, Next};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
+const PROGRAM: &str = "rpc_server";
 const READ_CHUNK: usize = 64 * 1024;
 /// Tick bytes produced per write while streams have credit.
 const PRODUCE_BUDGET: usize = 256 * 1024;
 /// How long a closing connection keeps reading (and discarding) peer input.
 const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_millis(200);
-
-struct Options {
-    host: String,
-    port: u16,
-    workers: usize,
-    current_thread: bool,
-}
-
-fn usage_error(message: &str) -> ! {
-    eprintln!("rpc_server: {message}");
-    eprintln!("usage: rpc_server --port P [--host 127.0.0.1] [--workers N | --current-thread]");
-    exit(2);
-}
-
-fn parse_options() -> Options {
-    let mut o = Options { host: "127.0.0.1".to_string(), port: 0, workers: 1, current_thread: false };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        match flag.as_str() {
-            "--current-thread" => o.current_thread = true,
-            "--port" | "--host" | "--workers" => {
-                let value = args.next().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")));
-                match flag.as_str() {
-                    "--port" => {
-                        o.port = value.parse().unwrap_or_else(|_| usage_error(&format!("--port must be 0..65535, got '{value}'")))
-                    }
-                    "--workers" => {
-                        o.workers = value
-                            .parse()
-                            .ok()
-                            .filter(|n| *n > 0)
-                            .unwrap_or_else(|| usage_error(&format!("--workers must be a positive integer, got '{value}'")))
-                    }
-                    _ => o.host = value,
-                }
-            }
-            _ => usage_error(&format!("unknown option '{flag}'")),
-        }
-    }
-    o
-}
 
 enum Wake {
     Readable,
@@ -161,10 +123,10 @@ async fn serve_connection(mut stream: TcpStream) -> std::io::Result<()> {
     Ok(())
 }
 
-async fn serve(o: &Options) -> std::io::Result<()> {
+async fn serve(o: &ServerOptions) -> std::io::Result<()> {
     let addr: SocketAddr = format!("{}:{}", o.host, o.port)
         .parse()
-        .unwrap_or_else(|_| usage_error(&format!("--host must be an IP address, got '{}'", o.host)));
+        .unwrap_or_else(|_| usage_error(PROGRAM, &format!("--host must be an IP address, got '{}'", o.host)));
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let workers = if o.current_thread { 1 } else { o.workers };
@@ -180,16 +142,8 @@ async fn serve(o: &Options) -> std::io::Result<()> {
 }
 
 fn main() {
-    let o = parse_options();
-    let runtime = if o.current_thread {
-        tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(o.workers).enable_io().enable_time().build()
-    };
-    let runtime = runtime.unwrap_or_else(|e| {
-        eprintln!("rpc_server: cannot start the Tokio runtime: {e}");
-        exit(1);
-    });
+    let o = parse_options(PROGRAM);
+    let runtime = build_runtime(PROGRAM, &o);
     if let Err(e) = runtime.block_on(serve(&o)) {
         eprintln!("rpc_server: cannot serve on {}:{}: {e}", o.host, o.port);
         exit(1);
