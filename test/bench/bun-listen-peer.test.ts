@@ -11,13 +11,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import { Packr, Unpackr } from "msgpackr";
-import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generate } from "../../codegen/index.ts";
 import { compile } from "../../idl/index.ts";
 import { createChannel } from "../../src/rpc/client.ts";
+import { startServer, type ServerProcess } from "../helpers/server-process.ts";
 import type { CallInvoker } from "../../src/rpc/descriptor.ts";
 import { createEpollRuntime } from "../../src/runtime/epoll/runtime.ts";
 
@@ -127,44 +127,9 @@ async function handshake(port: number, window = 64): Promise<RawClient> {
   return c;
 }
 
-const READY = /listening on (\S+):(\d+) driver=(\S+) workers=(\d+)/;
 const READY_TIMEOUT_MS = 4000;
 
-interface Peer {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  host: string;
-  port: number;
-  driver: string;
-  workers: number;
-}
 
-/** Spawns the peer on port 0 with the given encoder and parses its ready line (killed if not ready in time). */
-async function startPeer(encoder: string): Promise<Peer> {
-  const proc = Bun.spawn([process.execPath, "bench/peers/bun_listen_rpc.ts", "--port", "0", "--encoder", encoder], {
-    cwd: new URL("../..", import.meta.url).pathname,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const reader = proc.stdout.getReader();
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let text = "";
-  for (;;) {
-    const m = text.match(READY);
-    if (m) {
-      void (async () => {
-        while (!(await reader.read()).done);
-      })();
-      return { proc, host: m[1]!, port: Number(m[2]), driver: m[3]!, workers: Number(m[4]) };
-    }
-    const next = await Promise.race([reader.read(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null)]);
-    if (next === null || next.done) {
-      proc.kill("SIGKILL");
-      throw new Error(`peer not ready (${next === null ? "timeout" : "exited"}): stdout=${text} stderr=${await new Response(proc.stderr).text()}`);
-    }
-    text += new TextDecoder().decode(next.value);
-  }
-}
 
 /** The part of the generated BenchClient this test calls. */
 interface BenchClientLike {
@@ -202,10 +167,10 @@ const ENCODERS = ["msgpackr", "direct"] as const;
 
 for (const encoder of ENCODERS) {
   describe(`bun-listen peer (--encoder ${encoder})`, () => {
-    let peer: Peer;
+    let peer: ServerProcess;
 
     beforeAll(async () => {
-      peer = await startPeer(encoder);
+      peer = await startServer("bench/peers/bun_listen_rpc.ts", ["--port", "0", "--encoder", encoder], { timeoutMs: READY_TIMEOUT_MS });
     });
 
     afterAll(async () => {

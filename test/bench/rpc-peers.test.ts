@@ -12,7 +12,8 @@ import { existsSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { Packr, Unpackr } from "msgpackr";
-import type { Subprocess, TCPSocketListener } from "bun";
+import type { TCPSocketListener } from "bun";
+import { startCommand, type ServerProcess } from "../helpers/server-process.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const LOADGEN = join(ROOT, "bench/loadgen/build/loadgen");
@@ -20,7 +21,6 @@ const TOKIO_DIR = join(ROOT, "bench/tokio");
 const TOKIO_SERVER = join(TOKIO_DIR, "target/release/rpc_server");
 const BUN_PEER = join(ROOT, "bench/peers/bun_listen_rpc.ts");
 const METHODS = ["echo", "text", "add", "order"] as const;
-const READY = /listening on (\S+):(\d+) driver=(\S+) workers=(\d+)/;
 const READY_TIMEOUT_MS = 5000;
 const WAIT_MS = 2000;
 
@@ -43,38 +43,9 @@ function build(cmd: string[], cwd: string, timeoutMs: number): void {
   }
 }
 
-interface Server {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  host: string;
-  port: number;
-  driver: string;
-  workers: number;
-}
 
-/** Spawns a contender on port 0 and parses its ready line; kills it if not ready in time. */
-async function startServer(cmd: string[]): Promise<Server> {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const reader = proc.stdout.getReader();
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let text = "";
-  for (;;) {
-    const m = text.match(READY);
-    if (m) {
-      void (async () => {
-        while (!(await reader.read()).done);
-      })();
-      return { proc, host: m[1]!, port: Number(m[2]), driver: m[3]!, workers: Number(m[4]) };
-    }
-    const next = await Promise.race([reader.read(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null)]);
-    if (next === null || next.done) {
-      proc.kill("SIGKILL");
-      throw new Error(`${cmd.join(" ")} not ready (${next === null ? "timeout" : "exited"}): stdout=${text} stderr=${await new Response(proc.stderr).text()}`);
-    }
-    text += new TextDecoder().decode(next.value);
-  }
-}
 
-async function stopServer(s: Server | undefined): Promise<void> {
+async function stopServer(s: ServerProcess | undefined): Promise<void> {
   if (s === undefined) return;
   s.proc.kill("SIGTERM");
   const kill = setTimeout(() => s.proc.kill("SIGKILL"), 2000);
@@ -106,7 +77,7 @@ async function loadgen(port: number, method: string, extra: string[] = []): Prom
 }
 
 /** Every unary method: traffic flows and every reply verifies. */
-function methodTests(server: () => Server): void {
+function methodTests(server: () => ServerProcess): void {
   for (const method of METHODS) {
     test(`loadgen --mode rpc --method ${method}: rps > 0, errors == 0`, async () => {
       const { exitCode, report, stderr } = await loadgen(server().port, method);
@@ -124,12 +95,12 @@ beforeAll(() => {
 });
 
 describe.skipIf(TOKIO_SKIP !== null)(`Tokio rpc_server${TOKIO_SKIP === null ? "" : ` (skipped: ${TOKIO_SKIP})`}`, () => {
-  let server: Server;
+  let server: ServerProcess;
 
   beforeAll(async () => {
     // The first build takes ~20 s; later runs reuse bench/tokio/target.
     build(["cargo", "build", "--release", "--offline", "--bin", "rpc_server"], TOKIO_DIR, 45000);
-    server = await startServer([TOKIO_SERVER, "--port", "0", "--current-thread"]);
+    server = await startCommand([TOKIO_SERVER, "--port", "0", "--current-thread"], { timeoutMs: READY_TIMEOUT_MS });
   }, 50000);
 
   afterAll(() => stopServer(server));
@@ -169,10 +140,10 @@ describe.skipIf(TOKIO_SKIP !== null)(`Tokio rpc_server${TOKIO_SKIP === null ? ""
 // Both of the peer's body encoders must be wire-correct (docs/ENCODING.md).
 for (const encoder of ["msgpackr", "direct"] as const) {
   describe.skipIf(!HAS_BUN_PEER)(`Bun.listen peer --encoder ${encoder}${HAS_BUN_PEER ? "" : " (skipped: bench/peers/bun_listen_rpc.ts missing)"}`, () => {
-    let server: Server;
+    let server: ServerProcess;
 
     beforeAll(async () => {
-      server = await startServer([process.execPath, BUN_PEER, "--port", "0", "--encoder", encoder]);
+      server = await startCommand([process.execPath, BUN_PEER, "--port", "0", "--encoder", encoder], { timeoutMs: READY_TIMEOUT_MS });
     });
 
     afterAll(() => stopServer(server));

@@ -19,8 +19,21 @@ export interface ServerProcess {
 
 const READY = /listening on (\S+):(\d+) driver=([\w-]+) workers=(\d+)/;
 
-export async function startServer(script: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<ServerProcess> {
-  const proc = Bun.spawn([process.execPath, script, ...args], {
+export interface StartOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+/** Starts a Bun script (with this test's Bun) as a server. */
+export function startServer(script: string, args: string[], opts: StartOptions = {}): Promise<ServerProcess> {
+  return startCommand([process.execPath, script, ...args], opts);
+}
+
+/** Starts any server command (a native binary too) that prints the ready line. */
+export async function startCommand(cmd: string[], opts: StartOptions = {}): Promise<ServerProcess> {
+  const script = cmd.join(" ");
+  const proc = Bun.spawn(cmd, {
     cwd: opts.cwd ?? new URL("../..", import.meta.url).pathname,
     env: { ...process.env, ...opts.env },
     stdin: "ignore",
