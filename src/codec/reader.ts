@@ -322,8 +322,10 @@ export class MsgReader {
     const p = this.pos;
     if (p + n > this.end) throw this.truncated(n);
     const buf = this.buf;
-    // All-ASCII strings (the common case) skip UTF-8 validation: latin1 of
-    // ASCII is ASCII, and Buffer's latin1Slice beats building the string in JS.
+    // ASCII (the common case) skips UTF-8 validation: Buffer's latin1Slice of
+    // ASCII is ASCII, and it yields a flat string. Building short strings with
+    // `+=` was faster to decode but left ropes that every later use (encoding
+    // the string back, hashing it) had to flatten.
     let i = 0;
     while (i < n && buf[p + i]! < 0x80) i++;
     if (i === n) {
