@@ -182,3 +182,12 @@ export function parseTickRequest(msg: unknown): TickRequest {
     size: intField(m, 2, "size", "", 0, U32_MAX, "u32"),
   };
 }
+
+/**
+ * Fills a tick's payload for tick `seq` (bench/bench.ridl): every byte is
+ * `seq & 0xff`. Returns `payload`, so one buffer can be refilled per tick
+ * as long as each tick is packed before the next fill.
+ */
+export function fillTickPayload(payload: Uint8Array, seq: number): Uint8Array {
+  return payload.fill(seq & 0xff);
+}

@@ -24,8 +24,13 @@ export class BenchService implements BenchHandlers {
     return { customer: req.customer, total, count: req.items.length, items: req.items };
   }
 
+  /**
+   * Tick `seq` (0, 1, ...) carries `size` bytes each equal to `seq & 0xff`.
+   * One buffer is refilled per tick: the server encodes each yielded message
+   * before it asks for the next one.
+   */
   *ticks(req: TickRequest): Iterable<Tick> {
     const data = new Uint8Array(req.size);
-    for (let seq = 0; seq < req.count; seq++) yield { seq, data };
+    for (let seq = 0; seq < req.count; seq++) yield { seq, data: data.fill(seq & 0xff) };
   }
 }

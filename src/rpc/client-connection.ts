@@ -25,7 +25,7 @@ import {
   writeWindow,
 } from "./frames.ts";
 import { readMetadata } from "./metadata.ts";
-import { checkHelloLimits, ConnectionError, DEFAULT_LIMITS, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
+import { checkHelloLimits, ConnectionError, DEFAULT_LIMITS, END_STREAM, frameIdProblem, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
 import { OutboundCredit, roomToSend } from "./stream.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
@@ -252,8 +252,10 @@ export class ClientConnection implements CallTransport {
       if (!this.helloSeen) {
         if (type === FrameType.GOAWAY) return this.goAway(count);
         if (type !== FrameType.HELLO) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `first frame must be HELLO, got type ${type}`);
-        return this.hello(count);
       }
+      const badId = frameIdProblem(type, id);
+      if (badId !== null) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, badId);
+      if (!this.helloSeen) return this.hello(count);
       switch (type) {
         case FrameType.RESPONSE: {
           const call = this.calls.get(id);

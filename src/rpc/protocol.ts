@@ -73,6 +73,17 @@ export function checkHelloLimits(l: PeerLimits): string | null {
   return null;
 }
 
+/**
+ * Connection-level frames (HELLO, PING, PONG, GOAWAY) carry id 0 and call
+ * frames a non-zero id (docs/PROTOCOL.md, Edge cases 13). Returns the
+ * violation as a message, or null; unknown types are left to the caller.
+ */
+export function frameIdProblem(type: number, id: number): string | null {
+  if (type < FrameType.HELLO || type > FrameType.GOAWAY) return null;
+  if (type === FrameType.HELLO || type >= FrameType.PING) return id === 0 ? null : `frame type ${type} carries call id ${id}: connection-level frames carry id 0`;
+  return id !== 0 ? null : `frame type ${type} carries call id 0: call frames carry a non-zero id`;
+}
+
 /** A protocol violation that ends the whole connection with a GOAWAY. */
 export class ConnectionError extends Error {
   override name = "ConnectionError";

@@ -36,6 +36,8 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 export class ServerCallState implements CallContext {
   done: boolean;
+  /** The client sent END_STREAM or HALF_CLOSE: a later MESSAGE is a protocol error. */
+  halfClosed: boolean;
   inbound: InboundStream<unknown> | null;
   credit: OutboundCredit | null;
   timer: ReturnType<typeof setTimeout> | null;
@@ -53,6 +55,7 @@ export class ServerCallState implements CallContext {
     readonly deadline: number | undefined,
   ) {
     this.done = false;
+    this.halfClosed = false;
     this.inbound = null;
     this.credit = null;
     this.timer = null;

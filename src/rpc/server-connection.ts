@@ -16,7 +16,7 @@ import { type FrameHead, readFrameHead, readOptionalInt, skipRest, writeGoAway, 
 import type { ServerCall } from "./interceptors.ts";
 import { MetadataError, readMetadata } from "./metadata.ts";
 import { MethodPathCache } from "./method-path-cache.ts";
-import { checkHelloLimits, ConnectionError, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
+import { checkHelloLimits, ConnectionError, END_STREAM, frameIdProblem, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
 import { type CallHost, isThenable, ServerCallState } from "./server-call.ts";
 import { InboundStream, OutboundCredit } from "./stream.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
@@ -184,16 +184,22 @@ export class ServerConnection implements CallHost {
       const { type, id, count } = this.head;
       if (!this.helloSeen) {
         if (type !== FrameType.HELLO) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `first frame must be HELLO, got type ${type}`);
-        return this.hello(count);
       }
+      const badId = frameIdProblem(type, id);
+      if (badId !== null) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, badId);
+      if (!this.helloSeen) return this.hello(count);
       switch (type) {
         case FrameType.REQUEST:
           return this.request(id, count, end);
         case FrameType.MESSAGE:
           return this.message(id, count);
-        case FrameType.HALF_CLOSE:
-          this.calls.get(id)?.inbound?.end(null);
+        case FrameType.HALF_CLOSE: {
+          const call = this.calls.get(id);
+          if (call === undefined) return;
+          call.halfClosed = true;
+          call.inbound?.end(null);
           return;
+        }
         case FrameType.CANCEL:
           this.calls.get(id)?.abort(new RpcError(Status.CANCELLED, "cancelled by the client"));
           return;
@@ -211,10 +217,7 @@ export class ServerConnection implements CallHost {
         case FrameType.PONG:
           return;
         case FrameType.GOAWAY:
-          // The client is leaving: finish what is open, then close.
-          this.goAwaySent = true;
-          if (this.calls.size === 0) void this.close();
-          return;
+          return this.peerGoAway(count);
         case FrameType.HELLO:
           throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, "second HELLO");
         case FrameType.RESPONSE:
@@ -286,6 +289,7 @@ export class ServerConnection implements CallHost {
     const streamingIn = m.kind === "client_stream" || m.kind === "bidi";
     if (!streamingIn && (count < 7 || (flags & END_STREAM) === 0))
       throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `${m.kind} call ${path} needs an inline message and END_STREAM`);
+    if (streamingIn && count >= 7) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `${m.kind} call ${path} must not carry an inline message: send MESSAGE frames`);
     let req: unknown;
     if (!streamingIn) {
       try {
@@ -317,7 +321,10 @@ export class ServerConnection implements CallHost {
         () => {},
       );
       call.inbound = inbound;
-      if ((flags & END_STREAM) !== 0) inbound.end(null);
+      if ((flags & END_STREAM) !== 0) {
+        call.halfClosed = true;
+        inbound.end(null);
+      }
       req = inbound;
     }
     let result: unknown;
@@ -343,7 +350,8 @@ export class ServerConnection implements CallHost {
     const r = this.reader;
     const flags = r.int();
     const call = this.calls.get(id);
-    if (call === undefined || call.inbound === null) return;
+    if (call === undefined) return;
+    if (call.inbound === null || call.halfClosed) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `MESSAGE on call ${id} after the client's END_STREAM`);
     const m = call.method;
     let msg: unknown;
     try {
@@ -357,7 +365,27 @@ export class ServerConnection implements CallHost {
       if (issue !== null) return call.abortWithStatus(Status.INVALID_ARGUMENT, `invalid ${m.input.typeName}: ${issue.path === "" ? "" : `${issue.path}: `}${issue.message}`);
     }
     if (!call.inbound.push(msg)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
-    if ((flags & END_STREAM) !== 0) call.inbound.end(null);
+    if ((flags & END_STREAM) !== 0) {
+      call.halfClosed = true;
+      call.inbound.end(null);
+    }
+  }
+
+  /**
+   * The client sent GOAWAY. NO_ERROR: it is leaving on purpose, so new
+   * REQUESTs get UNAVAILABLE, open calls finish, then the socket closes (no
+   * GOAWAY back). Any other reason: the client saw a protocol error and is
+   * closing, so every call is aborted at once.
+   */
+  private peerGoAway(count: number): void {
+    if (count < 5) throw new ConnectionError(GoAwayReason.MALFORMED_FRAME, `GOAWAY has ${count} elements, needs 5`);
+    const r = this.reader;
+    r.int();
+    const reason = r.int();
+    const message = r.str();
+    if (reason !== GoAwayReason.NO_ERROR) return this.lost(`client sent GOAWAY ${goAwayReasonName(reason)}${message === "" ? "" : `: ${message}`}`);
+    this.goAwaySent = true;
+    if (this.calls.size === 0) void this.close();
   }
 
   private refuseCall(id: number, status: StatusCode, message: string): void {
@@ -376,12 +404,12 @@ export class ServerConnection implements CallHost {
   }
 
   /** The socket ended or failed: abort everything, no frames. */
-  private lost(): void {
+  private lost(why = "connection lost"): void {
     if (this.closing) return;
     this.closing = true;
     this.decoder.stop();
     this.clearTimers();
-    this.teardown(new RpcError(Status.UNAVAILABLE, "connection lost"));
+    this.teardown(new RpcError(Status.UNAVAILABLE, why));
     this.closed = this.conn.close();
   }
 

@@ -249,8 +249,11 @@ fn encode_item(w: &mut Writer, item: &Item) {
 }
 
 /// OrderReply { customer, total = sum(price * quantity), count, items }.
+/// The sum starts at +0.0 and adds in item order (bench.ridl), so it matches
+/// the other peers bit for bit (`Sum for f64` may start at -0.0, which would
+/// make the empty order's total -0.0).
 pub fn encode_order_reply(w: &mut Writer, req: &OrderRequest) {
-    let total: f64 = req.items.iter().map(|i| i.price * i.quantity as f64).sum();
+    let total: f64 = req.items.iter().fold(0.0, |acc, i| acc + i.price * i.quantity as f64);
     w.map_len(4);
     w.uint(1);
     w.str(req.customer);
@@ -322,6 +325,13 @@ mod tests {
         let mut out = Vec::new();
         encode_echo_reply(&mut Writer::new(&mut out), &req);
         assert_eq!(out, [0x81, 0x01, 0xc4, 0x02, 0x01, 0x02]);
+    }
+
+    #[test]
+    fn tick_data_is_size_bytes_of_the_low_byte_of_seq() {
+        let mut out = Vec::new();
+        encode_tick(&mut Writer::new(&mut out), 258, 3);
+        assert_eq!(out, [0x82, 0x01, 0xcd, 0x01, 0x02, 0x02, 0xc4, 0x03, 0x02, 0x02, 0x02]);
     }
 
     #[test]

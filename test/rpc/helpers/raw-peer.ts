@@ -1,11 +1,12 @@
 /**
- * RawPeer: a hand-driven protocol peer for limit and malformed-input tests.
- * Sends arbitrary bytes, decodes what comes back into plain arrays (msgpackr,
- * test-only) and notices when the server closes the connection.
+ * RawPeer: a hand-driven protocol peer for limit and malformed-input tests
+ * (a client that connects, or the server end of an accepted connection).
+ * Sends arbitrary bytes, decodes what comes back into plain arrays
+ * (msgpackr, test-only) and notices when the other side closes.
  */
 import { Packr, unpack } from "msgpackr";
 import { FrameDecoder } from "../../../src/rpc/frame-decoder.ts";
-import type { Conn, Runtime } from "../../../src/runtime/types.ts";
+import type { Conn, Listener, Runtime } from "../../../src/runtime/types.ts";
 import { until } from "./harness.ts";
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
@@ -50,6 +51,11 @@ export class RawPeer {
 
   static async connect(rt: Runtime, port: number): Promise<RawPeer> {
     return new RawPeer(rt, await rt.connect({ host: "127.0.0.1", port }));
+  }
+
+  /** The next connection accepted on `listener`, driven by hand (a raw server for client tests). */
+  static async accept(rt: Runtime, listener: Listener): Promise<RawPeer> {
+    return new RawPeer(rt, await listener.accept());
   }
 
   async send(bytes: Uint8Array): Promise<void> {
