@@ -4,7 +4,10 @@ import { z } from "zod";
 import { DecodeError, type MsgReader, type MsgWriter, joinPath } from "ringrpc/codec";
 import { type CallContext, type CallInvoker, type CallOptions, type MessageType, type MethodDescriptor, type ServiceBinding, type ServiceDescriptor, type ValidationIssue } from "ringrpc/rpc";
 
-/** Echo of an opaque payload: the headline workload (64-byte unary echo). */
+/**
+ * Echo of an opaque payload: the headline workload (64-byte unary echo).
+ * The reply's `data` is the request's `data`, byte for byte.
+ */
 export interface EchoRequest {
   data: Uint8Array;
 }
@@ -13,7 +16,10 @@ export interface EchoReply {
   data: Uint8Array;
 }
 
-/** Echo of a string payload (exercises UTF-8 encode/decode). */
+/**
+ * Echo of a string payload (exercises UTF-8 encode/decode). The reply's
+ * `text` is the request's `text`, unchanged.
+ */
 export interface TextRequest {
   text: string;
 }
@@ -27,6 +33,10 @@ export interface AddRequest {
   b: number;
 }
 
+/**
+ * `sum` = a + b computed in i64 (two i32 never overflow it), sent as a
+ * msgpack int (never a float).
+ */
 export interface AddReply {
   sum: bigint;
 }
@@ -47,7 +57,12 @@ export interface OrderRequest {
   note?: string | undefined;
 }
 
-/** The order back with its total (sum of price * quantity) and item count. */
+/**
+ * The order back: `customer` and `items` as received (same order),
+ * `count` = number of items, `total` = the f64 sum of
+ * `price * f64(quantity)` over the items, added in item order starting
+ * from 0.0 (so every peer gets the same bits).
+ */
 export interface OrderReply {
   customer: string;
   total: number;
@@ -62,6 +77,11 @@ export interface TickRequest {
   size: number;
 }
 
+/**
+ * The ticks stream sends exactly `count` Ticks, then STATUS OK. Tick number
+ * i (0-based) has `seq` = i and `data` = `size` bytes, each equal to
+ * `seq & 0xff`.
+ */
 export interface Tick {
   seq: number;
   data: Uint8Array;

@@ -9,7 +9,7 @@
  * connection stops reading. Owns one connection's state; no listener logic.
  */
 import type { Socket } from "bun";
-import { InvalidArgument, parseTickRequest, TICKS_PATH, UNARY_METHODS } from "./bench_methods.ts";
+import { fillTickPayload, InvalidArgument, parseTickRequest, TICKS_PATH, UNARY_METHODS } from "./bench_methods.ts";
 import { output } from "./frame_output.ts";
 import {
   DEFAULT_PEER_MAX_FRAME_BYTES, DEFAULT_PEER_WINDOW, FIRST_FRAME_TIMEOUT_MS, FRAME_CANCEL, FRAME_GOAWAY, FRAME_HALF_CLOSE,
@@ -405,6 +405,7 @@ export class PeerConnection {
       tickMessage.set(2, s.payload);
       while (s.credit > 0 && s.next < s.count && output.pos < STREAM_BATCH_BYTES) {
         tickMessage.set(1, s.next);
+        fillTickPayload(s.payload, s.next); // safe to refill: each frame is packed at once
         output.frame(messageFrame);
         s.next++;
         s.credit--;

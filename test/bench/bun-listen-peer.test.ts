@@ -213,7 +213,8 @@ for (const encoder of ENCODERS) {
           expect(m.slice(0, 3)).toEqual([3, 3, 0]);
           const tick = m[3] as Map<number, unknown>;
           expect(tick.get(1)).toBe(seq);
-          expect((tick.get(2) as Uint8Array).length).toBe(16);
+          // bench.ridl: `size` bytes, each equal to seq & 0xff.
+          expect(new Uint8Array(tick.get(2) as Uint8Array)).toEqual(new Uint8Array(16).fill(seq & 0xff));
         }
         expect(await c.next()).toEqual([7, 3, 0, "", null, null, null]);
         c.close();
