@@ -22,6 +22,7 @@ const server = await startServer("examples/kv/server.ts", ["--port", "0", "--wor
 for (const l of server.stderr().trim().split("\n").filter(Boolean)) say(`  ${l}`);
 say(`  listening on ${server.host}:${server.port} driver=${server.driver} workers=${server.workers}`);
 say("$ bun examples/kv/client.ts");
+say("  (thread-per-core: each worker owns its own in-memory store, so a connection's keys live on the worker it landed on)");
 let failed = false;
 try {
   await runKvDemo({ host: server.host, port: server.port, seconds: 2, log: (l) => say(`  ${l}`) });
