@@ -26,6 +26,7 @@ import {
 } from "./frames.ts";
 import { readMetadata } from "./metadata.ts";
 import { checkHelloLimits, ConnectionError, DEFAULT_LIMITS, END_STREAM, frameIdProblem, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
+import { Keepalive, type KeepaliveOptions } from "./keepalive.ts";
 import { OutboundCredit, roomToSend } from "./stream.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
@@ -33,6 +34,7 @@ export interface ClientConnectionConfig {
   readonly limits: PeerLimits;
   readonly connectTimeoutMs: number;
   readonly writeHighWaterBytes: number;
+  readonly keepalive: KeepaliveOptions;
 }
 
 export interface ClientConnectionOwner {
@@ -59,6 +61,7 @@ export class ClientConnection implements CallTransport {
   private readonly reader: MsgReader;
   private readonly head: FrameHead;
   private readonly onFrame: (buf: Uint8Array, start: number, end: number) => void;
+  private readonly keepalive: Keepalive;
 
   private constructor(
     readonly conn: Conn,
@@ -79,6 +82,17 @@ export class ClientConnection implements CallTransport {
     this.reader = new MsgReader();
     this.head = { count: 0, type: 0, id: 0 };
     this.onFrame = (buf, start, end) => this.frame(buf, start, end);
+    const calls = this.calls;
+    this.keepalive = new Keepalive(cfg.keepalive, {
+      get openCalls() {
+        return calls.size;
+      },
+      sendPing: (opaque) => {
+        writePing(this.out.w, FrameType.PING, opaque);
+        this.out.commit();
+      },
+      lost: (why) => this.lost(why),
+    });
     this.out = new FrameOutput(
       rt,
       conn,
@@ -109,6 +123,7 @@ export class ClientConnection implements CallTransport {
     } finally {
       clearTimeout(timer);
     }
+    c.keepalive.start();
     return c;
   }
 
@@ -208,6 +223,7 @@ export class ClientConnection implements CallTransport {
     this.closed = true;
     this.draining = true;
     this.decoder.stop();
+    this.keepalive.stop();
     this.failAll(new RpcError(Status.UNAVAILABLE, `connection closed: ${why}`));
     this.owner.connectionEnded(this);
     void this.out.drain().finally(() => {
@@ -236,6 +252,7 @@ export class ClientConnection implements CallTransport {
   }
 
   private data(chunk: Uint8Array): void {
+    this.keepalive.touch();
     const res = this.decoder.push(chunk, this.onFrame);
     if (res === "ok" || res === "stopped") return;
     if (res === "too_large") this.connectionError(GoAwayReason.FRAME_TOO_LARGE, `frame of ${this.decoder.rejectedLength} bytes is over the limit of ${this.cfg.limits.maxFrameBytes}`);

@@ -47,6 +47,15 @@ export interface ChannelOptions {
   /** Credit per response stream, in messages (default 64). */
   initialWindow?: number;
   writeHighWaterBytes?: number;
+  /**
+   * Keepalive: after this long with nothing read, send a PING, and fail the
+   * connection (its calls with UNAVAILABLE) when nothing answers within
+   * keepaliveTimeoutMs (default 20000). 0 or absent = off.
+   */
+  keepaliveMs?: number;
+  keepaliveTimeoutMs?: number;
+  /** Keepalive also while no call is open (default false). */
+  keepaliveWithoutCalls?: boolean;
 }
 
 export interface Channel extends CallInvoker {
@@ -93,6 +102,11 @@ class RpcChannel implements Channel {
       limits: { ...DEFAULT_LIMITS, maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes, initialWindow: this.window },
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
       writeHighWaterBytes: opts.writeHighWaterBytes ?? 4 * 1024 * 1024,
+      keepalive: {
+        intervalMs: opts.keepaliveMs ?? 0,
+        timeoutMs: opts.keepaliveTimeoutMs ?? 20_000,
+        withoutCalls: opts.keepaliveWithoutCalls ?? false,
+      },
     };
     this.rr = 0;
     this.closed = false;
