@@ -13,6 +13,7 @@ import { compile, formatDiagnostic } from "../../idl/index.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { unifiedDiff } from "../../codegen/text-diff.ts";
 import { expandRidlInputs } from "./ridl-inputs.ts";
+import { findOrphans } from "./orphans.ts";
 
 export interface GenOutput {
   stdout(text: string): void;
@@ -91,6 +92,12 @@ function runOnce(cfg: GenConfig, io: GenOutput): number {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, f.content);
     written++;
+  }
+  if (cfg.check) {
+    for (const o of findOrphans(cfg.out, process.cwd())) {
+      stale++;
+      io.stdout(`orphan: ${o.path} (generated from ${o.source}, which no longer exists: delete it)\n`);
+    }
   }
   const services = generated.reduce((n, f) => n + f.services, 0);
   const ms = Math.round(performance.now() - started);
