@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { BASELINE, buildLoadgen, CONTENDERS, PROJECT_ROOT, READY_LINE, type Contender } from "./contenders.ts";
 import { startLoadgen, type LoadgenOptions } from "./loadgen_client.ts";
 import { machineFacts } from "./machine_facts.ts";
-import { machineBusySeconds } from "./machine_load.ts";
+import { measureWindow } from "./measured_window.ts";
 import { NOISY_OTHER_PCT, SATURATED_PCT, type RunRecord } from "./run_record.ts";
 import { ServerProcess } from "./server_process.ts";
 import { formatRate, markdownTable } from "./summary_table.ts";
@@ -165,20 +165,7 @@ async function runOnce(o: Options, loadgen: string, c: Contender, depth: number,
   }
   try {
     const run = startLoadgen(loadgenOptions(o, loadgen, portOf(server.readyLine), depth, o.durationS, o.warmupS));
-    await Bun.sleep(o.warmupS * 1000);
-    const cpu0 = server.cpuSeconds();
-    const busy0 = machineBusySeconds();
-    const t0 = performance.now();
-    const report = await run.report;
-    const wallS = (performance.now() - t0) / 1000;
-    const busyPct = ((machineBusySeconds() - busy0) / wallS) * 100;
-    const serverCpuPct = server.alive() ? ((server.cpuSeconds() - cpu0) / wallS) * 100 : null;
-    // The loadgen's own figure covers its measured window, which is this window give or take its exit.
-    const otherCpuPct = serverCpuPct === null ? null : Math.max(0, busyPct - serverCpuPct - report.loadgen_cpu_pct);
-    const problems: string[] = [];
-    if (!server.alive()) problems.push(`server exited during the run; its output:\n${server.tail()}`);
-    if (report.errors > 0) problems.push(`${report.errors} loadgen error(s): ${report.error ?? "unknown"}`);
-    if (report.requests === 0) problems.push("no request completed");
+    const { report, serverCpuPct, otherCpuPct, problems } = await measureWindow(server, run, o.warmupS);
     const record: RunRecord = {
       depth, contender: c.name, rep, ok: problems.length === 0, error: problems.length ? problems.join("; ") : null,
       serverReadyLine: server.readyLine, rps: report.rps, requests: report.requests,

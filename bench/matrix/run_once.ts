@@ -7,7 +7,7 @@
  */
 import { READY_LINE } from "../echo/contenders.ts";
 import { startLoadgen } from "../echo/loadgen_client.ts";
-import { machineBusySeconds } from "../echo/machine_load.ts";
+import { measureWindow } from "../echo/measured_window.ts";
 import { SATURATED_PCT } from "../echo/run_record.ts";
 import { ServerProcess } from "../echo/server_process.ts";
 import type { RpcContender } from "./rpc_contenders.ts";
@@ -58,22 +58,8 @@ export async function runOnce(s: RunSetup, c: RpcContender, w: Workload, rep: nu
       binary: s.loadgen, port: portOf(server.readyLine), cpu: s.loadgenCpu, conns: w.conns, size: w.size, depth: w.depth,
       durationS: s.durationS, warmupS: s.warmupS, prefix: [], mode: "rpc", method: w.method, rate: w.rate,
     });
-    await Bun.sleep(s.warmupS * 1000);
-    const cpu0 = server.cpuSeconds();
-    const busy0 = machineBusySeconds();
-    const t0 = performance.now();
-    const report = await run.report;
-    const wallS = (performance.now() - t0) / 1000;
-    const busyPct = ((machineBusySeconds() - busy0) / wallS) * 100;
-    const alive = server.alive();
-    const serverCpuPct = alive ? ((server.cpuSeconds() - cpu0) / wallS) * 100 : null;
+    const { report, alive, serverCpuPct, otherCpuPct, problems } = await measureWindow(server, run, s.warmupS);
     const end = alive ? serverMemory(server.pid) : null;
-    // The loadgen's own CPU figure covers its measured window, which is this window give or take its exit.
-    const otherCpuPct = serverCpuPct === null ? null : Math.max(0, busyPct - serverCpuPct - report.loadgen_cpu_pct);
-    const problems: string[] = [];
-    if (!alive) problems.push(`server exited during the run; its output:\n${server.tail()}`);
-    if (report.errors > 0) problems.push(`${report.errors} loadgen error(s): ${report.error ?? "unknown"}`);
-    if (report.requests === 0) problems.push("no request completed");
     const l = report.latency_us;
     const record: RpcRunRecord = {
       section: w.section, method: w.method, size: w.size, conns: w.conns, rate: w.rate, depth: w.depth,
