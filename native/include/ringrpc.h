@@ -13,8 +13,8 @@
  * into a JS-owned TypedArray; buffers are named by their byte offset in the
  * ring's arena.
  *
- * A ring belongs to the thread that created it (SINGLE_ISSUER|DEFER_TASKRUN):
- * every rr_ring_* / rr_step call for handle h must come from that thread.
+ * A ring belongs to the thread that created it (SINGLE_ISSUER): every
+ * rr_ring_* / rr_step call for handle h must come from that thread.
  */
 #ifndef RINGRPC_H
 #define RINGRPC_H
@@ -84,6 +84,11 @@ enum rr_mem {
 #define RR_FEAT_COOP_TASKRUN 4
 #define RR_FEAT_BUF_RING 8
 #define RR_FEAT_EVENTFD 16
+#define RR_FEAT_TASKRUN_FLAG 32
+
+/* ---- ring modes, the last argument of rr_ring_create ------------------ */
+#define RR_RING_COOP 0  /* SINGLE_ISSUER|COOP_TASKRUN|TASKRUN_FLAG: wake-ups cannot be lost */
+#define RR_RING_DEFER 1 /* SINGLE_ISSUER|DEFER_TASKRUN: eventfd may be late; opt-in */
 
 /* ---- probe bits returned by rr_probe (>= 0), or -errno ---------------- */
 #define RR_PROBE_RING 1           /* io_uring_setup works at all */
@@ -97,10 +102,12 @@ enum rr_mem {
 
 /* Creates a ring with its command/event arrays, arena and provided buffer
  * ring (buf_count must be a power of two, buf_size a multiple of 64).
- * Tries SINGLE_ISSUER|DEFER_TASKRUN, then SINGLE_ISSUER|COOP_TASKRUN, then no
- * flags. Returns a handle >= 0 or -errno. */
+ * mode RR_RING_COOP tries SINGLE_ISSUER|COOP_TASKRUN|TASKRUN_FLAG, then
+ * without TASKRUN_FLAG, then no flags; RR_RING_DEFER tries
+ * SINGLE_ISSUER|DEFER_TASKRUN first, then the same list. rr_ring_setup_flags
+ * says which one was taken. Returns a handle >= 0 or -errno. */
 int rr_ring_create(uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap,
-                   uint32_t arena_bytes, uint32_t buf_count, uint32_t buf_size);
+                   uint32_t arena_bytes, uint32_t buf_count, uint32_t buf_size, int mode);
 /* Base address of a memory region of ring h (enum rr_mem), NULL if bad. */
 void *rr_ring_mem(int h, int which);
 /* RR_FEAT_* bits of ring h, or -errno. */

@@ -57,12 +57,34 @@ int ring_owned_here(const struct rr_ring *r) {
  * ring fd is registered in the creating thread's table. */
 #define LIBURING_INT_FLAG_REG_RING 1u
 
-/* Newest kernels first. SUBMIT_ALL keeps one bad SQE from stopping the rest
- * of a batch; DEFER_TASKRUN (6.1) was 2-3x faster here than a plain ring.
- * Each older kernel rejects an unknown flag with EINVAL, so we step down. */
-static const unsigned setup_attempts[] = {
+/* Setup flags per ring mode, newest kernels first; each older kernel rejects
+ * an unknown flag with EINVAL, so we step down the list.
+ *
+ * RR_RING_COOP (the default) is correct by construction for a loop that
+ * sleeps in another poller (Bun's epoll): COOP_TASKRUN queues completion
+ * task work with TWA_SIGNAL_NO_IPI, which still wakes a task sleeping
+ * interruptibly (epoll_wait returns, the task work runs on the way out and
+ * posts the CQE, which signals the eventfd from our own thread). It only
+ * skips the IPI to a task that is running, which enters the kernel soon
+ * anyway. docs/RUNTIME.md, "Waking up", has the evidence.
+ *
+ * RR_RING_DEFER keeps completions as deferred task work until we enter; the
+ * registered eventfd is signalled only when that list goes from empty to
+ * non-empty, not while it is toggled off, and sometimes late (through RCU),
+ * so an idle loop can sleep through a completion. Opt-in only, behind the
+ * runtime's wake self-test. SUBMIT_ALL keeps one bad SQE from stopping the
+ * rest of a batch. */
+#define COOP_FLAGS (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL)
+static const unsigned coop_attempts[] = {
+    COOP_FLAGS | IORING_SETUP_TASKRUN_FLAG,
+    COOP_FLAGS,
+    IORING_SETUP_SUBMIT_ALL,
+    0,
+};
+static const unsigned defer_attempts[] = {
     IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL,
-    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+    COOP_FLAGS | IORING_SETUP_TASKRUN_FLAG,
+    COOP_FLAGS,
     IORING_SETUP_SUBMIT_ALL,
     0,
 };
@@ -71,22 +93,26 @@ static const unsigned setup_attempts[] = {
  * fallback loop below would mistake for an unsupported setup flag. */
 #define MAX_CQ_ENTRIES 65536u
 
-static int init_uring(struct rr_ring *r, uint32_t entries, uint32_t evt_cap) {
+static int init_uring(struct rr_ring *r, uint32_t entries, uint32_t evt_cap, int mode) {
+  const unsigned *attempts = mode == RR_RING_DEFER ? defer_attempts : coop_attempts;
+  size_t count = mode == RR_RING_DEFER ? sizeof defer_attempts / sizeof defer_attempts[0]
+                                       : sizeof coop_attempts / sizeof coop_attempts[0];
   int ret = -EINVAL;
-  for (size_t i = 0; i < sizeof setup_attempts / sizeof setup_attempts[0]; i++) {
+  for (size_t i = 0; i < count; i++) {
     struct io_uring_params p;
     memset(&p, 0, sizeof p);
-    p.flags = setup_attempts[i] | IORING_SETUP_CQSIZE;
+    p.flags = attempts[i] | IORING_SETUP_CQSIZE;
     /* Room for at least one full event array of completions, so a step
      * that reaps evt_cap CQEs does not routinely hit the overflow list. */
     uint32_t cq = entries * 2 > evt_cap ? entries * 2 : evt_cap;
     p.cq_entries = cq > MAX_CQ_ENTRIES ? MAX_CQ_ENTRIES : cq;
     ret = io_uring_queue_init_params(entries, &r->uring, &p);
     if (ret == 0) {
-      unsigned f = setup_attempts[i];
+      unsigned f = attempts[i];
       if (f & IORING_SETUP_SINGLE_ISSUER) r->feats |= RR_FEAT_SINGLE_ISSUER;
       if (f & IORING_SETUP_DEFER_TASKRUN) r->feats |= RR_FEAT_DEFER_TASKRUN;
       if (f & IORING_SETUP_COOP_TASKRUN) r->feats |= RR_FEAT_COOP_TASKRUN;
+      if (f & IORING_SETUP_TASKRUN_FLAG) r->feats |= RR_FEAT_TASKRUN_FLAG;
       return 0;
     }
     if (ret != -EINVAL) return ret;
@@ -129,16 +155,17 @@ static void release(struct rr_ring *r, int uring_up) {
 }
 
 int rr_ring_create(uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena_bytes,
-                   uint32_t buf_count, uint32_t buf_size) {
+                   uint32_t buf_count, uint32_t buf_size, int mode) {
   if (entries == 0 || entries > 32768 || cmd_cap == 0 || evt_cap == 0) return -EINVAL;
   if (cmd_cap > (1u << 20) || evt_cap > (1u << 20)) return -EINVAL;
   if (!bufring_valid_geometry(buf_count, buf_size)) return -EINVAL;
+  if (mode != RR_RING_COOP && mode != RR_RING_DEFER) return -EINVAL;
 
   struct rr_ring *r = calloc(1, sizeof *r);
   if (!r) return -ENOMEM;
   r->efd = -1;
 
-  int ret = init_uring(r, entries, evt_cap);
+  int ret = init_uring(r, entries, evt_cap, mode);
   if (ret < 0) {
     release(r, 0);
     return ret;

@@ -15,7 +15,7 @@ int test_failed;
 int tr_open(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena,
             uint32_t buf_count, uint32_t buf_size) {
   memset(t, 0, sizeof *t);
-  t->h = rr_ring_create(entries, cmd_cap, evt_cap, arena, buf_count, buf_size);
+  t->h = rr_ring_create(entries, cmd_cap, evt_cap, arena, buf_count, buf_size, RR_RING_COOP);
   if (t->h < 0) return t->h;
   t->cmd_cap = cmd_cap;
   t->evt_cap = evt_cap;

@@ -42,7 +42,8 @@ static void test_create_destroy(void) {
   static struct tring t;
   REQUIRE(tr_open(&t, 64, 32, 32, 1 << 16, 8, 1024) > 0);
   int f = rr_ring_setup_flags(t.h);
-  CHECK((f & (RR_FEAT_SINGLE_ISSUER | RR_FEAT_DEFER_TASKRUN)) == (RR_FEAT_SINGLE_ISSUER | RR_FEAT_DEFER_TASKRUN));
+  int coop = RR_FEAT_SINGLE_ISSUER | RR_FEAT_COOP_TASKRUN | RR_FEAT_TASKRUN_FLAG;
+  CHECK_EQ(f & (coop | RR_FEAT_DEFER_TASKRUN), coop); /* the default mode is COOP_TASKRUN */
   CHECK(f & RR_FEAT_BUF_RING);
   CHECK(f & RR_FEAT_EVENTFD);
   CHECK(rr_ring_eventfd(t.h) >= 0);
@@ -63,19 +64,21 @@ static void test_create_destroy(void) {
   CHECK_EQ(rr_ring_destroy(-5), -EBADF);
 
   /* A new ring may reuse the slot but never the old handle. */
-  int h2 = rr_ring_create(8, 4, 4, 4096, 0, 0);
+  int h2 = rr_ring_create(8, 4, 4, 4096, 0, 0, RR_RING_DEFER);
+  CHECK(rr_ring_setup_flags(h2) & RR_FEAT_DEFER_TASKRUN); /* opt-in mode */
   CHECK(h2 > 0 && h2 != t.h);
   CHECK(rr_ring_mem(h2, RR_MEM_BUFS) == NULL); /* no buffer ring asked for */
   CHECK(!(rr_ring_setup_flags(h2) & RR_FEAT_BUF_RING));
   CHECK_EQ(rr_ring_destroy(t.h), -EBADF);
   CHECK_EQ(rr_ring_destroy(h2), 0);
 
-  CHECK_EQ(rr_ring_create(0, 4, 4, 4096, 0, 0), -EINVAL);
-  CHECK_EQ(rr_ring_create(8, 0, 4, 4096, 0, 0), -EINVAL);
-  CHECK_EQ(rr_ring_create(8, 4, 0, 4096, 0, 0), -EINVAL);
-  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 3, 1024), -EINVAL);  /* not a power of two */
-  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 4, 100), -EINVAL);   /* not a multiple of 64 */
-  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 65536, 64), -EINVAL); /* too many for 16-bit bids */
+  CHECK_EQ(rr_ring_create(0, 4, 4, 4096, 0, 0, RR_RING_COOP), -EINVAL);
+  CHECK_EQ(rr_ring_create(8, 0, 4, 4096, 0, 0, RR_RING_COOP), -EINVAL);
+  CHECK_EQ(rr_ring_create(8, 4, 0, 4096, 0, 0, RR_RING_COOP), -EINVAL);
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 3, 1024, RR_RING_COOP), -EINVAL);  /* not a power of two */
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 4, 100, RR_RING_COOP), -EINVAL);   /* not a multiple of 64 */
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 65536, 64, RR_RING_COOP), -EINVAL); /* too many for 16-bit bids */
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 0, 0, 7), -EINVAL);                 /* no such ring mode */
 }
 
 #define THREADS 8

@@ -13,7 +13,7 @@ import { DriverUnavailable } from "./errors.ts";
 const { i32, u32, ptr } = FFIType;
 
 const symbols = {
-  rr_ring_create: { args: [u32, u32, u32, u32, u32, u32], returns: i32 },
+  rr_ring_create: { args: [u32, u32, u32, u32, u32, u32, i32], returns: i32 },
   rr_ring_mem: { args: [i32, i32], returns: ptr },
   rr_ring_setup_flags: { args: [i32], returns: i32 },
   rr_ring_eventfd: { args: [i32], returns: i32 },

@@ -54,7 +54,11 @@ export const Feature = {
   COOP_TASKRUN: 4,
   BUF_RING: 8,
   EVENTFD: 16,
+  TASKRUN_FLAG: 32,
 } as const;
+
+/** The last argument of rr_ring_create (RR_RING_*). */
+export const RingModeCode = { coop: 0, defer: 1 } as const;
 
 export const ProbeBit = {
   RING: 1,

@@ -9,7 +9,14 @@
 import { toArrayBuffer } from "bun:ffi";
 import { DriverUnavailable, errnoName } from "../errors.ts";
 import { loadNative, type NativeSymbols } from "../native.ts";
-import { CMD_WORDS, CMD_UD, EVT_WORDS, Mem, Stat } from "./abi.ts";
+import { CMD_WORDS, CMD_UD, EVT_WORDS, Mem, RingModeCode, Stat } from "./abi.ts";
+
+/**
+ * How the kernel runs completion work: "coop" (COOP_TASKRUN, the default: a
+ * sleeping loop is always woken) or "defer" (DEFER_TASKRUN: opt-in, its
+ * eventfd wake-up can be late; see docs/RUNTIME.md, "Waking up").
+ */
+export type RingMode = keyof typeof RingModeCode;
 
 export interface RingOptions {
   entries: number;
@@ -18,6 +25,7 @@ export interface RingOptions {
   arenaBytes: number;
   bufCount: number;
   bufSize: number;
+  mode: RingMode;
 }
 
 type StepFn = (h: number, ncmds: number, waitNr: number) => number;
@@ -48,7 +56,7 @@ export class Ring {
     const lib = loadNative();
     this.lib = lib;
     this.opts = opts;
-    const h = lib.rr_ring_create(opts.entries, opts.cmdCap, opts.evtCap, opts.arenaBytes, opts.bufCount, opts.bufSize);
+    const h = lib.rr_ring_create(opts.entries, opts.cmdCap, opts.evtCap, opts.arenaBytes, opts.bufCount, opts.bufSize, RingModeCode[opts.mode]);
     if (h < 0) {
       throw new DriverUnavailable("uring", `rr_ring_create failed: ${errnoName(h)}${h === -1 ? " (io_uring blocked by seccomp or kernel.io_uring_disabled)" : ""}`);
     }

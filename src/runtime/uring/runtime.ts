@@ -15,6 +15,8 @@ import { startConnect } from "./connect.ts";
 import { UringCore } from "./core.ts";
 import { UringListener } from "./listener.ts";
 import { probeUring } from "./probe.ts";
+import type { RingMode } from "./ring.ts";
+import { ringModeFromEnv } from "./ring-mode.ts";
 import { startDeadline, startSleep } from "./timers.ts";
 
 export interface UringRuntimeOptions {
@@ -26,6 +28,8 @@ export interface UringRuntimeOptions {
   bufCount?: number;
   /** Bytes per provided buffer, a multiple of 64 (default 16 KiB). */
   bufSize?: number;
+  /** COOP_TASKRUN ("coop", default) or DEFER_TASKRUN ("defer"); RINGRPC_RING_MODE sets the default. */
+  ringMode?: RingMode;
 }
 
 const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20, bufCount: 256, bufSize: 16 << 10 };
@@ -128,6 +132,7 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): Runtime {
     arenaBytes: opts.arenaBytes ?? DEFAULTS.arenaBytes,
     bufCount,
     bufSize,
+    mode: opts.ringMode ?? ringModeFromEnv(),
   });
   return new UringRuntime(core);
 }
