@@ -161,6 +161,15 @@ int rr_pin_cpu(int cpu);
 /* The calling thread's kernel thread id. */
 int rr_gettid(void);
 
+/* ---- wake-up probes ---------------------------------------------------- */
+/* CLOCK_MONOTONIC in milliseconds (a double: no BigInt in JS). */
+double rr_clock_ms(void);
+/* Starts a detached thread that sleeps delay_us, then sends the 8 bytes of
+ * its rr_clock_ms() (a native-endian double) on socket fd: a completion that
+ * arrives from another thread while the ring's owner sleeps. The caller keeps
+ * fd open until the bytes are read. 0 or -errno. */
+int rr_send_clock_after(int fd, int delay_us);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,14 +1,20 @@
 /**
  * `ringrpc doctor`: prints what the runtime would find on this machine —
  * kernel, io_uring availability and features, the liburing package, the
- * native library, memlock and fd limits, and which driver would run and why.
- * Read-only: it changes nothing. Exit 0 when a driver can run, 1 otherwise.
+ * native library, memlock and fd limits, the ring mode and how fast each
+ * ring mode's idle wake-up is here (the runtime's own self-test, run on a
+ * throw-away runtime), and which driver would run and why. Changes nothing.
+ * Exit 0 when a driver can run, 1 otherwise.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, release } from "node:os";
 import { nativeLibraryPath } from "../runtime/native.ts";
 import { chooseDriver } from "../runtime/select.ts";
 import { probeUring } from "../runtime/uring/probe.ts";
+import { ringModeFromEnv } from "../runtime/uring/ring-mode.ts";
+import type { RingMode } from "../runtime/uring/ring.ts";
+import { startUringRuntime } from "../runtime/uring/runtime.ts";
+import { ms } from "../runtime/startup-line.ts";
 
 function readOr(path: string, dflt: string): string {
   try {
@@ -32,7 +38,24 @@ function liburingVersion(): string {
   return `${v ? `liburing-dev ${v}` : "liburing-dev not installed (dpkg)"}, header ${header ? "present" : "missing"}`;
 }
 
-export function doctorReport(): { lines: string[]; ok: boolean } {
+/** Runs the wake self-test on a fresh ring of the given mode, without falling back. */
+async function wakeLine(mode: RingMode): Promise<string> {
+  try {
+    const rt = await startUringRuntime({ ringMode: mode, wakeCheck: false, arenaBytes: 1 << 20, bufCount: 8, bufSize: 4096 });
+    try {
+      const { checkWake } = await import("../runtime/uring/wake-check.ts");
+      const c = await checkWake(rt, rt.ringModeInUse);
+      const granted = rt.ringModeInUse === mode ? "" : ` (asked for ${mode}, the kernel gave ${rt.ringModeInUse})`;
+      return `wake-up ${mode}: self-test ${c.verdict}${granted}: p50 ${ms(c.p50Us)}, max ${ms(c.maxUs)}, ${c.late}/${c.samples} late`;
+    } finally {
+      await rt.close();
+    }
+  } catch (e) {
+    return `wake-up ${mode}: could not run (${e instanceof Error ? e.message : String(e)})`;
+  }
+}
+
+export async function doctorReport(): Promise<{ lines: string[]; ok: boolean }> {
   const lines: string[] = [];
   lines.push(`kernel: ${release()} (${availableParallelism()} cpus)`);
   lines.push(`kernel.io_uring_disabled: ${readOr("/proc/sys/kernel/io_uring_disabled", "absent (kernel older than 6.6)")}`);
@@ -43,6 +66,17 @@ export function doctorReport(): { lines: string[]; ok: boolean } {
   lines.push(probe.ok ? `io_uring: available (${probe.features.join(", ")})` : `io_uring: unavailable (${probe.reason})`);
   lines.push(`max locked memory: ${limit("Max locked memory")}`);
   lines.push(`max open files: ${limit("Max open files")}`);
+  if (probe.ok) {
+    let mode = "coop";
+    try {
+      mode = ringModeFromEnv();
+    } catch (e) {
+      mode = `invalid (${(e as Error).message})`;
+    }
+    lines.push(`ring mode: ${mode} (RINGRPC_RING_MODE=coop|defer; a defer ring whose wake-up self-test is late is replaced by coop)`);
+    lines.push(await wakeLine("coop"));
+    lines.push(await wakeLine("defer"));
+  }
   let ok = true;
   try {
     const choice = chooseDriver();
@@ -54,8 +88,8 @@ export function doctorReport(): { lines: string[]; ok: boolean } {
   return { lines, ok };
 }
 
-export function runDoctor(): number {
-  const { lines, ok } = doctorReport();
+export async function runDoctor(): Promise<number> {
+  const { lines, ok } = await doctorReport();
   for (const l of lines) console.log(l);
   return ok ? 0 : 1;
 }

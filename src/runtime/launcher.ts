@@ -12,7 +12,8 @@ import { availableParallelism } from "node:os";
 import { isMainThread, parentPort } from "node:worker_threads";
 import { pinCurrentThread } from "./affinity.ts";
 import { chooseDriver, createRuntimeFor, type DriverChoice, type DriverRequest } from "./select.ts";
-import type { DriverName, Runtime } from "./types.ts";
+import { startupLine } from "./startup-line.ts";
+import type { DriverName, Runtime, WakeStats } from "./types.ts";
 
 export interface WorkerContext {
   readonly index: number;
@@ -59,6 +60,7 @@ export interface Supervisor {
   readonly host: string;
   readonly port: number;
   readonly workers: number;
+  /** The driver choice; its line, once started, also carries the workers' ring and wake modes. */
   readonly choice: DriverChoice;
   /** Thread ids and pinning of the running workers, by index. */
   readonly threads: readonly WorkerThreadInfo[];
@@ -78,7 +80,7 @@ type ToWorker =
   | { type: "stop"; graceMs: number };
 
 type FromWorker =
-  | { type: "ready"; port: number; tid: number; pinned: boolean }
+  | { type: "ready"; port: number; tid: number; pinned: boolean; wake: WakeStats | undefined }
   | { type: "failed"; name: string; code: string; message: string }
   | { type: "stopped" };
 
@@ -122,7 +124,7 @@ class WorkerSupervisor implements Supervisor {
   readonly host: string;
   port: number;
   readonly workers: number;
-  readonly choice: DriverChoice;
+  choice: DriverChoice;
   readonly graceMs: number;
   readonly threads: WorkerThreadInfo[] = [];
   readonly log: (line: string) => void;
@@ -130,6 +132,7 @@ class WorkerSupervisor implements Supervisor {
   private readonly cpus: number[];
   private readonly entry: string;
   private readonly live: (Worker | null)[] = [];
+  private readonly wakes: (WakeStats | undefined)[] = [];
   private stopping: Promise<void> | null = null;
 
   constructor(opts: LaunchOptions) {
@@ -146,13 +149,15 @@ class WorkerSupervisor implements Supervisor {
   }
 
   async start(): Promise<void> {
-    this.log(this.choice.line);
     for (let i = 0; i < this.workers; i++) {
       this.threads.push({ index: i, cpu: null, tid: 0, restarts: 0 });
       this.live.push(null);
+      this.wakes.push(undefined);
       // One after another: worker 0 may bind an ephemeral port the rest join.
       await this.spawn(i);
     }
+    this.choice = { ...this.choice, line: startupLine(this.choice, this.wakes) };
+    this.log(this.choice.line);
   }
 
   private spawn(index: number): Promise<void> {
@@ -171,6 +176,7 @@ class WorkerSupervisor implements Supervisor {
           if (this.port === 0) this.port = msg.port;
           info.cpu = msg.pinned ? cpu : null;
           info.tid = msg.tid;
+          this.wakes[index] = msg.wake;
           resolve();
         } else if (msg.type === "failed") {
           reject(new WorkerStartError(index, msg.code, `worker ${index} failed to start: ${msg.message}`));
@@ -240,7 +246,7 @@ function runWorker(main: (ctx: WorkerContext) => Promise<WorkerService>): void {
           index: msg.index, workers: msg.workers, cpu: pin.ok ? msg.cpu : null, runtime,
           driver: msg.driver, host: msg.host, port: msg.port, data: msg.data,
         });
-        reply({ type: "ready", port: service.port, tid: pin.tid, pinned: pin.ok });
+        reply({ type: "ready", port: service.port, tid: pin.tid, pinned: pin.ok, wake: runtime.stats().wake });
       } catch (err) {
         const e2 = err as { name?: string; code?: string; message?: string };
         reply({ type: "failed", name: e2.name ?? "Error", code: String(e2.code ?? "WORKER_START"), message: e2.message ?? String(err) });

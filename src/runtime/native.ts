@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DriverUnavailable } from "./errors.ts";
 
-const { i32, u32, ptr } = FFIType;
+const { i32, u32, ptr, f64 } = FFIType;
 
 const symbols = {
   rr_ring_create: { args: [u32, u32, u32, u32, u32, u32, i32], returns: i32 },
@@ -31,6 +31,8 @@ const symbols = {
   rr_close: { args: [i32], returns: i32 },
   rr_pin_cpu: { args: [i32], returns: i32 },
   rr_gettid: { args: [], returns: i32 },
+  rr_clock_ms: { args: [], returns: f64 },
+  rr_send_clock_after: { args: [i32, i32], returns: i32 },
 } as const;
 
 export type NativeSymbols = ReturnType<typeof dlopen<typeof symbols>>["symbols"];

@@ -7,6 +7,7 @@
  */
 import { DriverUnavailable } from "./errors.ts";
 import type { DriverName, Runtime } from "./types.ts";
+import { startupLine } from "./startup-line.ts";
 import { probeUring } from "./uring/probe.ts";
 
 export type DriverRequest = DriverName | "auto";
@@ -48,15 +49,20 @@ export function chooseDriver(request?: DriverRequest): DriverChoice {
 /** Creates the runtime of an already chosen driver on the calling thread. */
 export async function createRuntimeFor(driver: DriverName): Promise<Runtime> {
   if (driver === "uring") {
-    const { createUringRuntime } = await import("./uring/runtime.ts");
-    return createUringRuntime();
+    const { startUringRuntime } = await import("./uring/runtime.ts");
+    return startUringRuntime();
   }
   const { createEpollRuntime } = await import("./epoll/runtime.ts");
   return createEpollRuntime();
 }
 
-/** Chooses a driver and creates its runtime on the calling thread. */
+/**
+ * Chooses a driver and creates its runtime on the calling thread. The
+ * choice's line then also says, for io_uring, the ring and wake modes and
+ * what the wake-up self-test measured.
+ */
 export async function createRuntime(opts: { driver?: DriverRequest } = {}): Promise<{ runtime: Runtime; choice: DriverChoice }> {
   const choice = chooseDriver(opts.driver);
-  return { runtime: await createRuntimeFor(choice.driver), choice };
+  const runtime = await createRuntimeFor(choice.driver);
+  return { runtime, choice: { ...choice, line: startupLine(choice, [runtime.stats().wake]) } };
 }

@@ -95,6 +95,36 @@ export interface BufferPool {
   release(buf: Uint8Array): void;
 }
 
+/**
+ * The io_uring driver's idle wake-up accounting (docs/RUNTIME.md, "Waking
+ * up"): how the ring runs completion work, how its idle loop is woken, what
+ * ended each sleep, and the guard's probes. A late wake-up shows here as
+ * lateWakes > 0 long before it shows in a user's p99.
+ */
+export interface WakeStats {
+  ringMode: "coop" | "defer";
+  wakeMode: "eventfd" | "poll";
+  sleeps: number;
+  eventfdWakes: number;
+  jsWakes: number;
+  pollWakes: number;
+  yields: number;
+  /** Guard probes run while idle, those later than 2 ms, and the worst lateness. */
+  probes: number;
+  lateWakes: number;
+  maxLateUs: number;
+  /** The startup self-test, null when it did not run; `replaced`: the test a "defer" ring failed before a "coop" one took over. */
+  selfTest: (WakeSample & { verdict: "ok" | "late"; replaced: WakeSample | null }) | null;
+}
+
+/** A wake-up self-test's numbers: samples, how many were late, p50 and max in microseconds. */
+export interface WakeSample {
+  samples: number;
+  late: number;
+  p50Us: number;
+  maxUs: number;
+}
+
 export interface RuntimeStats {
   /** Loop steps run (uring) or loop turns observed (epoll). */
   steps: number;
@@ -102,6 +132,8 @@ export interface RuntimeStats {
   enters: number;
   submitted: number;
   completed: number;
+  /** io_uring only. */
+  wake?: WakeStats;
 }
 
 export interface Runtime {

@@ -8,11 +8,17 @@ import { probeUring } from "../../src/runtime/uring/probe.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 
-test("doctor reports kernel, io_uring, liburing, limits and the driver", () => {
-  const { lines, ok } = doctorReport();
+test("doctor reports kernel, io_uring, liburing, limits, ring mode, wake-up latency and the driver", async () => {
+  const { lines, ok } = await doctorReport();
   const keys = lines.map((l) => l.slice(0, l.indexOf(":")));
-  expect(keys).toEqual(["kernel", "kernel.io_uring_disabled", "liburing", "native library", "io_uring", "max locked memory", "max open files", "driver"]);
   const probe = probeUring();
+  const uringKeys = probe.ok ? ["ring mode", "wake-up coop", "wake-up defer"] : [];
+  expect(keys).toEqual(["kernel", "kernel.io_uring_disabled", "liburing", "native library", "io_uring", "max locked memory", "max open files", ...uringKeys, "driver"]);
+  if (probe.ok) {
+    // The default ring mode must pass its own wake-up self-test wherever io_uring runs.
+    expect(lines.find((l) => l.startsWith("wake-up coop:"))).toMatch(/^wake-up coop: self-test ok: p50 [\d.]+ ms, max [\d.]+ ms, [01]\/12 late$/);
+    expect(lines.find((l) => l.startsWith("wake-up defer:"))).toMatch(/^wake-up defer: self-test (ok|late)/);
+  }
   const uringLine = lines.find((l) => l.startsWith("io_uring:"))!;
   expect(uringLine).toBe(probe.ok ? `io_uring: available (${probe.features.join(", ")})` : `io_uring: unavailable (${probe.reason})`);
   expect(lines.at(-1)).toStartWith(`driver: ${probe.ok ? "uring" : "epoll"} — `);

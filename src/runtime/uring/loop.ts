@@ -1,14 +1,16 @@
 /**
- * EventLoop: drives one Ring inside Bun's own event loop (DESIGN.md, "The
- * event loop: what worked"). One rr_step per loop step; `await null` between
- * steps so promise continuations run and queue the next commands; a
+ * EventLoop: drives one Ring inside Bun's own event loop (docs/RUNTIME.md,
+ * "The event loop" and "Waking up"). One rr_step per loop step; `await null`
+ * between steps so promise continuations run and queue the next commands; a
  * macrotask yield every few steps so timers and messages run; when a step
  * reaps nothing and nothing is queued: re-enable the ring's eventfd, step
  * once more to close the race, then sleep on the eventfd through
  * Bun.file(fd).stream() (one reader kept across idles) or until JS queues a
- * command. Deferred callbacks run right before each step. Never blocks in
- * native code. Knows nothing about what the completions mean: it hands the
- * event count to `dispatch`.
+ * command. In the safe "poll" wake mode a sleep is also bounded by a short
+ * timer, for a kernel whose eventfd wake-up was measured late. Counts every
+ * sleep and what ended it (WakeCounters). Deferred callbacks run right before
+ * each step. Never blocks in native code. Knows nothing about what the
+ * completions mean: it hands the event count to `dispatch`.
  */
 import type { Ring } from "./ring.ts";
 
@@ -18,7 +20,28 @@ const YIELD_EVERY = 16;
 const SETTLE_HOPS = 3;
 /** Failed eventfd reads before the loop falls back to timer polling. */
 const MAX_READ_FAILURES = 3;
-const POLL_FALLBACK_MS = 1;
+/** Longest sleep in the "poll" wake mode (and after the eventfd reader failed). */
+export const POLL_MS = 1;
+
+/**
+ * How an idle loop is woken: "eventfd" (the ring's eventfd alone) or "poll"
+ * (the eventfd, and a POLL_MS timer as well: the safe mode the wake self-test
+ * or the guard picks when eventfd wake-ups were measured late).
+ */
+export type WakeMode = "eventfd" | "poll";
+
+/** What ended each sleep of the loop; all counts since the loop started. */
+export interface WakeCounters {
+  sleeps: number;
+  /** The ring's eventfd became readable. */
+  eventfdWakes: number;
+  /** JS queued a command or a deferred callback. */
+  jsWakes: number;
+  /** The poll-mode timer ran out. */
+  pollWakes: number;
+  /** Macrotask yields while busy. */
+  yields: number;
+}
 
 export class EventLoop {
   private readonly ring: Ring;
@@ -30,10 +53,12 @@ export class EventLoop {
   private reader: { read(): Promise<{ done?: boolean }>; cancel(): Promise<void> } | null = null;
   private readPending = false;
   private wake: (() => void) | null = null;
+  private pollTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
-  /** Diagnostics: times the loop slept on the eventfd, and macrotask yields. */
-  sleeps = 0;
-  yields = 0;
+  readonly counters: WakeCounters = { sleeps: 0, eventfdWakes: 0, jsWakes: 0, pollWakes: 0, yields: 0 };
+  wakeMode: WakeMode = "eventfd";
+  /** Called right before each sleep, e.g. to arm a wake probe; may queue commands. */
+  onIdle: (() => void) | null = null;
   private done: Promise<void> | null = null;
   private readonly onReadable = (result: { done?: boolean }): void => {
     if (result.done === true) {
@@ -42,6 +67,7 @@ export class EventLoop {
     }
     this.readPending = false;
     this.readFailures = 0;
+    if (this.wake !== null) this.counters.eventfdWakes++;
     this.wakeUp();
   };
   private readonly onReadFailed = (error: unknown): void => {
@@ -51,8 +77,13 @@ export class EventLoop {
     this.readPending = false;
     this.reader = null;
     if (++this.readFailures === MAX_READ_FAILURES && !this.stopped) {
-      console.error(`ringrpc uring: cannot watch the ring's eventfd (${String(error)}); polling every ${POLL_FALLBACK_MS} ms instead`);
+      console.error(`ringrpc uring: cannot watch the ring's eventfd (${String(error)}); polling every ${POLL_MS} ms instead`);
     }
+    this.wakeUp();
+  };
+  private readonly onPollTimer = (): void => {
+    this.pollTimer = null;
+    if (this.wake !== null) this.counters.pollWakes++;
     this.wakeUp();
   };
   private readFailures = 0;
@@ -62,7 +93,7 @@ export class EventLoop {
     this.dispatch = dispatch;
     this.onSubmitted = onSubmitted;
     this.onError = onError;
-    ring.onWake = () => this.wakeUp();
+    ring.onWake = () => this.wakeFromJs();
   }
 
   start(): void {
@@ -72,7 +103,7 @@ export class EventLoop {
   /** Runs fn once right before the next submission; wakes an idle loop. */
   defer(fn: () => void): void {
     this.defers.push(fn);
-    if (this.ring.sleeping) this.wakeUp();
+    if (this.ring.sleeping) this.wakeFromJs();
   }
 
   /** Stops after the current step; resolves when the loop has exited and the eventfd reader is released. */
@@ -125,7 +156,7 @@ export class EventLoop {
       const n = this.stepOnce();
       if (++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
-        this.yields++;
+        this.counters.yields++;
         await macrotask();
       } else {
         await null;
@@ -141,6 +172,10 @@ export class EventLoop {
         }
       }
       if (!settled || this.stopped) continue;
+      if (this.onIdle !== null) {
+        this.onIdle();
+        if (this.busy()) continue;
+      }
       // Nothing queued: arm the eventfd, then step once more so a completion
       // that raced with the arming (or is already waiting) is not slept through.
       this.ring.setEventfd(true);
@@ -150,7 +185,7 @@ export class EventLoop {
         continue;
       }
       sinceYield = 0;
-      this.sleeps++;
+      this.counters.sleeps++;
       await this.sleep();
       this.ring.setEventfd(false);
     }
@@ -164,10 +199,10 @@ export class EventLoop {
         this.wakeUp();
         return;
       }
-      if (this.readFailures >= MAX_READ_FAILURES) {
-        setTimeout(() => this.wakeUp(), POLL_FALLBACK_MS);
-        return;
+      if (this.wakeMode === "poll" || this.readFailures >= MAX_READ_FAILURES) {
+        this.pollTimer = setTimeout(this.onPollTimer, POLL_MS);
       }
+      if (this.readFailures >= MAX_READ_FAILURES) return;
       if (!this.readPending) {
         let reader = this.reader;
         if (reader === null) reader = this.reader = Bun.file(this.ring.eventfd).stream().getReader();
@@ -177,8 +212,17 @@ export class EventLoop {
     });
   }
 
+  private wakeFromJs(): void {
+    if (this.wake !== null) this.counters.jsWakes++;
+    this.wakeUp();
+  }
+
   private wakeUp(): void {
     this.ring.sleeping = false;
+    if (this.pollTimer !== null) {
+      clearTimeout(this.pollTimer);
+      this.pollTimer = null;
+    }
     const w = this.wake;
     if (w !== null) {
       this.wake = null;

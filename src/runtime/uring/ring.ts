@@ -51,6 +51,12 @@ export class Ring {
   private readonly stepNative: StepFn;
   private readonly lib: NativeSymbols;
   private destroyed = false;
+  /**
+   * Test-only fault (RINGRPC_TEST_FAULT=mute-eventfd): the eventfd is never
+   * turned on, as if the kernel lost every wake-up, so tests can prove that
+   * the wake self-test and the guard notice and that the loop still delivers.
+   */
+  readonly eventfdMuted: boolean = (process.env.RINGRPC_TEST_FAULT ?? "").split(",").includes("mute-eventfd");
 
   constructor(opts: RingOptions) {
     const lib = loadNative();
@@ -71,6 +77,7 @@ export class Ring {
       if (efd < 0) throw new DriverUnavailable("uring", `rr_ring_eventfd failed: ${errnoName(efd)}`);
       this.eventfd = efd;
       this.featureBits = lib.rr_ring_setup_flags(h);
+      if (this.eventfdMuted) lib.rr_ring_eventfd_enable(h, 0);
     } catch (e) {
       lib.rr_ring_destroy(h);
       throw e;
@@ -136,7 +143,7 @@ export class Ring {
   }
 
   setEventfd(on: boolean): void {
-    if (!this.destroyed) this.lib.rr_ring_eventfd_enable(this.handle, on ? 1 : 0);
+    if (!this.destroyed) this.lib.rr_ring_eventfd_enable(this.handle, on && !this.eventfdMuted ? 1 : 0);
   }
 
   stat(which: number): number {

@@ -1,23 +1,30 @@
 /**
  * createUringRuntime(): the Runtime of the io_uring driver (src/runtime/
  * types.ts) for the calling thread. Checks the probe, creates the ring and
- * its engine (UringCore), and exposes listen/connect/timers/defer/stats/
- * close. One runtime = one io_uring instance, owned by this thread; close()
+ * its engine (UringCore) with its wake guard, and exposes listen/connect/
+ * timers/defer/stats/close. startUringRuntime() also runs the wake-up
+ * self-test (wake-check.ts) and acts on it: a "defer" ring that wakes late is
+ * replaced by a "coop" one; a ring that still wakes late runs with the safe
+ * "poll" wake mode. One runtime = one io_uring instance, owned by this thread; close()
  * must be called (a Worker's termination runs no native cleanup, and the
  * idle eventfd reader keeps the thread's event loop alive). A process.exit()
  * before close() still closes the runtime's sockets and ring synchronously.
  */
 import { DriverUnavailable, Errno, IoError, ioError } from "../errors.ts";
 import { cString } from "../native.ts";
-import type { BufferPool, Conn, ConnectOptions, DriverName, Listener, ListenOptions, OpOptions, Runtime, RuntimeStats } from "../types.ts";
+import type { BufferPool, Conn, ConnectOptions, DriverName, Listener, ListenOptions, OpOptions, Runtime, RuntimeStats, WakeStats } from "../types.ts";
 import { UringConn } from "./conn.ts";
 import { startConnect } from "./connect.ts";
 import { UringCore } from "./core.ts";
 import { UringListener } from "./listener.ts";
+import { ms } from "../startup-line.ts";
+import { Feature } from "./abi.ts";
 import { probeUring } from "./probe.ts";
 import type { RingMode } from "./ring.ts";
 import { ringModeFromEnv } from "./ring-mode.ts";
 import { startDeadline, startSleep } from "./timers.ts";
+import { checkWake, type WakeCheck } from "./wake-check.ts";
+import { LATE_MS, WakeGuard } from "./wake-guard.ts";
 
 export interface UringRuntimeOptions {
   /** SQ entries of the ring (default 1024). */
@@ -32,13 +39,24 @@ export interface UringRuntimeOptions {
   ringMode?: RingMode;
 }
 
+export interface UringStartOptions extends UringRuntimeOptions {
+  /** Run the wake-up self-test before returning (default true; ~15 ms). */
+  wakeCheck?: boolean;
+}
+
 const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20, bufCount: 256, bufSize: 16 << 10 };
 
-class UringRuntime implements Runtime {
+export class UringRuntime implements Runtime {
   readonly driver: DriverName = "uring";
   readonly buffers: BufferPool;
   /** The engine, for tests and diagnostics. */
   readonly core: UringCore;
+  /** The ring mode asked for; `ringModeInUse` says what the kernel gave. */
+  readonly ringMode: RingMode;
+  readonly guard: WakeGuard;
+  /** The self-test's result (null when it did not run), and the one a replaced "defer" ring failed. */
+  wakeCheck: WakeCheck | null = null;
+  replacedCheck: WakeCheck | null = null;
   private nextConnId = 1;
   private closing: Promise<void> | null = null;
   private readonly makeConn = (fd: number): UringConn => {
@@ -49,10 +67,17 @@ class UringRuntime implements Runtime {
 
   private readonly onExit = (): void => this.core.teardownNow();
 
-  constructor(core: UringCore) {
+  constructor(core: UringCore, ringMode: RingMode) {
     this.core = core;
+    this.ringMode = ringMode;
     this.buffers = core.pool;
+    this.guard = new WakeGuard(core);
     process.on("exit", this.onExit);
+  }
+
+  /** What the kernel actually set up: "defer" only when DEFER_TASKRUN was granted. */
+  get ringModeInUse(): RingMode {
+    return (this.core.ring.featureBits & Feature.DEFER_TASKRUN) !== 0 ? "defer" : "coop";
   }
 
   listen(opts: ListenOptions): Promise<Listener> {
@@ -99,12 +124,32 @@ class UringRuntime implements Runtime {
 
   stats(): RuntimeStats {
     const s = this.core.ring.stats();
-    return { steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed };
+    return { steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats() };
+  }
+
+  private wakeStats(): WakeStats {
+    const loop = this.core.loop;
+    const c = this.wakeCheck;
+    const r = this.replacedCheck;
+    return {
+      ringMode: this.ringModeInUse,
+      wakeMode: loop.wakeMode,
+      ...loop.counters,
+      ...this.guard.stats,
+      selfTest:
+        c === null
+          ? null
+          : {
+              verdict: c.verdict, samples: c.samples, late: c.late, p50Us: c.p50Us, maxUs: c.maxUs,
+              replaced: r === null ? null : { samples: r.samples, late: r.late, p50Us: r.p50Us, maxUs: r.maxUs },
+            },
+    };
   }
 
   close(): Promise<void> {
     if (this.closing === null) {
       const core = this.core;
+      this.guard.disable();
       this.closing = core
         .shutdown(() => {
           for (const l of [...core.listeners]) void l.close();
@@ -116,8 +161,31 @@ class UringRuntime implements Runtime {
   }
 }
 
-/** Creates this thread's io_uring runtime; throws DriverUnavailable with the reason when it cannot run here. */
-export function createUringRuntime(opts: UringRuntimeOptions = {}): Runtime {
+/**
+ * Creates this thread's io_uring runtime and checks that its idle wake-up is
+ * on time (see the module doc). Throws DriverUnavailable when io_uring cannot
+ * run here.
+ */
+export async function startUringRuntime(opts: UringStartOptions = {}): Promise<UringRuntime> {
+  let rt = createUringRuntime(opts);
+  if (opts.wakeCheck === false) return rt;
+  let check = await checkWake(rt, rt.ringModeInUse);
+  if (check.verdict === "late" && rt.ringModeInUse === "defer") {
+    await rt.close();
+    rt = createUringRuntime({ ...opts, ringMode: "coop" });
+    rt.replacedCheck = check;
+    check = await checkWake(rt, rt.ringModeInUse);
+  }
+  rt.wakeCheck = check;
+  if (check.verdict === "late") {
+    rt.core.loop.wakeMode = "poll";
+    console.error(`ringrpc uring: idle wake-ups are late on this machine (${check.late}/${check.samples} over ${LATE_MS} ms, worst ${ms(check.maxUs)}): bounding idle sleeps with a 1 ms timer; see \`ringrpc doctor\``);
+  }
+  return rt;
+}
+
+/** Creates this thread's io_uring runtime without the wake self-test; throws DriverUnavailable when it cannot run here. */
+export function createUringRuntime(opts: UringRuntimeOptions = {}): UringRuntime {
   const probe = probeUring();
   if (!probe.ok) throw new DriverUnavailable("uring", probe.reason);
   const entries = opts.entries ?? DEFAULTS.entries;
@@ -125,6 +193,7 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): Runtime {
   const bufSize = opts.bufSize ?? DEFAULTS.bufSize;
   if (!isPowerOfTwo(bufCount)) throw new RangeError(`bufCount must be a power of two, got ${bufCount}`);
   if (bufSize <= 0 || bufSize % 64 !== 0) throw new RangeError(`bufSize must be a positive multiple of 64, got ${bufSize}`);
+  const mode = opts.ringMode ?? ringModeFromEnv();
   const core = new UringCore({
     entries,
     cmdCap: entries * 2,
@@ -132,9 +201,9 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): Runtime {
     arenaBytes: opts.arenaBytes ?? DEFAULTS.arenaBytes,
     bufCount,
     bufSize,
-    mode: opts.ringMode ?? ringModeFromEnv(),
+    mode,
   });
-  return new UringRuntime(core);
+  return new UringRuntime(core, mode);
 }
 
 function isPowerOfTwo(n: number): boolean {

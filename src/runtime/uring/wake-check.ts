@@ -1,0 +1,103 @@
+/**
+ * The wake-up self-test a new io_uring runtime runs once before it serves:
+ * over a loopback TCP pair of its own, a native thread (rr_send_clock_after)
+ * sends its send time after the loop has gone to sleep, and the test
+ * measures when JS sees the bytes, SAMPLES times. A completion that reaches
+ * JS more than LATE_MS after it was sent is a late wake-up; more than
+ * LATE_LIMIT of them make the verdict "late". Whatever the kernel does, a
+ * sample cannot hang: a NUDGE_MS timer wakes the loop, and the connect and
+ * teardown run in the poll wake mode. Owns the measurement only; what to do
+ * with a late verdict is runtime.ts's choice.
+ */
+import { ioError } from "../errors.ts";
+import type { Conn } from "../types.ts";
+import type { UringCore } from "./core.ts";
+import type { RingMode } from "./ring.ts";
+import { LATE_MS } from "./wake-guard.ts";
+
+const SAMPLES = 12;
+/** How long the sender waits: long enough for the loop to be asleep. */
+const SEND_DELAY_US = 1000;
+/** Late samples tolerated (one may be a scheduling hiccup on a busy machine). */
+const LATE_LIMIT = 1;
+/** A lost wake-up costs at most this much per sample. */
+const NUDGE_MS = 25;
+
+export interface WakeCheck {
+  ringMode: RingMode;
+  samples: number;
+  /** Samples later than LATE_MS. */
+  late: number;
+  p50Us: number;
+  maxUs: number;
+  verdict: "ok" | "late";
+}
+
+export interface WakeCheckHost {
+  readonly core: UringCore;
+  listen(opts: { host: string; port: number; reusePort: boolean }): Promise<{ port: number; accept(): Promise<Conn>; close(): Promise<void> }>;
+  connect(opts: { host: string; port: number }): Promise<Conn>;
+}
+
+/** Runs the self-test on host's runtime and restores its wake mode afterwards. */
+export async function checkWake(host: WakeCheckHost, ringMode: RingMode): Promise<WakeCheck> {
+  const core = host.core;
+  const loop = core.loop;
+  const saved = loop.wakeMode;
+  loop.wakeMode = "poll";
+  const listener = await host.listen({ host: "127.0.0.1", port: 0, reusePort: false });
+  let client: Conn | null = null;
+  let server: Conn | null = null;
+  try {
+    [client, server] = await Promise.all([host.connect({ host: "127.0.0.1", port: listener.port }), listener.accept()]);
+    const clientFd = (client as unknown as { fd: number }).fd;
+    const lateUs: number[] = [];
+    loop.wakeMode = "eventfd";
+    await sample(core, server, clientFd); // warm-up: the first thread start and JIT are not the kernel's fault
+    for (let i = 0; i < SAMPLES; i++) lateUs.push(await sample(core, server, clientFd));
+    loop.wakeMode = "poll";
+    lateUs.sort((a, b) => a - b);
+    const late = lateUs.filter((us) => us > LATE_MS * 1000).length;
+    return {
+      ringMode,
+      samples: SAMPLES,
+      late,
+      p50Us: lateUs[SAMPLES >> 1]!,
+      maxUs: lateUs[SAMPLES - 1]!,
+      verdict: late > LATE_LIMIT ? "late" : "ok",
+    };
+  } finally {
+    loop.wakeMode = "poll";
+    await Promise.all([client?.close(), server?.close(), listener.close()]);
+    loop.wakeMode = saved;
+  }
+}
+
+/** One sample: microseconds from the native thread's send to JS holding the bytes. */
+async function sample(core: UringCore, server: Conn, clientFd: number): Promise<number> {
+  const buf = new Uint8Array(8);
+  const read = readExactly(server, buf);
+  const started = core.lib.rr_send_clock_after(clientFd, SEND_DELAY_US);
+  if (started < 0) throw ioError(started, "pthread_create", "wake self-test sender");
+  const nudge = setTimeout(() => core.loop.defer(noop), NUDGE_MS + SEND_DELAY_US / 1000);
+  try {
+    await read;
+  } finally {
+    clearTimeout(nudge);
+  }
+  const seen = core.lib.rr_clock_ms();
+  const sent = new Float64Array(buf.buffer, 0, 1)[0]!;
+  return Math.max(0, Math.round((seen - sent) * 1000));
+}
+
+async function readExactly(conn: Conn, buf: Uint8Array): Promise<void> {
+  let got = 0;
+  while (got < buf.length) {
+    const r = await conn.read(buf.subarray(got));
+    if (r.error !== null) throw r.error;
+    if (r.res === 0) throw new Error("wake self-test: connection closed early");
+    got += r.res;
+  }
+}
+
+function noop(): void {}
