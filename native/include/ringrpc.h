@@ -152,6 +152,9 @@ int rr_sockaddr(const char *host, int port, uint8_t *out, int cap);
 int rr_socket_peer(int fd, char *out, int cap);
 /* TCP_NODELAY on (1) or off (0). 0 or -errno. */
 int rr_socket_nodelay(int fd, int on);
+/* A connected AF_UNIX stream pair (SOCK_CLOEXEC) into out[0], out[1]: no
+ * port, no TIME_WAIT (the wake-up self-test uses it). 0 or -errno. */
+int rr_socketpair(int32_t *out);
 /* Synchronous close for teardown paths. 0 or -errno. */
 int rr_close(int fd);
 

@@ -104,6 +104,14 @@ int rr_socket_nodelay(int fd, int on) {
   return set_int_opt(fd, IPPROTO_TCP, TCP_NODELAY, on != 0);
 }
 
+int rr_socketpair(int32_t *out) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) return -errno;
+  out[0] = fds[0];
+  out[1] = fds[1];
+  return 0;
+}
+
 int rr_close(int fd) {
   if (close(fd) == 0) return 0;
   /* On Linux the fd is gone even when close reports EINTR; retrying could

@@ -28,6 +28,7 @@ const symbols = {
   rr_sockaddr: { args: [ptr, i32, ptr, i32], returns: i32 },
   rr_socket_peer: { args: [i32, ptr, i32], returns: i32 },
   rr_socket_nodelay: { args: [i32, i32], returns: i32 },
+  rr_socketpair: { args: [ptr], returns: i32 },
   rr_close: { args: [i32], returns: i32 },
   rr_pin_cpu: { args: [i32], returns: i32 },
   rr_gettid: { args: [], returns: i32 },

@@ -80,6 +80,11 @@ export class UringRuntime implements Runtime {
     return (this.core.ring.featureBits & Feature.DEFER_TASKRUN) !== 0 ? "defer" : "coop";
   }
 
+  /** Wraps an open socket fd as a Conn of this runtime; it closes the fd with the Conn. */
+  adopt(fd: number): Conn {
+    return this.makeConn(fd);
+  }
+
   listen(opts: ListenOptions): Promise<Listener> {
     const core = this.core;
     if (core.closing) return Promise.reject(new IoError(Errno.EBADF, "listen", "runtime is closed"));

@@ -1,12 +1,14 @@
 /**
  * The wake-up self-test a new io_uring runtime runs once before it serves:
- * over a loopback TCP pair of its own, a native thread (rr_send_clock_after)
- * sends its send time after the loop has gone to sleep, and the test
- * measures when JS sees the bytes, SAMPLES times. A completion that reaches
+ * over a stream socket pair of its own (AF_UNIX: no port to take from the
+ * user, no TIME_WAIT left behind), a native thread (rr_send_clock_after)
+ * sends its send time after the loop has gone to sleep, from outside the
+ * ring's thread as a peer's packet arrives, and the test measures when JS
+ * sees the bytes, SAMPLES times. A completion that reaches
  * JS more than LATE_MS after it was sent is a late wake-up; more than
  * LATE_LIMIT of them make the verdict "late". Whatever the kernel does, a
- * sample cannot hang: a NUDGE_MS timer wakes the loop, and the connect and
- * teardown run in the poll wake mode. Owns the measurement only; what to do
+ * sample cannot hang: a NUDGE_MS timer wakes the loop, and the teardown
+ * runs in the poll wake mode. Owns the measurement only; what to do
  * with a late verdict is runtime.ts's choice.
  */
 import { ioError } from "../errors.ts";
@@ -35,8 +37,8 @@ export interface WakeCheck {
 
 export interface WakeCheckHost {
   readonly core: UringCore;
-  listen(opts: { host: string; port: number; reusePort: boolean }): Promise<{ port: number; accept(): Promise<Conn>; close(): Promise<void> }>;
-  connect(opts: { host: string; port: number }): Promise<Conn>;
+  /** Wraps an open socket fd as a Conn of this runtime (which then owns and closes it). */
+  adopt(fd: number): Conn;
 }
 
 /** Runs the self-test on host's runtime and restores its wake mode afterwards. */
@@ -44,17 +46,16 @@ export async function checkWake(host: WakeCheckHost, ringMode: RingMode): Promis
   const core = host.core;
   const loop = core.loop;
   const saved = loop.wakeMode;
-  loop.wakeMode = "poll";
-  const listener = await host.listen({ host: "127.0.0.1", port: 0, reusePort: false });
-  let client: Conn | null = null;
-  let server: Conn | null = null;
+  const fds = new Int32Array(2);
+  const r = core.lib.rr_socketpair(fds);
+  if (r < 0) throw ioError(r, "socketpair", "wake self-test");
+  const server = host.adopt(fds[0]!);
+  const sender = fds[1]!;
   try {
-    [client, server] = await Promise.all([host.connect({ host: "127.0.0.1", port: listener.port }), listener.accept()]);
-    const clientFd = (client as unknown as { fd: number }).fd;
     const lateUs: number[] = [];
     loop.wakeMode = "eventfd";
-    await sample(core, server, clientFd); // warm-up: the first thread start and JIT are not the kernel's fault
-    for (let i = 0; i < SAMPLES; i++) lateUs.push(await sample(core, server, clientFd));
+    await sample(core, server, sender); // warm-up: the first thread start and JIT are not the kernel's fault
+    for (let i = 0; i < SAMPLES; i++) lateUs.push(await sample(core, server, sender));
     loop.wakeMode = "poll";
     lateUs.sort((a, b) => a - b);
     const late = lateUs.filter((us) => us > LATE_MS * 1000).length;
@@ -68,16 +69,17 @@ export async function checkWake(host: WakeCheckHost, ringMode: RingMode): Promis
     };
   } finally {
     loop.wakeMode = "poll";
-    await Promise.all([client?.close(), server?.close(), listener.close()]);
+    core.lib.rr_close(sender);
+    await server.close();
     loop.wakeMode = saved;
   }
 }
 
 /** One sample: microseconds from the native thread's send to JS holding the bytes. */
-async function sample(core: UringCore, server: Conn, clientFd: number): Promise<number> {
+async function sample(core: UringCore, server: Conn, senderFd: number): Promise<number> {
   const buf = new Uint8Array(8);
   const read = readExactly(server, buf);
-  const started = core.lib.rr_send_clock_after(clientFd, SEND_DELAY_US);
+  const started = core.lib.rr_send_clock_after(senderFd, SEND_DELAY_US);
   if (started < 0) throw ioError(started, "pthread_create", "wake self-test sender");
   const nudge = setTimeout(() => core.loop.defer(noop), NUDGE_MS + SEND_DELAY_US / 1000);
   try {
