@@ -30,6 +30,8 @@ export interface WakeGuardStats {
 
 export class WakeGuard {
   readonly stats: WakeGuardStats = { probes: 0, lateWakes: 0, maxLateUs: 0 };
+  /** Idle time between probes (tests lower it). */
+  probeEveryMs = PROBE_EVERY_MS;
   private readonly core: UringCore;
   private readonly now: () => number;
   private lastProbe: number;
@@ -52,7 +54,7 @@ export class WakeGuard {
   private maybeProbe(): void {
     if (!this.enabled || this.inFlight || this.core.closing) return;
     const armed = this.now();
-    if (armed - this.lastProbe < PROBE_EVERY_MS) return;
+    if (armed - this.lastProbe < this.probeEveryMs) return;
     this.inFlight = true;
     this.lastProbe = armed;
     startSleep(this.core, PROBE_MS, undefined).then(
