@@ -1,9 +1,11 @@
 /**
- * io_uring driver: the loop's idle behaviour (DESIGN.md, "The event loop"):
- * an idle runtime with armed reads and a listener costs ~0 CPU, and Bun's own
- * timers (setTimeout) stay on time both while the runtime sleeps on its
- * eventfd and while it runs echo load; JS queuing an op from a timer wakes
- * the idle loop.
+ * io_uring driver: the loop's idle behaviour (docs/RUNTIME.md, "The loop"
+ * and "Waking up"): an idle runtime with armed reads and a listener sleeps
+ * (a handful of steps, next to no CPU, woken by nothing but its guard),
+ * Bun's own timers stay as punctual as they are without a runtime, both
+ * while the runtime sleeps and while it runs echo load, and JS queuing an op
+ * from a timer wakes the idle loop at once. A completion from another
+ * process waking the loop is test/latency/idle-wake.test.ts.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "bun:test";
@@ -12,7 +14,8 @@ import { createUringRuntime } from "../../src/runtime/uring/runtime.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 
 const probe = probeUring();
-const it = (name: string, fn: () => Promise<void>, timeoutMs = 15_000) => test.skipIf(!probe.ok)(name, fn, timeoutMs);
+const it = (name: string, fn: () => Promise<void>, timeoutMs = 15_000) =>
+  test.skipIf(!probe.ok)(`${name}${probe.ok ? "" : ` (skipped: ${probe.reason})`}`, fn, timeoutMs);
 
 /** How late each of `count` setTimeout(10) calls fires, in ms, sorted. */
 async function timerLateness(count: number): Promise<number[]> {
@@ -50,54 +53,72 @@ async function echoPair(rt: Runtime): Promise<{ client: Conn; server: Conn; stop
   };
 }
 
+/** CPU time of this JS thread in ns (schedstat): being preempted adds none, so it holds on a busy machine. */
 function threadCpuNs(): number {
   return Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]);
 }
 
-describe(`uring idle loop${probe.ok ? "" : ` (skipped: ${probe.reason})`}`, () => {
-  it("an idle runtime uses < 2% CPU for 1 s and setTimeout(10) fires within a few ms", async () => {
+describe("uring idle loop", () => {
+  it("an idle runtime sleeps for 1 s: few steps, < 10 ms of CPU, no polling", async () => {
     const rt = createUringRuntime();
     const p = await echoPair(rt); // the server's read stays armed all along
     await Bun.sleep(20);
     const s0 = rt.stats();
-    // CPU of this JS thread only (ns on CPU, from schedstat): the shared test
-    // process also runs GC and other files' leftovers on other threads.
     const cpu0 = threadCpuNs();
-    const t0 = performance.now();
     await Bun.sleep(1000);
-    const wall = performance.now() - t0;
-    const pct = ((threadCpuNs() - cpu0) / 1e6 / wall) * 100;
-    const steps = rt.stats().steps - s0.steps;
-    expect(pct).toBeLessThan(2);
-    expect(steps).toBeLessThan(20); // it slept on the eventfd, not polled
-    const late = await timerLateness(10);
-    expect(late[5]!).toBeLessThan(3);
-    expect(late[9]!).toBeLessThan(20);
+    const cpuMs = (threadCpuNs() - cpu0) / 1e6;
+    const s1 = rt.stats();
     await p.stop();
     await rt.close();
+    // Measured 2026-12-05 (2 vCPU Xeon, 3 runs): 0 steps, 0 new sleeps (one
+    // sleep spans the second), 2.1-2.5 ms of this thread's CPU (the test
+    // runner's own work included). A polling loop would step ~1,000 times.
+    expect(s1.steps - s0.steps).toBeLessThanOrEqual(3);
+    expect(s1.wake!.pollWakes - s0.wake!.pollWakes).toBe(0);
+    expect(s1.wake!.sleeps - s0.wake!.sleeps).toBeLessThanOrEqual(2);
+    expect(cpuMs).toBeLessThan(10);
   });
 
-  it("an op queued from a timer callback wakes the idle loop at once", async () => {
+  it("setTimeout(10) is as punctual beside an idle runtime as without one", async () => {
+    const alone = await timerLateness(10);
     const rt = createUringRuntime();
     const p = await echoPair(rt);
     await Bun.sleep(20);
-    const took = await new Promise<number>((resolve) => {
-      setTimeout(async () => {
+    const beside = await timerLateness(10);
+    await p.stop();
+    await rt.close();
+    // Median lateness measured 0.11-0.15 ms alone, 0.12-0.16 ms beside; 1 ms is
+    // the noise of a shared machine, a late loop wake-up costs far more.
+    expect(beside[5]!).toBeLessThan(alone[5]! + 1);
+  });
+
+  it("an op queued from a timer callback wakes the idle loop at once, through JS", async () => {
+    const rt = createUringRuntime();
+    const p = await echoPair(rt);
+    await Bun.sleep(20);
+    const before = rt.stats().wake!;
+    const { took, res } = await new Promise<{ took: number; res: number }>((resolve, reject) => {
+      setTimeout(() => {
         const t0 = performance.now();
         const out = rt.buffers.acquire(5);
         out.set([1, 2, 3, 4, 5]);
-        await p.client.writeAll(out);
-        const back = await p.client.read(rt.buffers.acquire(5));
-        expect(back.res).toBe(5);
-        resolve(performance.now() - t0);
+        p.client
+          .writeAll(out)
+          .then(() => p.client.read(rt.buffers.acquire(5)))
+          .then((back) => resolve({ took: performance.now() - t0, res: back.res }), reject);
       }, 5);
     });
-    expect(took).toBeLessThan(20);
+    const after = rt.stats().wake!;
     await p.stop();
     await rt.close();
+    expect(res).toBe(5);
+    expect(after.jsWakes).toBeGreaterThan(before.jsWakes);
+    // Measured 0.32-0.49 ms; a loop that slept through it waits for its next wake-up (~16 ms with the old lost eventfd).
+    expect(took).toBeLessThan(2);
   });
 
-  it("setTimeout(10) stays on time while the runtime runs echo load", async () => {
+  it("setTimeout(10) stays about as punctual while the runtime runs echo load", async () => {
+    const alone = await timerLateness(20);
     const rt = createUringRuntime();
     const pairs = await Promise.all(Array.from({ length: 4 }, () => echoPair(rt)));
     let stop = false;
@@ -125,7 +146,10 @@ describe(`uring idle loop${probe.ok ? "" : ` (skipped: ${probe.reason})`}`, () =
     for (const p of pairs) await p.stop();
     await rt.close();
     expect(during).toBeGreaterThan(500); // the load really ran meanwhile
-    expect(late[10]!).toBeLessThan(5);
-    expect(late[18]!).toBeLessThan(30);
+    // Under load the loop yields a macrotask every 16 steps: measured median
+    // 0.07-0.21 ms late (alone 0.12-0.14 ms), 19th of 20 2.0-5.0 ms (alone
+    // 0.19-0.55 ms).
+    expect(late[10]!).toBeLessThan(alone[10]! + 1);
+    expect(late[18]!).toBeLessThan(alone[18]! + 10);
   });
 });
