@@ -1,0 +1,160 @@
+/**
+ * Mutation smoke (`npm run test:mutants`): injects deliberate faults into a
+ * scratch copy of the committed tree, one at a time, runs the tests that
+ * should notice, and fails unless every fault turns them red. It proves the
+ * suite can fail where it matters (a late wake-up on the uring server and
+ * client paths, a dropped frame, an off-by-one in a limit, ...), not only
+ * that it passes. Touches nothing in the working tree; the scratch copy is a
+ * detached `git worktree` of HEAD, removed at the end.
+ *   bun scripts/mutants.ts [--only NAME] [--keep]
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+interface Mutant {
+  name: string;
+  file: string;
+  /** Exact text to replace (must occur exactly once). */
+  from: string;
+  to: string;
+  /** Test files that must fail with the fault in place. */
+  tests: string[];
+}
+
+const LATENCY = ["test/latency/low-load.test.ts", "test/latency/idle-wake.test.ts"];
+
+const mutants: Mutant[] = [
+  {
+    name: "uring: 16 ms before every idle wake-up of the loop",
+    file: "src/runtime/uring/loop.ts",
+    from: "  private wakeUp(): void {\n    this.ring.sleeping = false;",
+    to: "  private wakeUp(): void {\n    if (this.wake !== null) { const w = this.wake; this.wake = null; setTimeout(() => { this.wake = w; this.wakeUp(); }, 16); return; }\n    this.ring.sleeping = false;",
+    tests: LATENCY,
+  },
+  {
+    name: "uring: 16 ms before the eventfd wake-up only (the poll mode would hide it from p99)",
+    file: "src/runtime/uring/loop.ts",
+    from: "    if (this.wake !== null) this.counters.eventfdWakes++;\n    this.wakeUp();",
+    to: "    if (this.wake !== null) this.counters.eventfdWakes++;\n    setTimeout(() => this.wakeUp(), 16);",
+    tests: LATENCY,
+  },
+  {
+    name: "uring: the eventfd is never armed before sleeping",
+    file: "src/runtime/uring/loop.ts",
+    from: "      this.ring.setEventfd(true);",
+    to: "      this.ring.setEventfd(false);",
+    tests: LATENCY,
+  },
+  {
+    name: "uring: DEFER_TASKRUN ring by default (the self-test must not be the only thing that notices)",
+    file: "src/runtime/uring/ring-mode.ts",
+    from: 'if (v === "" || v === "coop") return "coop";',
+    to: 'if (v === "" || v === "coop") return "defer";',
+    tests: ["test/latency/low-load.test.ts"],
+  },
+  {
+    name: "uring: the wake self-test never reports late",
+    file: "src/runtime/uring/wake-check.ts",
+    from: 'verdict: late > LATE_LIMIT ? "late" : "ok",',
+    to: 'verdict: "ok",',
+    tests: ["test/latency/wake-fault.test.ts"],
+  },
+  {
+    name: "uring: the wake guard never counts a late probe",
+    file: "src/runtime/uring/wake-guard.ts",
+    from: "    if (lateMs <= LATE_MS) return;",
+    to: "    if (lateMs <= LATE_MS * 1000) return;",
+    tests: ["test/latency/wake-fault.test.ts"],
+  },
+  {
+    name: "rpc: every 500th complete frame of a chunk is dropped",
+    file: "src/rpc/frame-decoder.ts",
+    from: "      if (end <= n) {\n        onFrame(chunk, start, end);",
+    to: "      if (end <= n) {\n        if (((globalThis as any).__drop = ((globalThis as any).__drop ?? 0) + 1) % 500 !== 0) onFrame(chunk, start, end);",
+    tests: ["test/rpc/calls.test.ts", "test/latency/low-load.test.ts"],
+  },
+  {
+    name: "rpc: frame size limit off by one (a frame of exactly the limit is refused)",
+    file: "src/rpc/frame-decoder.ts",
+    from: "    if (len > this.maxFrameBytes) {",
+    to: "    if (len >= this.maxFrameBytes) {",
+    tests: ["test/rpc/limits.test.ts", "test/rpc/framing.test.ts", "test/rpc/edge-cases.test.ts"],
+  },
+  {
+    name: "rpc: concurrent-call limit off by one (one call more than the limit is admitted)",
+    file: "src/rpc/server-connection.ts",
+    from: "    if (this.calls.size >= this.cfg.limits.maxConcurrentCalls)",
+    to: "    if (this.calls.size > this.cfg.limits.maxConcurrentCalls)",
+    tests: ["test/rpc/limits.test.ts"],
+  },
+  {
+    name: "uring: timers round down instead of up",
+    file: "src/runtime/uring/timers.ts",
+    from: "  return Math.min(Math.ceil(ms), 0x7fffffff);",
+    to: "  return Math.min(Math.floor(ms), 0x7fffffff);",
+    tests: ["test/runtime/uring.test.ts", "test/rpc/deadlines-cancel.test.ts"],
+  },
+];
+
+const root = new URL("..", import.meta.url).pathname;
+const args = process.argv.slice(2);
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+const keep = args.includes("--keep");
+const bun = process.execPath;
+
+function run(cmd: string[], cwd: string, timeoutMs: number): { code: number; out: string } {
+  const r = Bun.spawnSync(cmd, { cwd, stdout: "pipe", stderr: "pipe", timeout: timeoutMs, env: { ...process.env, CI: "true" } });
+  return { code: r.exitCode ?? -1, out: r.stdout.toString() + r.stderr.toString() };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), "ringrpc-mutants-"));
+const tree = join(scratch, "tree");
+let failures = 0;
+try {
+  const add = run(["git", "worktree", "add", "--detach", tree, "HEAD"], root, 60_000);
+  if (add.code !== 0) throw new Error(`git worktree add failed: ${add.out}`);
+  symlinkSync(join(root, "node_modules"), join(tree, "node_modules"));
+  for (const dir of ["native", "bench/loadgen"]) {
+    const m = run(["make", "-s", "-C", dir], tree, 300_000);
+    if (m.code !== 0) throw new Error(`make -C ${dir} failed: ${m.out}`);
+  }
+  const selected = mutants.filter((m) => only === undefined || m.name.includes(only));
+  if (selected.length === 0) throw new Error(`no mutant matches "${only}"`);
+  // The unmutated tree must pass the same tests, or a red result proves nothing.
+  const allTests = [...new Set(selected.flatMap((m) => m.tests))];
+  const clean = run([bun, "test", ...allTests], tree, 600_000);
+  if (clean.code !== 0) throw new Error(`the unmutated tree fails ${allTests.join(" ")}:\n${clean.out.slice(-3000)}`);
+  console.log(`baseline: ${allTests.length} test files pass without faults`);
+  for (const m of selected) {
+    const path = join(tree, m.file);
+    const original = readFileSync(path, "utf8");
+    const count = original.split(m.from).length - 1;
+    if (count !== 1) {
+      console.log(`ERROR  ${m.name}: anchor found ${count} times in ${m.file} (update scripts/mutants.ts)`);
+      failures++;
+      continue;
+    }
+    writeFileSync(path, original.replace(m.from, m.to));
+    const t0 = performance.now();
+    const r = run([bun, "test", ...m.tests], tree, 600_000);
+    writeFileSync(path, original);
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    const failed = [...r.out.matchAll(/^\(fail\) (.*)$/gm)].map((x) => x[1]!);
+    if (r.code === 0) {
+      failures++;
+      console.log(`SURVIVED  ${m.name} (${secs} s): ${m.tests.join(" ")} still pass`);
+    } else {
+      console.log(`KILLED    ${m.name} (${secs} s): ${failed.length} failing, e.g. ${failed.slice(0, 2).join(" | ") || "(no (fail) line: exit " + r.code + ")"}`);
+    }
+  }
+} finally {
+  if (!keep) {
+    run(["git", "worktree", "remove", "--force", tree], root, 60_000);
+    rmSync(scratch, { recursive: true, force: true });
+  } else {
+    console.log(`scratch tree kept at ${tree}`);
+  }
+}
+console.log(failures === 0 ? "every mutant was killed" : `${failures} mutant(s) survived or could not be applied`);
+process.exit(failures === 0 ? 0 : 1);
