@@ -7,25 +7,54 @@ import { describe, expect, test } from "bun:test";
 import { ArenaBufferPool } from "../../src/runtime/uring/buffer-pool.ts";
 import { SlotKind, SlotState, SlotTable } from "../../src/runtime/uring/slots.ts";
 
+/** A pool over plain memory, wrapping each slab as its own ArrayBuffer and counting the wraps. */
+function plainPool(arenaBytes: number, slabBytes?: number): { pool: ArenaBufferPool; wraps: Array<[number, number]> } {
+  const wraps: Array<[number, number]> = [];
+  const pool = new ArenaBufferPool(arenaBytes, (off, n) => {
+    wraps.push([off, n]);
+    return new ArrayBuffer(n);
+  }, slabBytes);
+  return { pool, wraps };
+}
+
 describe("ArenaBufferPool", () => {
   test("power-of-two classes, exact views, LIFO reuse within a class", () => {
-    const pool = new ArenaBufferPool(new ArrayBuffer(1 << 16));
+    const { pool } = plainPool(1 << 16);
     const a = pool.acquire(100); // class 128
     const b = pool.acquire(128);
     const c = pool.acquire(1); // class 64
     expect([a.length, b.length, c.length]).toEqual([100, 128, 1]);
-    expect(a.buffer).toBe(pool.arena);
-    expect(b.byteOffset - a.byteOffset).toBe(128);
-    expect(c.byteOffset).toBe(256);
+    expect(pool.owns(a)).toBe(true);
+    expect(pool.arenaOffset(b) - pool.arenaOffset(a)).toBe(128);
+    expect(pool.arenaOffset(c)).toBe(256);
     pool.release(a);
     pool.release(b);
-    expect(pool.acquire(120).byteOffset).toBe(b.byteOffset);
-    expect(pool.acquire(65).byteOffset).toBe(a.byteOffset);
+    expect(pool.arenaOffset(pool.acquire(120))).toBe(128);
+    expect(pool.arenaOffset(pool.acquire(65))).toBe(0);
     expect(pool.carved).toBe(320);
   });
 
+  test("wraps the arena one slab at a time, only when a buffer is first carved from it; no buffer spans two slabs", () => {
+    const { pool, wraps } = plainPool(4096, 1024);
+    expect(wraps).toEqual([]);
+    expect(pool.wrapped).toBe(0);
+    const a = pool.acquire(64);
+    expect(wraps).toEqual([[0, 1024]]);
+    const b = pool.acquire(1000); // class 1024: aligned to the next slab, the gap goes to the free lists
+    expect(pool.arenaOffset(b)).toBe(1024);
+    expect(wraps).toEqual([[0, 1024], [1024, 1024]]);
+    expect(b.buffer).not.toBe(a.buffer);
+    expect(pool.wrapped).toBe(2048);
+    // The skipped gap [64, 1024) is reused before anything new is carved.
+    const c = pool.acquire(512);
+    expect(pool.arenaOffset(c)).toBe(512);
+    expect(pool.tryAcquire(2048)).toBeNull(); // over a slab: plain memory
+    expect(pool.owns(pool.acquire(2048))).toBe(false);
+    expect(pool.carved).toBe(2048);
+  });
+
   test("refuses double release, subarrays and release of a kernel-owned buffer", () => {
-    const pool = new ArenaBufferPool(new ArrayBuffer(4096));
+    const { pool } = plainPool(4096);
     const a = pool.acquire(256);
     expect(() => pool.release(a.subarray(64))).toThrow("not acquired");
     pool.setKernelOwned(a, true);
@@ -37,9 +66,9 @@ describe("ArenaBufferPool", () => {
   });
 
   test("falls back to plain memory when the arena is full", () => {
-    const pool = new ArenaBufferPool(new ArrayBuffer(1024));
+    const { pool } = plainPool(1024);
     const big = pool.acquire(1024);
-    expect(big.buffer).toBe(pool.arena);
+    expect(pool.owns(big)).toBe(true);
     expect(pool.tryAcquire(64)).toBeNull();
     const plain = pool.acquire(64);
     expect(plain.length).toBe(64);
@@ -48,9 +77,9 @@ describe("ArenaBufferPool", () => {
     pool.release(big);
     // A free buffer of a larger class is lent out, and returns to its own class.
     const lent = pool.acquire(64);
-    expect(lent.byteOffset).toBe(big.byteOffset);
+    expect(pool.arenaOffset(lent)).toBe(0);
     pool.release(lent);
-    expect(pool.acquire(1000).byteOffset).toBe(big.byteOffset);
+    expect(pool.arenaOffset(pool.acquire(1000))).toBe(0);
   });
 });
 

@@ -1,38 +1,64 @@
 /**
  * ArenaBufferPool: the runtime's owned buffers, carved from the ring's one
  * native arena (so the kernel may read and write them) in power-of-two size
- * classes with a LIFO free list per class. It also tracks which buffers an
- * in-flight op owns, so such a buffer can neither be released nor handed out
- * again before the kernel's completion. When the arena is full, acquire()
- * falls back to plain memory (I/O on it is copied through a small arena
- * buffer). Knows nothing about ops or sockets.
+ * classes with a LIFO free list per class. The arena is wrapped for JS in
+ * SLAB-sized pieces, each only once a buffer is first carved from it: JSC
+ * counts a wrapped region as allocated memory and paces its collections by
+ * it, so wrapping all 64 MiB up front kept ~2x the garbage of the epoll
+ * driver resident (bench/RESULTS.md, "Memory under load"). A buffer never
+ * spans two slabs. The pool also tracks which buffers an in-flight op owns,
+ * so such a buffer can neither be released nor handed out again before the
+ * kernel's completion. When the arena is full (or a buffer is larger than a
+ * slab), acquire() falls back to plain memory (I/O on it is copied through
+ * a small arena buffer). Knows nothing about ops or sockets.
  */
 import type { BufferPool } from "../types.ts";
 
 /** Smallest size class and carve alignment (a cache line). */
 const MIN_CLASS_SHIFT = 6;
 const UNIT = 1 << MIN_CLASS_SHIFT;
+/** Default slab: the largest arena buffer, and the unit in which the arena is wrapped. */
+export const DEFAULT_SLAB_BYTES = 4 << 20;
 
 /** Per-unit marks: 0 free/never carved, class+1 when acquired; KERNEL bit while an op owns it. */
 const KERNEL = 0x80;
 
+/** Wraps arena bytes [offset, offset + bytes) as an ArrayBuffer (toArrayBuffer over native memory). */
+export type ArenaWrap = (offset: number, bytes: number) => ArrayBuffer;
+
 export class ArenaBufferPool implements BufferPool {
-  readonly arena: ArrayBuffer;
-  private readonly size: number;
+  /** Arena size in bytes. */
+  readonly size: number;
+  private readonly wrap: ArenaWrap;
+  private readonly slabShift: number;
+  private readonly slabBytes: number;
+  /** Wrapped slabs by index; a slab is wrapped when the first buffer is carved from it. */
+  private readonly slabs: ArrayBuffer[] = [];
   private bump = 0;
   private readonly free: number[][] = [];
   private readonly marks: Uint8Array;
 
-  constructor(arena: ArrayBuffer) {
-    this.arena = arena;
-    this.size = arena.byteLength;
-    this.marks = new Uint8Array(Math.ceil(this.size / UNIT));
+  constructor(arenaBytes: number, wrap: ArenaWrap, slabBytes = DEFAULT_SLAB_BYTES) {
+    if (slabBytes < UNIT || (slabBytes & (slabBytes - 1)) !== 0) throw new RangeError(`slabBytes must be a power of two >= ${UNIT}, got ${slabBytes}`);
+    this.size = arenaBytes;
+    this.wrap = wrap;
+    this.slabBytes = slabBytes;
+    this.slabShift = 31 - Math.clz32(slabBytes);
+    this.marks = new Uint8Array(Math.ceil(arenaBytes / UNIT));
     for (let c = 0; c <= 31; c++) this.free.push([]);
+  }
+
+  /** Byte offset of buf in the arena (what the kernel is told), or -1 when buf is not an arena buffer. */
+  arenaOffset(buf: Uint8Array): number {
+    const ab = buf.buffer;
+    const slabs = this.slabs;
+    for (let k = 0; k < slabs.length; k++) if (slabs[k] === ab) return (k << this.slabShift) + buf.byteOffset;
+    return -1;
   }
 
   /** True when buf is a view of this pool's arena (kernel I/O can use it in place). */
   owns(buf: Uint8Array): boolean {
-    return buf.buffer === this.arena;
+    return this.arenaOffset(buf) >= 0;
   }
 
   /** Buffers handed out as plain memory because the arena was full (their I/O is copied through the arena). */
@@ -46,21 +72,18 @@ export class ArenaBufferPool implements BufferPool {
     return new Uint8Array(size);
   }
 
-  /** Like acquire, but null when the arena is exhausted. */
+  /** Like acquire, but null when the arena is exhausted or size is over a slab. */
   tryAcquire(size: number): Uint8Array | null {
-    if (!(size >= 0) || size > this.size) return null;
+    if (!(size >= 0) || size > this.slabBytes || size > this.size) return null;
     let cls = classOf(size);
     let off: number;
     const list = this.free[cls]!;
     if (list.length > 0) {
       off = list.pop()!;
-    } else if (this.bump + (1 << cls) <= this.size) {
-      off = this.bump;
-      this.bump += 1 << cls;
-    } else {
+    } else if ((off = this.carve(1 << cls)) < 0) {
       // Arena fully carved: lend a free buffer of a larger class (it goes back to its own class).
       for (;;) {
-        if (++cls > 31) return null;
+        if (++cls > this.slabShift) return null;
         const bigger = this.free[cls]!;
         if (bigger.length > 0) {
           off = bigger.pop()!;
@@ -69,27 +92,58 @@ export class ArenaBufferPool implements BufferPool {
       }
     }
     this.marks[off >>> MIN_CLASS_SHIFT] = cls + 1;
-    return new Uint8Array(this.arena, off, size);
+    const k = off >>> this.slabShift;
+    return new Uint8Array(this.slabs[k]!, off - (k << this.slabShift), size);
+  }
+
+  /** Carves n bytes (a power of two <= a slab) from the untouched end, wrapping a new slab when it starts one; -1 when full. */
+  private carve(n: number): number {
+    let off = this.bump;
+    // Classes are powers of two and slabs a multiple of every class, so an
+    // aligned carve never straddles; skip to the next boundary when unaligned.
+    const mis = off & (n - 1);
+    if (mis !== 0) off += n - mis;
+    if (off + n > this.size) return -1;
+    const k = off >>> this.slabShift;
+    while (this.slabs.length <= k) {
+      const start = this.slabs.length << this.slabShift;
+      this.slabs.push(this.wrap(start, Math.min(this.slabBytes, this.size - start)));
+    }
+    if (off !== this.bump) this.spill(this.bump, off);
+    this.bump = off + n;
+    return off;
+  }
+
+  /** Gives the gap skipped by an aligned carve to the free lists, in the largest aligned pieces. */
+  private spill(from: number, to: number): void {
+    while (from < to) {
+      let cls = 31 - Math.clz32(to - from);
+      while (cls > MIN_CLASS_SHIFT && (from & ((1 << cls) - 1)) !== 0) cls--;
+      this.free[cls]!.push(from);
+      from += 1 << cls;
+    }
   }
 
   release(buf: Uint8Array): void {
-    if (buf.buffer !== this.arena) return; // plain memory (a fallback or the caller's own): the GC owns it
-    const unit = buf.byteOffset >>> MIN_CLASS_SHIFT;
+    const off = this.arenaOffset(buf);
+    if (off < 0) return; // plain memory (a fallback or the caller's own): the GC owns it
+    const unit = off >>> MIN_CLASS_SHIFT;
     const mark = this.marks[unit] ?? 0;
-    if ((buf.byteOffset & (UNIT - 1)) !== 0 || mark === 0) {
-      throw new Error(`release of a buffer at arena offset ${buf.byteOffset} that is not acquired (double release or a subarray?)`);
+    if ((off & (UNIT - 1)) !== 0 || mark === 0) {
+      throw new Error(`release of a buffer at arena offset ${off} that is not acquired (double release or a subarray?)`);
     }
     if ((mark & KERNEL) !== 0) {
-      throw new Error(`release of the buffer at arena offset ${buf.byteOffset} while an in-flight operation owns it: wait for the operation's result`);
+      throw new Error(`release of the buffer at arena offset ${off} while an in-flight operation owns it: wait for the operation's result`);
     }
     this.marks[unit] = 0;
-    this.free[mark - 1]!.push(buf.byteOffset);
+    this.free[mark - 1]!.push(off);
   }
 
   /** Marks an acquired buffer as owned by an in-flight op (or not). Views not from acquire() are ignored. */
   setKernelOwned(buf: Uint8Array, on: boolean): void {
-    if (buf.buffer !== this.arena || (buf.byteOffset & (UNIT - 1)) !== 0) return;
-    const unit = buf.byteOffset >>> MIN_CLASS_SHIFT;
+    const off = this.arenaOffset(buf);
+    if (off < 0 || (off & (UNIT - 1)) !== 0) return;
+    const unit = off >>> MIN_CLASS_SHIFT;
     const mark = this.marks[unit]!;
     if (mark === 0) return;
     this.marks[unit] = on ? mark | KERNEL : mark & ~KERNEL;
@@ -98,6 +152,16 @@ export class ArenaBufferPool implements BufferPool {
   /** Bytes carved so far (never shrinks; freed buffers go to their class list). */
   get carved(): number {
     return this.bump;
+  }
+
+  /** Bytes of the arena wrapped for JS so far (what JSC counts). */
+  get wrapped(): number {
+    return this.slabs.reduce((n, ab) => n + ab.byteLength, 0);
+  }
+
+  /** The wrapped slabs, for the ring to detach before it frees the arena. */
+  get views(): readonly ArrayBuffer[] {
+    return this.slabs;
   }
 }
 

@@ -40,7 +40,8 @@ export function startConnect(
     lib.rr_close(fd);
     return Promise.reject(new IoError(Errno.ENOBUFS, "connect", "buffer arena exhausted"));
   }
-  const len = lib.rr_sockaddr(cString(host), port, (core.ring.arenaAddress + sa.byteOffset) as Pointer, SOCKADDR_CAP);
+  const saOff = pool.arenaOffset(sa);
+  const len = lib.rr_sockaddr(cString(host), port, (core.ring.arenaAddress + saOff) as Pointer, SOCKADDR_CAP);
   if (len < 0) {
     pool.release(sa);
     lib.rr_close(fd);
@@ -54,7 +55,7 @@ export function startConnect(
     slots.resolve[s] = resolve;
     slots.reject[s] = reject;
   });
-  core.ring.push(Op.CONNECT, fd, s, sa.byteOffset, len, 0);
+  core.ring.push(Op.CONNECT, fd, s, saOff, len, 0);
   if (signal !== undefined) core.watchSignal(s, signal);
   return p;
 }

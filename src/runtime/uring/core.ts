@@ -86,7 +86,7 @@ export class UringCore {
   constructor(opts: RingOptions) {
     this.lib = loadNative();
     this.ring = new Ring(opts);
-    this.pool = new ArenaBufferPool(this.ring.arena);
+    this.pool = new ArenaBufferPool(opts.arenaBytes, (off, n) => this.ring.wrapArena(off, n));
     this.bufSize = opts.bufSize;
     this.bufsRegion = this.ring.bufs;
     this.loop = new EventLoop(
@@ -108,13 +108,15 @@ export class UringCore {
     const pool = this.pool;
     let kbuf: Uint8Array = buf;
     let user: Uint8Array | null = null;
-    if (buf.buffer !== pool.arena) {
+    let off = pool.arenaOffset(buf);
+    if (off < 0) {
       // Copy path, one bounded chunk at a time (reads and writes may be short anyway).
       const k = pool.tryAcquire(Math.min(buf.byteLength, COPY_CHUNK));
       if (k === null) return Promise.resolve(bufResult(-Errno.ENOBUFS, buf, syscall, "buffer arena exhausted"));
       if (kind !== SlotKind.READ) k.set(k.byteLength === buf.byteLength ? buf : buf.subarray(0, k.byteLength));
       kbuf = k;
       user = buf;
+      off = pool.arenaOffset(k);
     }
     const slots = this.slots;
     const s = slots.alloc(kind, conn.fd, conn);
@@ -125,7 +127,7 @@ export class UringCore {
     const p = new Promise<BufResult<B>>((resolve) => {
       slots.resolve[s] = resolve;
     });
-    this.ring.push(kind === SlotKind.READ ? Op.RECV : Op.SEND, conn.fd, s, kbuf.byteOffset, kbuf.byteLength, 0);
+    this.ring.push(kind === SlotKind.READ ? Op.RECV : Op.SEND, conn.fd, s, off, kbuf.byteLength, 0);
     if (signal !== undefined) this.watchSignal(s, signal);
     return p;
   }
@@ -145,11 +147,11 @@ export class UringCore {
             slots.done[s] = done;
             slots.state[s] = SlotState.SUBMITTED;
             if (user === null) {
-              this.ring.push(Op.SEND, slots.fd[s]!, s, kbuf.byteOffset + done, total - done, 0);
+              this.ring.push(Op.SEND, slots.fd[s]!, s, this.pool.arenaOffset(kbuf) + done, total - done, 0);
             } else {
               const n = Math.min(kbuf.byteLength, total - done);
               kbuf.set(user.subarray(done, done + n));
-              this.ring.push(Op.SEND, slots.fd[s]!, s, kbuf.byteOffset, n, 0);
+              this.ring.push(Op.SEND, slots.fd[s]!, s, this.pool.arenaOffset(kbuf), n, 0);
             }
             return;
           }

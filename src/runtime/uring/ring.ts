@@ -6,7 +6,7 @@
  * rr_step crossing per loop step, the eventfd and the counters. Knows
  * nothing about slots, sockets or promises.
  */
-import { toArrayBuffer } from "bun:ffi";
+import { toArrayBuffer, type Pointer } from "bun:ffi";
 import { DriverUnavailable, errnoName } from "../errors.ts";
 import { loadNative, type NativeSymbols } from "../native.ts";
 import { CMD_WORDS, CMD_UD, EVT_WORDS, Mem, RingModeCode, Stat } from "./abi.ts";
@@ -35,9 +35,10 @@ export class Ring {
   readonly opts: RingOptions;
   readonly cmds: Int32Array;
   readonly evts: Int32Array;
-  readonly arena: ArrayBuffer;
   /** Address of the arena, for the few calls that take a pointer into it (rr_sockaddr). */
   readonly arenaAddress: number;
+  /** Views of the arena made by wrapArena(), detached on destroy. */
+  private readonly arenaViews: ArrayBuffer[] = [];
   readonly bufs: ArrayBuffer;
   readonly eventfd: number;
   readonly featureBits: number;
@@ -71,7 +72,6 @@ export class Ring {
       this.cmds = new Int32Array(region(lib, h, Mem.CMDS, opts.cmdCap * CMD_WORDS * 4));
       this.evts = new Int32Array(region(lib, h, Mem.EVTS, opts.evtCap * EVT_WORDS * 4));
       this.arenaAddress = address(lib, h, Mem.ARENA);
-      this.arena = region(lib, h, Mem.ARENA, opts.arenaBytes);
       this.bufs = region(lib, h, Mem.BUFS, opts.bufCount * opts.bufSize);
       const efd = lib.rr_ring_eventfd(h);
       if (efd < 0) throw new DriverUnavailable("uring", `rr_ring_eventfd failed: ${errnoName(efd)}`);
@@ -84,6 +84,14 @@ export class Ring {
     }
     this.overflow = new Int32Array(opts.cmdCap * CMD_WORDS);
     this.stepNative = (lib.rr_step as unknown as { native?: StepFn }).native ?? lib.rr_step;
+  }
+
+  /** Wraps arena bytes [offset, offset + bytes) for JS (once per slab: see ArenaBufferPool). */
+  wrapArena(offset: number, bytes: number): ArrayBuffer {
+    if (this.destroyed) return new ArrayBuffer(0);
+    const ab = toArrayBuffer(this.arenaAddress as unknown as Pointer, offset, bytes);
+    this.arenaViews.push(ab);
+    return ab;
   }
 
   /** Queues one command; no syscall. */
@@ -171,7 +179,7 @@ export class Ring {
     this.overflowCount = 0;
     // Detach every view of the ring's memory first: a buffer still held by
     // the caller then reads as empty instead of touching unmapped memory.
-    for (const ab of [this.cmds.buffer, this.evts.buffer, this.arena, this.bufs]) detach(ab);
+    for (const ab of [this.cmds.buffer, this.evts.buffer, ...this.arenaViews, this.bufs]) detach(ab);
     return this.lib.rr_ring_destroy(this.handle);
   }
 }
