@@ -40,7 +40,11 @@ export interface UringRuntimeOptions {
 }
 
 export interface UringStartOptions extends UringRuntimeOptions {
-  /** Run the wake-up self-test before returning (default true; ~15 ms). */
+  /**
+   * Run the wake-up self-test before returning and keep the wake guard on
+   * (default true, or false with RINGRPC_WAKE_CHECKS=off: for measuring a
+   * ring mode as it is, never for production).
+   */
   wakeCheck?: boolean;
 }
 
@@ -173,7 +177,10 @@ export class UringRuntime implements Runtime {
  */
 export async function startUringRuntime(opts: UringStartOptions = {}): Promise<UringRuntime> {
   let rt = createUringRuntime(opts);
-  if (opts.wakeCheck === false) return rt;
+  if ((opts.wakeCheck ?? process.env.RINGRPC_WAKE_CHECKS !== "off") === false) {
+    rt.guard.disable();
+    return rt;
+  }
   let check = await checkWake(rt, rt.ringModeInUse);
   if (check.verdict === "late" && rt.ringModeInUse === "defer") {
     await rt.close();
