@@ -78,10 +78,26 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     stopAt = t0 + durationS * 1000;
     const cpu0 = process.cpuUsage();
+    const st0 = rt.stats();
     await Promise.all(Array.from({ length: depth }, timed));
     const secs = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    console.log(JSON.stringify({ driver: rt.driver, depth, calls, rps: Math.round(calls / secs), cpu_pct: Math.round(((cpu.user + cpu.system) / 1e6 / secs) * 100) }));
+    const st = rt.stats();
+    const per = (a: number, b: number): number | null => (a < 0 || b <= a ? null : +(calls / (b - a)).toFixed(2));
+    console.log(
+      JSON.stringify({
+        driver: rt.driver,
+        depth,
+        calls,
+        rps: Math.round(calls / secs),
+        cpu_pct: Math.round(((cpu.user + cpu.system) / 1e6 / secs) * 100),
+        sys_pct: Math.round((cpu.system / 1e6 / secs) * 100),
+        // Runtime counters (uring: loop steps, io_uring_enter calls, completions): how many calls each one carries.
+        calls_per_step: per(st0.steps, st.steps),
+        calls_per_enter: per(st0.enters, st.enters),
+        calls_per_completion: per(st0.completed, st.completed),
+      }),
+    );
   }
   await ch.close();
   await rt.close();

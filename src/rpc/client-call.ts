@@ -29,8 +29,9 @@ export class ClientCallState {
   value: unknown;
   hasValue: boolean;
   private transport: CallTransport | null;
-  private resolve: ((v: unknown) => void) | null;
-  private reject: ((e: Error) => void) | null;
+  /** Set by captureSettlers while the constructor creates the promise. */
+  resolve: ((v: unknown) => void) | null;
+  reject: ((e: Error) => void) | null;
   private timer: ReturnType<typeof setTimeout> | null;
   private readonly onAbort: (() => void) | null;
 
@@ -39,9 +40,14 @@ export class ClientCallState {
     readonly options: CallOptions,
     window: number,
   ) {
-    const now = Date.now();
-    this.deadline =
-      options.deadline ?? (options.timeoutMs !== undefined ? now + options.timeoutMs : method.deadlineMs !== undefined ? now + method.deadlineMs : undefined);
+    // The clock is read only for a call that has a deadline.
+    let now = 0;
+    let deadline = options.deadline;
+    if (deadline === undefined) {
+      const budget = options.timeoutMs ?? method.deadlineMs;
+      if (budget !== undefined) deadline = (now = Date.now()) + budget;
+    }
+    this.deadline = deadline;
     this.id = 0;
     this.done = false;
     this.credit = null;
@@ -63,10 +69,8 @@ export class ClientCallState {
       );
     } else {
       this.inbound = null;
-      this.promise = new Promise<unknown>((resolve, reject) => {
-        this.resolve = resolve;
-        this.reject = reject;
-      });
+      capturing = this;
+      this.promise = new Promise<unknown>(captureSettlers);
     }
     const signal = options.signal;
     if (signal !== undefined) {
@@ -78,8 +82,9 @@ export class ClientCallState {
       this.onAbort = () => this.cancel(cancelledBy(signal));
       signal.addEventListener("abort", this.onAbort, { once: true });
     } else this.onAbort = null;
-    if (this.deadline !== undefined) {
-      const left = this.deadline - now;
+    if (deadline !== undefined) {
+      if (now === 0) now = Date.now();
+      const left = deadline - now;
       if (left <= 0) {
         this.fail(new RpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded before ${method.path} was sent`));
         return;
@@ -139,6 +144,19 @@ export class ClientCallState {
     this.credit?.close();
     this.transport?.forget(this);
   }
+}
+
+/**
+ * The call whose promise is being created: one shared executor stores the
+ * settlers on it, so a call allocates no closure for its promise.
+ */
+let capturing: ClientCallState | null = null;
+
+function captureSettlers(resolve: (v: unknown) => void, reject: (e: Error) => void): void {
+  const call = capturing!;
+  capturing = null;
+  call.resolve = resolve;
+  call.reject = reject;
 }
 
 function cancelledBy(signal: AbortSignal): RpcError {

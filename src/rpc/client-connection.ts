@@ -7,6 +7,7 @@
  */
 import { MsgReader } from "../codec/reader.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
+import { CallTable } from "./call-table.ts";
 import { type CallTransport, ClientCallState } from "./client-call.ts";
 import type { MethodDescriptor } from "./descriptor.ts";
 import { FrameDecoder } from "./frame-decoder.ts";
@@ -44,7 +45,7 @@ export interface ClientConnectionOwner {
 const MAX_CALL_ID = 0xffffffff;
 
 export class ClientConnection implements CallTransport {
-  readonly calls: Map<number, ClientCallState>;
+  readonly calls: CallTable<ClientCallState>;
   readonly out: FrameOutput;
   /** The server's limits, from its HELLO. */
   peer: PeerLimits;
@@ -69,7 +70,7 @@ export class ClientConnection implements CallTransport {
     private readonly owner: ClientConnectionOwner,
     private readonly cfg: ClientConnectionConfig,
   ) {
-    this.calls = new Map();
+    this.calls = new CallTable();
     this.peer = { ...DEFAULT_LIMITS };
     this.draining = false;
     this.closed = false;
@@ -161,7 +162,7 @@ export class ClientConnection implements CallTransport {
       return call.fail(asRpcError(e, `could not encode request ${m.input.typeName}`));
     }
     call.attach(this, id);
-    this.calls.set(id, call);
+    this.calls.add(call);
     this.out.commit();
     if (streamingIn) void this.sendRequests(call, request as AsyncIterable<unknown> | Iterable<unknown>);
   }
@@ -210,7 +211,7 @@ export class ClientConnection implements CallTransport {
   }
 
   forget(call: ClientCallState): void {
-    if (this.calls.get(call.id) === call) this.calls.delete(call.id);
+    this.calls.remove(call);
     if (this.queue.length > this.queueHead && !this.closed) this.startQueued();
     if (this.draining && this.calls.size === 0 && !this.closed) this.close("drained");
   }
@@ -405,7 +406,7 @@ export class ClientConnection implements CallTransport {
       cb?.(new RpcError(Status.UNAVAILABLE, why));
     }
     if (reason !== GoAwayReason.NO_ERROR) return this.lost(why);
-    for (const call of [...this.calls.values()]) if (call.id > lastId) call.fail(new RpcError(Status.UNAVAILABLE, `${why} (call not processed; safe to retry)`));
+    for (const call of this.calls.values()) if (call.id > lastId) call.fail(new RpcError(Status.UNAVAILABLE, `${why} (call not processed; safe to retry)`));
     this.failQueued(new RpcError(Status.UNAVAILABLE, `${why} (call not sent; safe to retry)`));
     if (this.calls.size === 0) this.close("server went away");
   }
@@ -436,7 +437,7 @@ export class ClientConnection implements CallTransport {
   }
 
   private failAll(err: RpcError): void {
-    const calls = [...this.calls.values()];
+    const calls = this.calls.values();
     this.calls.clear();
     for (const call of calls) call.fail(err);
     this.failQueued(err);

@@ -65,6 +65,9 @@ export interface Channel extends CallInvoker {
   stats(): { connections: number; activeCalls: number };
 }
 
+/** The options of a call made without any (never written to). */
+const NO_OPTIONS: CallOptions = Object.freeze({});
+
 export function createChannel(rt: Runtime, opts: ChannelOptions): Channel {
   if (opts.endpoints.length === 0) throw new TypeError("createChannel: opts.endpoints is empty");
   return new RpcChannel(rt, opts);
@@ -114,24 +117,26 @@ class RpcChannel implements Channel {
     this.intercepted = ics.length === 0 ? null : chainInterceptors<ClientCall>(ics, (call) => this.dispatch(call.method, call.request, call.options));
   }
 
-  unary<I, O>(m: MethodDescriptor<I, O>, req: I, opts: CallOptions = {}): Promise<O> {
-    if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: req, options: opts }) as Promise<O>;
-    return this.unaryWithRetry(m as MethodDescriptor, req, opts) as Promise<O>;
+  // Without interceptors a call without options shares NO_OPTIONS (nothing
+  // below writes to a call's options); an interceptor gets an object of its own.
+  unary<I, O>(m: MethodDescriptor<I, O>, req: I, opts?: CallOptions): Promise<O> {
+    if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: req, options: opts ?? {} }) as Promise<O>;
+    return this.unaryWithRetry(m as MethodDescriptor, req, opts ?? NO_OPTIONS) as Promise<O>;
   }
 
-  serverStream<I, O>(m: MethodDescriptor<I, O>, req: I, opts: CallOptions = {}): AsyncIterable<O> {
-    if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: req, options: opts }) as AsyncIterable<O>;
-    return this.start(m as MethodDescriptor, req, opts).inbound as AsyncIterable<O>;
+  serverStream<I, O>(m: MethodDescriptor<I, O>, req: I, opts?: CallOptions): AsyncIterable<O> {
+    if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: req, options: opts ?? {} }) as AsyncIterable<O>;
+    return this.start(m as MethodDescriptor, req, opts ?? NO_OPTIONS).inbound as AsyncIterable<O>;
   }
 
-  clientStream<I, O>(m: MethodDescriptor<I, O>, reqs: AsyncIterable<I> | Iterable<I>, opts: CallOptions = {}): Promise<O> {
-    if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: reqs, options: opts }) as Promise<O>;
-    return this.start(m as MethodDescriptor, reqs, opts).promise as Promise<O>;
+  clientStream<I, O>(m: MethodDescriptor<I, O>, reqs: AsyncIterable<I> | Iterable<I>, opts?: CallOptions): Promise<O> {
+    if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: reqs, options: opts ?? {} }) as Promise<O>;
+    return this.start(m as MethodDescriptor, reqs, opts ?? NO_OPTIONS).promise as Promise<O>;
   }
 
-  bidi<I, O>(m: MethodDescriptor<I, O>, reqs: AsyncIterable<I> | Iterable<I>, opts: CallOptions = {}): AsyncIterable<O> {
-    if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: reqs, options: opts }) as AsyncIterable<O>;
-    return this.start(m as MethodDescriptor, reqs, opts).inbound as AsyncIterable<O>;
+  bidi<I, O>(m: MethodDescriptor<I, O>, reqs: AsyncIterable<I> | Iterable<I>, opts?: CallOptions): AsyncIterable<O> {
+    if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: reqs, options: opts ?? {} }) as AsyncIterable<O>;
+    return this.start(m as MethodDescriptor, reqs, opts ?? NO_OPTIONS).inbound as AsyncIterable<O>;
   }
 
   async close(): Promise<void> {
@@ -209,8 +214,13 @@ class RpcChannel implements Channel {
   }
 
   private pick(): ClientConnection | Promise<ClientConnection> {
-    const now = Date.now();
     const n = this.slots.length;
+    if (n === 1) {
+      // One connection: both policies pick it whenever it is ready.
+      const only = this.slots[0]!.conn;
+      if (only !== null && only.usable) return only;
+    }
+    const now = Date.now();
     let chosen: Slot | null = null;
     if (this.opts.balance === "least_outstanding") {
       let best = Number.POSITIVE_INFINITY;

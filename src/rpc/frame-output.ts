@@ -29,6 +29,10 @@ export class FrameOutput {
   private over: boolean;
   private drainWaiters: (() => void)[];
   private readonly flushFn: () => void;
+  /** The buffer of the write in flight (handed back to the pool when it completes). */
+  private inFlightBuf: Uint8Array | null;
+  private readonly onWritten: (r: { buf: Uint8Array; error: Error | null }) => void;
+  private readonly onWriteThrew: (e: unknown) => void;
 
   constructor(
     private readonly rt: Runtime,
@@ -48,6 +52,9 @@ export class FrameOutput {
     this.drainWaiters = [];
     this.flushFn = () => this.flush();
     this.over = false;
+    this.inFlightBuf = null;
+    this.onWritten = (r) => this.written(r.buf, r.error);
+    this.onWriteThrew = (e) => this.written(this.inFlightBuf!, e instanceof Error ? e : new Error(String(e)));
   }
 
   /** Bytes queued but not yet written by the kernel. */
@@ -134,14 +141,13 @@ export class FrameOutput {
     }
     this.inFlight = true;
     this.inFlightBytes = n;
-    this.conn.writeAll(buf).then(
-      (r) => this.written(r.buf, r.error),
-      (e: unknown) => this.written(buf, e instanceof Error ? e : new Error(String(e))),
-    );
+    this.inFlightBuf = buf;
+    this.conn.writeAll(buf).then(this.onWritten, this.onWriteThrew);
   }
 
   private written(buf: Uint8Array, error: Error | null): void {
     this.rt.buffers.release(buf);
+    this.inFlightBuf = null;
     this.inFlight = false;
     this.inFlightBytes = 0;
     if (error !== null) {

@@ -42,7 +42,7 @@ export class Keepalive {
 
   /** Called for every chunk read from the peer. */
   touch(): void {
-    this.lastRead = Date.now();
+    if (this.opts.intervalMs > 0) this.lastRead = Date.now();
   }
 
   stop(): void {
