@@ -11,7 +11,10 @@
  * the client's CPU time per call (its cost, whatever limits the rate).
  * With --allocs N it also measures the client's heap bytes per call from
  * JSC's GC log (BUN_JSC_logGC=1), summed between client.ts's markers.
- *   bun bench/client-profile/run.ts [--reps 3] [--depths 32,1] [--drivers uring,epoll] [--duration 2] [--allocs 300000] [--server-driver uring]
+ * With --base DIR it also runs DIR/bench/client-profile/client.ts (another
+ * checkout, e.g. the commit before a change) as `base-<driver>`, interleaved,
+ * so a before/after comparison shares one server and one machine state.
+ *   bun bench/client-profile/run.ts [--reps 3] [--depths 32,1] [--drivers uring,epoll] [--duration 2] [--allocs 300000] [--server-driver uring] [--base DIR]
  */
 import { intFlag, parseArgs } from "../../src/cli/args.ts";
 import { ServerProcess } from "../echo/server_process.ts";
@@ -30,7 +33,7 @@ interface Row {
   serverCpu: number;
 }
 
-const args = parseArgs(process.argv.slice(2), { values: ["reps", "depths", "drivers", "duration", "allocs", "server-driver", "port", "server-cpu", "client-cpu"] });
+const args = parseArgs(process.argv.slice(2), { values: ["reps", "depths", "drivers", "duration", "allocs", "server-driver", "port", "server-cpu", "client-cpu", "base"] });
 const reps = intFlag(args, "reps", 3, 1, 100);
 const depths = (args.flags.get("depths") ?? "32,1").split(",").map(Number);
 const drivers = (args.flags.get("drivers") ?? "uring,epoll").split(",");
@@ -40,10 +43,14 @@ const serverDriver = args.flags.get("server-driver") ?? "uring";
 const port = intFlag(args, "port", 7000 + (process.pid % 2000), 1, 65535);
 const serverCpu = intFlag(args, "server-cpu", 0);
 const clientCpu = intFlag(args, "client-cpu", 1);
+const base = args.flags.get("base");
+/** Client contenders: label prefix and the checkout whose client.ts runs. */
+const trees: { label: string; root: string }[] = [{ label: "js", root: ROOT }];
+if (base !== undefined) trees.unshift({ label: "base", root: base.endsWith("/") ? base : `${base}/` });
 
 /** Runs client.ts pinned to clientCpu and returns its JSON line, plus its stderr. */
-async function jsClient(driver: string, extra: string[], env: Record<string, string> = {}): Promise<{ out: Record<string, number>; err: string }> {
-  const argv = ["taskset", "-c", String(clientCpu), BUN, `${ROOT}bench/client-profile/client.ts`, "--port", String(port), ...extra];
+async function jsClient(root: string, driver: string, extra: string[], env: Record<string, string> = {}): Promise<{ out: Record<string, number>; err: string }> {
+  const argv = ["taskset", "-c", String(clientCpu), BUN, `${root}bench/client-profile/client.ts`, "--port", String(port), ...extra];
   const proc = Bun.spawn(argv, { env: { ...process.env, RINGRPC_DRIVER: driver, ...env }, stdout: "pipe", stderr: "pipe" });
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   await proc.exited;
@@ -78,18 +85,19 @@ try {
         startLoadgen({ binary: LOADGEN, port, cpu: clientCpu, conns: 1, size: 64, depth, durationS: duration, warmupS: 0.3, prefix: [], mode: "rpc", method: "echo" }).report,
       );
       rows.push({ who: "loadgen", depth, rps: lg.v.rps, clientCpu: lg.v.loadgen_cpu_pct / 100, serverCpu: lg.serverCpu });
-      for (const d of drivers) {
-        const js = await measured(server, () => jsClient(d, ["--depth", String(depth), "--duration", String(duration)]));
-        rows.push({ who: `js-${d}`, depth, rps: js.v.out.rps!, clientCpu: js.v.out.cpu_pct! / 100, serverCpu: js.serverCpu });
-      }
-      const last = rows.slice(-1 - drivers.length);
+      for (const d of drivers)
+        for (const t of trees) {
+          const js = await measured(server, () => jsClient(t.root, d, ["--depth", String(depth), "--duration", String(duration)]));
+          rows.push({ who: `${t.label}-${d}`, depth, rps: js.v.out.rps!, clientCpu: js.v.out.cpu_pct! / 100, serverCpu: js.serverCpu });
+        }
+      const last = rows.slice(-1 - drivers.length * trees.length);
       console.log(`rep ${rep + 1} depth ${depth}: ${last.map((r) => `${r.who} ${Math.round(r.rps)}/s (cli ${Math.round(r.clientCpu * 100)}% srv ${Math.round(r.serverCpu * 100)}%)`).join(", ")}`);
     }
   console.log("\n| depth | who | calls/s (median) | x loadgen | client CPU | client µs CPU/call | server CPU | runs |");
   console.log("|---|---|---|---|---|---|---|---|");
   for (const depth of depths) {
     const lgMed = median(rows.filter((r) => r.depth === depth && r.who === "loadgen").map((r) => r.rps));
-    for (const who of ["loadgen", ...drivers.map((d) => `js-${d}`)]) {
+    for (const who of ["loadgen", ...drivers.flatMap((d) => trees.map((t) => `${t.label}-${d}`))]) {
       const rs = rows.filter((r) => r.depth === depth && r.who === who);
       const m = median(rs.map((r) => r.rps));
       console.log(
@@ -98,14 +106,15 @@ try {
     }
   }
   if (allocs > 0) {
-    console.log(`\n| driver | depth | heap bytes/call | collections | calls/s |`);
-    console.log("|---|---|---|---|---|");
-    for (const d of drivers)
-      for (const depth of depths) {
-        const { out, err } = await jsClient(d, ["--depth", String(depth), "--allocs", String(allocs)], { BUN_JSC_logGC: "1", BUN_JSC_useConcurrentGC: "0" });
-        const a = allocatedBetweenMarkers(err);
-        console.log(`| ${d} | ${depth} | ${Math.round(a.bytes / allocs)} | ${a.collections} | ${Math.round(out.rps!).toLocaleString("en-US")} |`);
-      }
+    console.log(`\n| client | driver | depth | heap bytes/call | collections | calls/s |`);
+    console.log("|---|---|---|---|---|---|");
+    for (const t of trees)
+      for (const d of drivers)
+        for (const depth of depths) {
+          const { out, err } = await jsClient(t.root, d, ["--depth", String(depth), "--allocs", String(allocs)], { BUN_JSC_logGC: "1", BUN_JSC_useConcurrentGC: "0" });
+          const a = allocatedBetweenMarkers(err);
+          console.log(`| ${t.label} | ${d} | ${depth} | ${Math.round(a.bytes / allocs)} | ${a.collections} | ${Math.round(out.rps!).toLocaleString("en-US")} |`);
+        }
   }
 } finally {
   await server.stop();
