@@ -96,6 +96,8 @@ async function main(): Promise<void> {
         calls_per_step: per(st0.steps, st.steps),
         calls_per_enter: per(st0.enters, st.enters),
         calls_per_completion: per(st0.completed, st.completed),
+        // uring: the wake mode its startup self-test chose ("poll" = idle sleeps bounded by a 1 ms timer).
+        wake: st.wake === undefined ? null : `${st.wake.ringMode}/${st.wake.wakeMode}`,
       }),
     );
   }

@@ -27,6 +27,8 @@ const LOADGEN = `${ROOT}bench/loadgen/build/loadgen`;
 
 interface Row {
   who: string;
+  /** uring clients: ring/wake mode (a "poll" run was measured in the degraded wake mode). */
+  wake: string | null;
   depth: number;
   rps: number;
   clientCpu: number;
@@ -77,6 +79,7 @@ const server = await ServerProcess.start(
   15_000,
 );
 console.log(`# ${new Date().toISOString()} server: ${server.readyLine} (cpu ${serverCpu}); clients on cpu ${clientCpu}; Bun ${Bun.version}`);
+console.log(`# server says: ${server.tail(3).replaceAll("\n", " | ")}`);
 const rows: Row[] = [];
 try {
   for (let rep = 0; rep < reps; rep++)
@@ -84,14 +87,14 @@ try {
       const lg = await measured(server, () =>
         startLoadgen({ binary: LOADGEN, port, cpu: clientCpu, conns: 1, size: 64, depth, durationS: duration, warmupS: 0.3, prefix: [], mode: "rpc", method: "echo" }).report,
       );
-      rows.push({ who: "loadgen", depth, rps: lg.v.rps, clientCpu: lg.v.loadgen_cpu_pct / 100, serverCpu: lg.serverCpu });
+      rows.push({ who: "loadgen", wake: null, depth, rps: lg.v.rps, clientCpu: lg.v.loadgen_cpu_pct / 100, serverCpu: lg.serverCpu });
       for (const d of drivers)
         for (const t of trees) {
           const js = await measured(server, () => jsClient(t.root, d, ["--depth", String(depth), "--duration", String(duration)]));
-          rows.push({ who: `${t.label}-${d}`, depth, rps: js.v.out.rps!, clientCpu: js.v.out.cpu_pct! / 100, serverCpu: js.serverCpu });
+          rows.push({ who: `${t.label}-${d}`, wake: (js.v.out.wake as unknown as string | null) ?? null, depth, rps: js.v.out.rps!, clientCpu: js.v.out.cpu_pct! / 100, serverCpu: js.serverCpu });
         }
       const last = rows.slice(-1 - drivers.length * trees.length);
-      console.log(`rep ${rep + 1} depth ${depth}: ${last.map((r) => `${r.who} ${Math.round(r.rps)}/s (cli ${Math.round(r.clientCpu * 100)}% srv ${Math.round(r.serverCpu * 100)}%)`).join(", ")}`);
+      console.log(`rep ${rep + 1} depth ${depth}: ${last.map((r) => `${r.who} ${Math.round(r.rps)}/s (cli ${Math.round(r.clientCpu * 100)}% srv ${Math.round(r.serverCpu * 100)}%${r.wake !== null && r.wake.endsWith("poll") ? " POLL" : ""})`).join(", ")}`);
     }
   console.log("\n| depth | who | calls/s (median) | x loadgen | client CPU | client µs CPU/call | server CPU | runs |");
   console.log("|---|---|---|---|---|---|---|---|");
