@@ -180,6 +180,22 @@ static uint32_t copy_events(struct rr_ring *r) {
   return n;
 }
 
+/* Whether this step must enter the kernel. A COOP ring with TASKRUN_FLAG
+ * tells us in shared memory when it has task work to run (IORING_SQ_TASKRUN)
+ * or completions in its overflow list (IORING_SQ_CQ_OVERFLOW); with neither,
+ * and nothing to submit, every completion there is already sits in the CQ
+ * ring and an enter would only cost a syscall (liburing's own
+ * cq_ring_needs_flush test). Work the kernel queues after this read sets
+ * TIF_NOTIFY_SIGNAL on this thread, so it runs at our next syscall, and the
+ * eventfd (armed before an idle loop's last step) then fires. A DEFER ring,
+ * or one without TASKRUN_FLAG, always enters. */
+static int needs_enter(struct rr_ring *r) {
+  if ((r->feats & (RR_FEAT_TASKRUN_FLAG | RR_FEAT_COOP_TASKRUN)) != (RR_FEAT_TASKRUN_FLAG | RR_FEAT_COOP_TASKRUN)) return 1;
+  if (io_uring_sq_ready(&r->uring) > 0) return 1;
+  unsigned flags = IO_URING_READ_ONCE(*r->uring.sq.kflags);
+  return (flags & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0;
+}
+
 int rr_step(int h, int ncmds, int wait_nr) {
   struct rr_ring *r = ring_lookup(h);
   if (!r) return -EBADF;
@@ -198,6 +214,7 @@ int rr_step(int h, int ncmds, int wait_nr) {
   }
   bufring_flush(r);
 
+  if (wait_nr == 0 && !needs_enter(r)) return (int)copy_events(r);
   /* Never sleep while the shim itself holds completions JS has not seen. */
   int ret = (wait_nr > 0 && r->synth_len == 0) ? io_uring_submit_and_wait(&r->uring, (unsigned)wait_nr)
                                                 : io_uring_submit_and_get_events(&r->uring);
