@@ -5,9 +5,13 @@
  * server pinned to one CPU and generator to another, contenders interleaved
  * over R repetitions. Prints live progress, a markdown table per depth, and
  * writes bench/results/rpc-<timestamp>.json (every run, machine facts) and
- * bench/results/rpc-<timestamp>.svg (the chart). The extra measurements
- * (--cpu-at-rate, --idle-conns, --scaling, --codec, --all) live in
- * bench/matrix/. Options: bench/README.md or --help.
+ * bench/results/rpc-<timestamp>.svg (the chart). Then the 1-connection
+ * section: every server at depth 1, and ringrpc's JS client on each driver
+ * next to the load generator (rpc-<timestamp>-latency.svg). A contender whose
+ * depth-1 p50 is more than 10x the best is STALLED: loud lines at the end and
+ * exit code 3. The extra measurements (--cpu-at-rate, --idle-conns,
+ * --scaling, --codec, --all) live in bench/matrix/. Options: bench/README.md
+ * or --help.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { buildLoadgen, PROJECT_ROOT } from "./echo/contenders.ts";
@@ -16,8 +20,13 @@ import { NOISY_OTHER_PCT, SATURATED_PCT } from "./echo/run_record.ts";
 import { runCodec, type CodecResult } from "./matrix/codec_section.ts";
 import { cpuAtRateTable, cpuAtRateWorkload, runCpuAtRate } from "./matrix/cpu_at_rate.ts";
 import { buildIdleHolder, failedIdle, idleTable, measureIdle, type IdleResult } from "./matrix/idle_memory.ts";
-import { FLAG_LEGEND, markdownMatrixTable, summarizeRows, type RatioBaseline } from "./matrix/matrix_table.ts";
-import { parseOptions, USAGE, UsageError, type MatrixOptions } from "./matrix/options.ts";
+import { latencySvg } from "./matrix/latency_chart.ts";
+import { jsTargets, runLatency } from "./matrix/latency_section.ts";
+import { latencyRows, latencyStalls, latencyTable } from "./matrix/latency_table.ts";
+import { JS_CLIENTS } from "./matrix/load_clients.ts";
+import { FLAG_LEGEND, markdownMatrixTable, matrixStalls, rowStalls, summarizeRows, type RatioBaseline } from "./matrix/matrix_table.ts";
+import { latencyWindow, parseOptions, USAGE, UsageError, type MatrixOptions } from "./matrix/options.ts";
+import { stallLine, type StallFinding } from "./matrix/stall_flag.ts";
 import { progressLine } from "./matrix/progress_line.ts";
 import { BUN_BASELINE, RPC_CONTENDERS, TOKIO_BASELINES, type RpcContender } from "./matrix/rpc_contenders.ts";
 import type { RpcRunRecord, Workload } from "./matrix/rpc_run_record.ts";
@@ -27,6 +36,8 @@ import { runScaling, scalingCaption, scalingTable, scalingWorkload } from "./mat
 import { matrixSvg } from "./matrix/svg_chart.ts";
 
 const BASELINES: readonly RatioBaseline[] = [{ candidates: TOKIO_BASELINES }, { candidates: [BUN_BASELINE] }];
+/** Exit code when a contender is STALLED (everything is still printed and written). */
+const EXIT_STALLED = 3;
 
 function options(): MatrixOptions {
   const argv = Bun.argv.slice(2);
@@ -89,9 +100,25 @@ async function main(): Promise<number> {
     const workloads: Workload[] = o.depths.map((depth) => ({ section: "matrix", method: o.method, size: o.size, conns: o.conns, depth, rate: o.rate }));
     runs.push(...(await runInterleaved(setup, contenders, workloads, o.reps, broken, show(o.reps))));
     for (const d of o.depths) {
-      const t = markdownMatrixTable(runs, d, names, BASELINES);
+      const t = markdownMatrixTable(runs.filter((r) => r.section === "matrix"), d, names, BASELINES);
       tables[`depth ${d}`] = t;
       sections.push(`### depth ${d}${o.rate > 0 ? ` (cap; fixed rate ${o.rate} req/s: every server serves the same rate, compare server CPU and latency, not req/s)` : ""}\n\n${t}`);
+    }
+  }
+  if (o.latency) {
+    const window = latencyWindow(o);
+    const plan = { method: o.method, size: o.size, jsDepths: o.jsDepths, jsClients: o.jsClient ? JS_CLIENTS : [] };
+    const mine = await runLatency({ ...setup, ...window }, contenders, plan, o.reps, broken, show(o.reps));
+    runs.push(...mine);
+    const jsNote = o.jsClient
+      ? `; the JS client (bench/js_client: createChannel + BenchClient, RINGRPC_DRIVER=uring|epoll, pinned to CPU ${o.loadgenCpu} like the load generator) calls ${jsTargets(names).join(", ")}`
+      : "";
+    const how = `unary ${o.method}, 1 connection, closed loop, ${o.reps} x ${window.durationS} s (+${window.warmupS} s warm-up), one server process per contender and repetition for all its clients${jsNote}`;
+    for (const d of [...new Set([1, ...(o.jsClient ? o.jsDepths : [])])].sort((a, b) => a - b)) {
+      const t = latencyTable(mine, d);
+      tables[`1 connection depth ${d}`] = t;
+      const title = d === 1 ? "### 1 connection, depth 1: latency of every server (bench/loadgen) and of the JS client" : `### 1 connection, depth ${d}: the JS client next to bench/loadgen on the same server`;
+      sections.push(`${title}\n\n${how}\n\n${t}`);
     }
   }
   if (o.cpuAtRate > 0) {
@@ -136,13 +163,26 @@ async function main(): Promise<number> {
   mkdirSync(`${PROJECT_ROOT}bench/results`, { recursive: true });
   const stem = `${PROJECT_ROOT}bench/results/rpc-${facts.date.replace(/[:.]/g, "-")}`;
   const config = { ...o, contenders: names, tokioBaselines: TOKIO_BASELINES, bunBaseline: BUN_BASELINE, saturatedPct: SATURATED_PCT, noisyOtherPct: NOISY_OTHER_PCT };
-  writeFileSync(`${stem}.json`, `${JSON.stringify({ machine: facts, config, runs, idle, codec, tables }, null, 2)}\n`);
+  const stalls: StallFinding[] = [
+    ...(o.matrix ? matrixStalls(runs, names, o.conns) : []),
+    ...(o.latency ? latencyStalls(latencyRows(runs, 1)) : []),
+  ];
+  const stalled = stalls.map(stallLine);
+  writeFileSync(`${stem}.json`, `${JSON.stringify({ machine: facts, config, runs, idle, codec, tables, stalled }, null, 2)}\n`);
   let svgNote = "";
   if (o.matrix) {
-    const groups = o.depths.map((d) => ({ label: `depth ${d}`, rows: summarizeRows(runs.filter((r) => r.section === "matrix"), d, names) }));
+    const groups = o.depths.map((d) => {
+      const rows = summarizeRows(runs.filter((r) => r.section === "matrix"), d, names);
+      return { label: `depth ${d}`, rows, stalled: new Set(rowStalls(rows).verdicts.filter((v) => v.stalled).map((v) => v.name)) };
+    });
     const subtitle = `${workloadText(o)} · ${facts.date.slice(0, 16)}Z · kernel ${facts.kernel} · Bun ${facts.bun} · ${facts.cpuModel} x${facts.cpus}`;
     writeFileSync(`${stem}.svg`, matrixSvg("ringrpc: bench.v1.Bench, one server core", subtitle, groups, names));
     svgNote = `\nchart:   ${stem}.svg`;
+  }
+  if (o.latency) {
+    const subtitle = `unary ${o.method} · ${facts.date.slice(0, 16)}Z · kernel ${facts.kernel} · Bun ${facts.bun} · ${facts.cpuModel} x${facts.cpus}`;
+    writeFileSync(`${stem}-latency.svg`, latencySvg(subtitle, runs, names));
+    svgNote += `\nchart:   ${stem}-latency.svg`;
   }
 
   console.log(`\n## RPC benchmark: ${workloadText(o)} (medians)\n`);
@@ -153,6 +193,12 @@ async function main(): Promise<number> {
   console.log(`results: ${stem}.json${svgNote}`);
   const anyOk = runs.some((r) => r.ok) || idle.some((r) => r.ready > 0) || codec?.ok === true;
   if (!anyOk) console.error("bench: no run succeeded; see the notes column for why");
+  if (stalled.length > 0) {
+    const loud = ["", "!".repeat(78), ...stalled, `bench: exit ${EXIT_STALLED}: ${stalled.length} STALLED row(s); the tables above mark them`, "!".repeat(78)].join("\n");
+    console.log(loud);
+    console.error(loud);
+    return EXIT_STALLED;
+  }
   return anyOk ? 0 : 1;
 }
 

@@ -21,7 +21,8 @@ export interface MeasuredWindow {
 }
 
 export async function measureWindow(server: ServerProcess, run: LoadgenRun, warmupS: number): Promise<MeasuredWindow> {
-  await Bun.sleep(warmupS * 1000);
+  if (run.windowStarted !== undefined) await run.windowStarted;
+  else await Bun.sleep(warmupS * 1000);
   const cpu0 = server.cpuSeconds();
   const busy0 = machineBusySeconds();
   const t0 = performance.now();

@@ -26,11 +26,22 @@ export interface MatrixOptions {
   scaling: boolean;
   codec: boolean;
   quick: boolean;
+  /** The 1-connection section: every server at depth 1 under bench/loadgen (latency_section.ts). */
+  latency: boolean;
+  /** JS-client runs inside the 1-connection section. */
+  jsClient: boolean;
+  /** Depths of the JS-client runs (bench/loadgen runs beside them on the same servers). */
+  jsDepths: number[];
+  /** Measured seconds per 1-connection run; null = the smaller of durationS and DEFAULT_LATENCY_DURATION_S. */
+  latencyDurationS: number | null;
 }
 
 export const METHODS = ["echo", "text", "add", "order"] as const;
 export const DEFAULT_CPU_AT_RATE = 50_000;
 export const DEFAULT_IDLE_CONNS = 10_000;
+export const DEFAULT_LATENCY_DURATION_S = 2;
+/** Warm-up of a 1-connection run: at most this, since its server is already warm from the runs before. */
+export const MAX_LATENCY_WARMUP_S = 0.5;
 const QUICK_IDLE_CONNS = 500;
 
 export const USAGE = `usage: bun bench/run.ts [options]          (also: bun run bench [options], ringrpc bench [options])
@@ -51,7 +62,11 @@ export const USAGE = `usage: bun bench/run.ts [options]          (also: bun run 
   --scaling            ringrpc-uring --workers 1 vs --workers 2 at depth 32
   --codec              the codec microbenchmark (bench/codec/run.ts)
   --all                all four extras with their defaults
-  --no-matrix          skip the main matrix (run only the extras asked for)`;
+  --no-matrix          skip the main matrix (run only the extras asked for)
+  --no-latency         skip the 1-connection section (depth-1 latency table, JS client)
+  --no-js-client       keep the depth-1 latency table, skip the JS-client runs
+  --js-depths 1,32     depths of the JS-client runs, 1 connection (default 1,32)
+  --latency-duration S measured seconds per 1-connection run (default: the smaller of --duration and ${DEFAULT_LATENCY_DURATION_S})`;
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -91,6 +106,10 @@ export function parseOptions(argv: readonly string[]): MatrixOptions {
     scaling: false,
     codec: false,
     quick: false,
+    latency: true,
+    jsClient: true,
+    jsDepths: [1, 32],
+    latencyDurationS: null,
   };
   let idleGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -101,6 +120,8 @@ export function parseOptions(argv: readonly string[]): MatrixOptions {
       case "--scaling": o.scaling = true; continue;
       case "--codec": o.codec = true; continue;
       case "--no-matrix": o.matrix = false; continue;
+      case "--no-latency": o.latency = false; continue;
+      case "--no-js-client": o.jsClient = false; continue;
       case "--all":
         o.scaling = true;
         o.codec = true;
@@ -131,6 +152,8 @@ export function parseOptions(argv: readonly string[]): MatrixOptions {
         break;
       }
       case "--depths": o.depths = (value ?? "").split(",").map((d) => number(flag, d, true, 1)); break;
+      case "--js-depths": o.jsDepths = (value ?? "").split(",").map((d) => number(flag, d, true, 1)); break;
+      case "--latency-duration": o.latencyDurationS = number(flag, value, false, 0.1); break;
       case "--method": {
         const m = METHODS.find((x) => x === value);
         if (m === undefined) throw new UsageError(`--method must be one of ${METHODS.join("|")}, got '${value ?? ""}'`);
@@ -151,4 +174,9 @@ export function parseOptions(argv: readonly string[]): MatrixOptions {
   // --quick shrinks an idle run whose size was not given explicitly.
   if (o.quick && o.idleConns === DEFAULT_IDLE_CONNS && !idleGiven) o.idleConns = QUICK_IDLE_CONNS;
   return o;
+}
+
+/** Measured seconds and warm-up of each 1-connection run. */
+export function latencyWindow(o: MatrixOptions): { durationS: number; warmupS: number } {
+  return { durationS: o.latencyDurationS ?? Math.min(o.durationS, DEFAULT_LATENCY_DURATION_S), warmupS: Math.min(o.warmupS, MAX_LATENCY_WARMUP_S) };
 }

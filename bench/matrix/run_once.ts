@@ -1,15 +1,17 @@
 /**
- * One measured run: a fresh server pinned to its CPU(s), the load generator
- * pinned to another, warm-up, then the measured window. Samples the server's
- * CPU time (/proc/<pid>/stat), its memory (/proc/<pid>/status) and the whole
- * machine's busy time (the "other" CPU: noise). Owns no ordering of runs and
- * no tables.
+ * One measured run: a fresh server pinned to its CPU(s), a load client
+ * (bench/loadgen or the JS client) pinned to another, warm-up, then the
+ * measured window. Samples the server's CPU time (/proc/<pid>/stat), its
+ * memory (/proc/<pid>/status) and the whole machine's busy time (the "other"
+ * CPU: noise). `measureOn` measures one window against a server that is
+ * already running, so a section may put several clients on one server.
+ * Owns no ordering of runs and no tables.
  */
 import { READY_LINE } from "../echo/contenders.ts";
-import { startLoadgen } from "../echo/loadgen_client.ts";
 import { measureWindow } from "../echo/measured_window.ts";
 import { SATURATED_PCT } from "../echo/run_record.ts";
 import { ServerProcess } from "../echo/server_process.ts";
+import { clientDriver, startLoadClient } from "./load_clients.ts";
 import type { RpcContender } from "./rpc_contenders.ts";
 import { failedRun, type RpcRunRecord, type Workload } from "./rpc_run_record.ts";
 import { serverMemory } from "./server_memory.ts";
@@ -41,29 +43,27 @@ export async function startPinned(c: RpcContender, serverCpu: number): Promise<S
   return server;
 }
 
-export async function runOnce(s: RunSetup, c: RpcContender, w: Workload, rep: number): Promise<{ record: RpcRunRecord; startFailed: boolean }> {
-  let server: ServerProcess;
-  try {
-    server = await startPinned(c, s.serverCpu);
-  } catch (e) {
-    return { record: failedRun(w, c.name, rep, `failed to start: ${errorText(e)}`), startFailed: true };
-  }
+/** One measured window of workload w against a running server; never throws (a failure is a failed record). */
+export async function measureOn(s: RunSetup, server: ServerProcess, contender: string, w: Workload, rep: number): Promise<RpcRunRecord> {
   let peakRss = 0;
   const sampler = setInterval(() => {
     const m = serverMemory(server.pid);
     if (m !== null && m.rssKiB > peakRss) peakRss = m.rssKiB;
   }, MEMORY_SAMPLE_MS);
+  const client = w.client ?? "loadgen";
   try {
-    const run = startLoadgen({
-      binary: s.loadgen, port: portOf(server.readyLine), cpu: s.loadgenCpu, conns: w.conns, size: w.size, depth: w.depth,
-      durationS: s.durationS, warmupS: s.warmupS, prefix: [], mode: "rpc", method: w.method, rate: w.rate,
+    const run = startLoadClient(client, {
+      loadgen: s.loadgen, port: portOf(server.readyLine), cpu: s.loadgenCpu, conns: w.conns, size: w.size, depth: w.depth,
+      method: w.method, rate: w.rate, durationS: s.durationS, warmupS: s.warmupS,
     });
     const { report, alive, serverCpuPct, otherCpuPct, problems } = await measureWindow(server, run, s.warmupS);
+    const driver = clientDriver(client);
+    if (driver !== null && report.driver !== driver) problems.push(`${client} ran on driver '${report.driver ?? "?"}', not ${driver}`);
     const end = alive ? serverMemory(server.pid) : null;
     const l = report.latency_us;
-    const record: RpcRunRecord = {
-      section: w.section, method: w.method, size: w.size, conns: w.conns, rate: w.rate, depth: w.depth,
-      contender: c.name, rep, ok: problems.length === 0, error: problems.length ? problems.join("; ") : null,
+    return {
+      section: w.section, method: w.method, size: w.size, conns: w.conns, rate: w.rate, depth: w.depth, client,
+      contender, rep, ok: problems.length === 0, error: problems.length ? problems.join("; ") : null,
       serverReadyLine: server.readyLine, rps: report.rps, requests: report.requests,
       latencyUs: { p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p999, max: l.max },
       serverCpuPct, loadgenCpuPct: report.loadgen_cpu_pct, loadgenSaturated: report.loadgen_cpu_pct >= SATURATED_PCT,
@@ -71,11 +71,23 @@ export async function runOnce(s: RunSetup, c: RpcContender, w: Workload, rep: nu
       serverRssKiB: peakRss > 0 ? Math.max(peakRss, end?.rssKiB ?? 0) : end?.rssKiB ?? null,
       serverHwmKiB: end?.hwmKiB ?? null,
     };
-    return { record, startFailed: false };
   } catch (e) {
-    return { record: failedRun(w, c.name, rep, errorText(e), server.readyLine), startFailed: false };
+    return failedRun(w, contender, rep, errorText(e), server.readyLine);
   } finally {
     clearInterval(sampler);
+  }
+}
+
+export async function runOnce(s: RunSetup, c: RpcContender, w: Workload, rep: number): Promise<{ record: RpcRunRecord; startFailed: boolean }> {
+  let server: ServerProcess;
+  try {
+    server = await startPinned(c, s.serverCpu);
+  } catch (e) {
+    return { record: failedRun(w, c.name, rep, `failed to start: ${errorText(e)}`), startFailed: true };
+  }
+  try {
+    return { record: await measureOn(s, server, c.name, w, rep), startFailed: false };
+  } finally {
     await server.stop();
   }
 }

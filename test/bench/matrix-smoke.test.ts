@@ -89,7 +89,7 @@ test("bench/run.ts --quick runs every contender that can run here and writes JSO
 
 function fakeRun(contender: string, rps: number, extra: Partial<RpcRunRecord> = {}): RpcRunRecord {
   return {
-    section: "matrix", method: "echo", size: 64, conns: 16, rate: 0, depth: 32, contender, rep: 1, ok: true, error: null,
+    section: "matrix", method: "echo", size: 64, conns: 16, rate: 0, depth: 32, client: "loadgen", contender, rep: 1, ok: true, error: null,
     serverReadyLine: "listening on 127.0.0.1:1 driver=x workers=1", rps, requests: rps,
     latencyUs: { p50: 10, p90: 20, p99: 30, p999: 40, max: 50 }, serverCpuPct: 100, loadgenCpuPct: 50, loadgenSaturated: false,
     loadgenErrors: 0, otherCpuPct: 0, syscallsPerRequest: null, serverRssKiB: 2048, serverHwmKiB: 4096, ...extra,
