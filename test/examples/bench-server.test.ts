@@ -1,7 +1,9 @@
 /**
  * examples/bench/server.ts, the server every benchmark run uses, called with
- * the generated bench client over real sockets on every available driver:
- * each method answers correctly and bad requests get the documented errors.
+ * the generated bench client over real sockets on each driver (io_uring
+ * missing is a skip with the reason): each method answers correctly, bad
+ * requests get the documented errors, and sequential calls on one connection
+ * come back fast (a lost wake-up costs ~16 ms per call).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Bench, BenchClient } from "../../bench/gen/bench.ts";
@@ -12,10 +14,19 @@ import type { Runtime } from "../../src/runtime/types.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
 
-const drivers = probeUring().ok ? (["uring", "epoll"] as const) : (["epoll"] as const);
+const uring = probeUring();
+/** Sequential calls timed on one connection, after WARMUP_CALLS untimed ones. */
+const SEQUENTIAL_CALLS = 1000;
+const WARMUP_CALLS = 200;
+/** Calls stop after this long, so a stall fails on the numbers, not on the test timeout (1,200 calls take ~60 ms). */
+const SEQUENTIAL_BUDGET_MS = 3000;
 
-for (const driver of drivers) {
-  describe(`bench server (${driver})`, () => {
+function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
+}
+
+for (const driver of ["uring", "epoll"] as const) {
+  describe.skipIf(driver === "uring" && !uring.ok)(`bench server (${driver})${driver === "uring" && !uring.ok ? ` (skipped: io_uring unavailable here: ${uring.reason})` : ""}`, () => {
     let server: ServerProcess;
     let rt: Runtime;
     let channel: Channel;
@@ -36,6 +47,25 @@ for (const driver of drivers) {
       expect(server.driver).toBe(driver);
       expect(server.workers).toBe(2);
     });
+
+    test(`${SEQUENTIAL_CALLS} sequential calls on one connection: p50 and p99 far below a lost wake-up`, async () => {
+      const req = { data: new Uint8Array(64).fill(7) };
+      const until = performance.now() + SEQUENTIAL_BUDGET_MS;
+      for (let i = 0; i < WARMUP_CALLS && performance.now() < until; i++) await client.echo(req);
+      const us: number[] = [];
+      for (let i = 0; i < SEQUENTIAL_CALLS && performance.now() < until; i++) {
+        const t = performance.now();
+        await client.echo(req);
+        us.push((performance.now() - t) * 1000);
+      }
+      us.sort((a, b) => a - b);
+      const [p50, p99] = [percentile(us, 0.5), percentile(us, 0.99)];
+      // Measured 2026-12-05 (Xeon, 2 vCPU, shared and busy; client and server on the same driver, 9 runs):
+      // uring p50 24-98 µs, p99 126-1267 µs; epoll p50 16-72 µs, p99 77-846 µs. With the 16 ms wake-up
+      // stall every call takes ~16 ms (4 calls took 165 ms), so both bounds fail at once.
+      expect({ calls: us.length, p50Under500us: p50 < 500, p99Under2ms: p99 < 2000, p50, p99 })
+        .toMatchObject({ calls: SEQUENTIAL_CALLS, p50Under500us: true, p99Under2ms: true });
+    }, 20_000);
 
     test("echo, echoText and add", async () => {
       const data = Uint8Array.from({ length: 64 }, (_, i) => i * 3);
