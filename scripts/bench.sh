@@ -3,6 +3,7 @@
 # the RPC benchmark matrix (src/cli/main.ts bench -> bench/run.ts, which builds
 # the load generator, the idle holder and the Tokio baseline itself).
 # Options pass through: `bun run bench --all`, `bun run bench --help`.
+# Exit code 3: a contender is STALLED (depth-1 p50 > 10x the best; bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
