@@ -109,7 +109,7 @@ export function matrixSvg(title: string, subtitle: string, groups: readonly Char
 
 /** Two panels of grouped bars; the panels widen with the number of bars. */
 export function barChartSvg(title: string, subtitle: string, groups: readonly ChartGroup[], names: readonly string[], panels: readonly [Panel, Panel], footnote: string): string {
-  const panelWidth = Math.max(PANEL_WIDTH, groups.length * names.length * 16);
+  const panelWidth = Math.max(PANEL_WIDTH, groups.length * Math.max(names.length * 16, 90));
   const width = WIDTH - 2 * PANEL_WIDTH + 2 * panelWidth;
   const lefts = [PANEL_LEFT[0] as number, (PANEL_LEFT[1] as number) - PANEL_WIDTH + panelWidth];
   const body: string[] = [
