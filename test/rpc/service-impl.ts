@@ -1,6 +1,7 @@
 /**
  * The test service implementation shared by the RPC end-to-end tests, with
- * counters the tests read (produced messages, aborted handlers).
+ * counters the tests read (produced messages, aborted handlers) and gates
+ * (gate/open) that order replies by explicit signals.
  */
 import type { CallContext, Metadata } from "../../src/rpc/descriptor.ts";
 import { RpcError, type StatusCode } from "../../src/rpc/status.ts";
@@ -23,6 +24,8 @@ export function makeImpl(probe: Probe, downstream?: (ctx: CallContext) => Promis
         reject(ctx.signal.reason);
       });
     });
+  const waitingGates = new Map<number, () => void>();
+  const openedEarly = new Set<number>();
   return {
     echo(req: Text, ctx: CallContext): Text {
       probe.lastMetadata = ctx.metadata;
@@ -54,6 +57,19 @@ export function makeImpl(probe: Probe, downstream?: (ctx: CallContext) => Promis
     async hop(req: Num, ctx: CallContext): Promise<Num> {
       if (downstream === undefined || req.n === 0) return { n: ctx.deadline === undefined ? -1 : ctx.deadline - Date.now() };
       return { n: await downstream(ctx) };
+    },
+    gate(req: Num): Num | Promise<Num> {
+      if (openedEarly.delete(req.n)) return { n: req.n };
+      return new Promise((resolve) => waitingGates.set(req.n, () => resolve({ n: req.n })));
+    },
+    open(req: Num): Num {
+      const release = waitingGates.get(req.n);
+      if (release === undefined) openedEarly.add(req.n);
+      else {
+        waitingGates.delete(req.n);
+        release();
+      }
+      return { n: req.n };
     },
     async *count(req: Num, ctx: CallContext): AsyncIterable<Num> {
       try {

@@ -11,13 +11,22 @@
  * res = -ECANCELED, or, when the data won the race against the cancel, a
  * normal positive result; either way no byte is lost: the bytes of that
  * result plus the bytes of later reads are exactly what the peer sent.
+ *
+ * Most cases put the echo server on the runtime under test (one ring). The
+ * "peer in another Worker" cases put it in a Bun Worker with its own runtime
+ * (test/runtime/helpers/echo-worker.ts), once per server driver that can run
+ * here (probeUring() decides for uring), so the client's loop sleeps while
+ * the other thread works and must wake up for every completion.
  */
 import { describe, expect, test } from "bun:test";
 import { Errno } from "../../src/runtime/errors.ts";
-import type { Conn, Runtime } from "../../src/runtime/types.ts";
+import type { Conn, DriverName, Runtime } from "../../src/runtime/types.ts";
+import { probeUring } from "../../src/runtime/uring/probe.ts";
+import { skipTitle } from "../helpers/skip.ts";
+import { startWorkerPeer, type WorkerPeer } from "../helpers/worker-peer.ts";
 import { ascii, compareBytes, fillPattern, overlaps } from "./helpers/bytes.ts";
 import { collectStream, connectMany, readExactly } from "./helpers/conn-io.ts";
-import { startEchoServer, type EchoServer } from "./helpers/echo-server.ts";
+import { startEchoServer, type EchoMode, type EchoServer } from "./helpers/echo-server.ts";
 import { openFdCount, waitForFdCount } from "./helpers/fd-count.ts";
 
 export interface DriverSuiteOptions {
@@ -69,6 +78,24 @@ async function roundTrip(rt: Runtime, conn: Conn, msg: Uint8Array): Promise<void
   expect(compareBytes(back, msg)).toBe("equal");
 }
 
+/** The echo server in another Worker on `driver`; body gets its port; asserts it saw no errors and exited. */
+async function withWorkerEcho(driver: DriverName, mode: EchoMode, body: (port: number) => Promise<void>): Promise<number> {
+  const { peer, started } = await startWorkerPeer<{ port: number; driver: DriverName }>(new URL("./helpers/echo-worker.ts", import.meta.url), { driver, mode });
+  expect(started.driver).toBe(driver);
+  let stopped: { accepted: number; errors: string[] } | null = null;
+  try {
+    await body(started.port);
+  } finally {
+    stopped = await stopPeer(peer);
+  }
+  expect(stopped.errors).toEqual([]);
+  return stopped.accepted;
+}
+
+function stopPeer(peer: WorkerPeer): Promise<{ accepted: number; errors: string[] }> {
+  return peer.stop<{ accepted: number; errors: string[] }>();
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
@@ -85,10 +112,11 @@ export function runDriverSuite(name: string, make: MakeRuntime, opts: DriverSuit
   const skipped = typeof opts.skip === "string";
   const connections = opts.connections ?? 1000;
   const cycles = opts.cycles ?? 500;
-  const title = skipped ? `driver ${name} (skipped: ${opts.skip})` : `driver ${name}`;
+  const reason = skipped ? (opts.skip as string) : null;
   const it = (label: string, fn: () => Promise<void>, timeoutMs = 10_000) => test.skipIf(skipped)(label, fn, timeoutMs);
+  const uring = probeUring();
 
-  describe(title, () => {
+  describe(skipTitle(`driver ${name}`, reason), () => {
     describe("echo over loopback", () => {
       it("small messages round-trip in order", () =>
         withEcho(make, "read", async (rt, server) => {
@@ -503,9 +531,11 @@ export function runDriverSuite(name: string, make: MakeRuntime, opts: DriverSuit
           await Promise.all(load);
           await Promise.all(conns.map((c) => c.close()));
           late.sort((a, b) => a - b);
-          // Generous bounds for a noisy 2-core machine; the design target is < 1 ms.
-          expect(percentile(late, 0.5)).toBeLessThan(15);
-          expect(percentile(late, 0.9)).toBeLessThan(100);
+          // Design target < 1 ms. Measured worst of 5 runs, 2026-12-06 (2 vCPU,
+          // other benchmarks running): p50 0.57 ms, p90 6.8 ms (uring);
+          // p50 0.36 ms, p90 2.7 ms (epoll).
+          expect(percentile(late, 0.5)).toBeLessThan(3);
+          expect(percentile(late, 0.9)).toBeLessThan(25);
           expect(late[0]!).toBeGreaterThan(-2); // never meaningfully early
           expect(tripsDuring).toBeGreaterThan(100); // the load really ran meanwhile
         }), 20_000);
@@ -521,7 +551,8 @@ export function runDriverSuite(name: string, make: MakeRuntime, opts: DriverSuit
           expect(r.res).toBe(-ECANCELED);
           expect(r.error?.code).toBe("ECANCELED");
           expect(took).toBeGreaterThan(40);
-          expect(took).toBeLessThan(1000);
+          // Measured 50.3-59.4 ms over 5 runs per driver, 2026-12-06.
+          expect(took).toBeLessThan(100);
           await roundTrip(rt, conn, ascii("after the timeout"));
           await conn.close();
         }));
@@ -550,7 +581,8 @@ export function runDriverSuite(name: string, make: MakeRuntime, opts: DriverSuit
           );
           expect(err?.name).toBe("AbortError");
           expect(err?.code).toBe("ECANCELED");
-          expect(performance.now() - t0).toBeLessThan(1000);
+          // Aborted after 5 ms: measured 5.2-9.4 ms over 5 runs per driver, 2026-12-06.
+          expect(performance.now() - t0).toBeLessThan(40);
           const early = await rt.sleep(10, { signal: AbortSignal.abort() }).then(
             () => null,
             (e: unknown) => e as { name?: string },
@@ -705,8 +737,109 @@ export function runDriverSuite(name: string, make: MakeRuntime, opts: DriverSuit
         expect(s1.completed - s0.completed).toBeGreaterThanOrEqual(20);
         expect(s1.steps).toBeGreaterThan(s0.steps);
         expect(s1.completed).toBeLessThanOrEqual(s1.submitted);
-        expect(s1.enters === -1 || s1.enters >= 0).toBe(true);
+        if (rt.driver === "epoll") {
+          // Bun's networking does not count its syscalls: -1, as types.ts documents.
+          expect([s0.enters, s1.enters]).toEqual([-1, -1]);
+        } else {
+          // Each io_uring_enter carries or reaps work: never more enters than
+          // ops submitted. Measured 30 enters for these 10 sequential round
+          // trips (client and server on this ring), 5 runs, 2026-12-06.
+          const enters = s1.enters - s0.enters;
+          expect(enters).toBeGreaterThan(0);
+          expect(enters).toBeLessThanOrEqual(s1.submitted - s0.submitted);
+          expect(enters).toBeLessThanOrEqual(5 * 10);
+        }
         await conn.close();
       }));
+
+    const serverDrivers: [DriverName, string | null][] = [
+      ["epoll", null],
+      ["uring", uring.ok ? null : uring.reason],
+    ];
+    for (const [serverDriver, cannot] of serverDrivers) {
+      const off = skipped || cannot !== null;
+      const wit = (label: string, fn: () => Promise<void>, timeoutMs = 10_000) => test.skipIf(off)(label, fn, timeoutMs);
+      describe(skipTitle(`peer in another Worker (${serverDriver} server)`, cannot), () => {
+        wit("connect, then small messages round-trip in order", async () => {
+          const accepted = await withWorkerEcho(serverDriver, "read", (port) =>
+            withRuntime(make, async (rt) => {
+              const conn = await rt.connect({ host: LOCALHOST, port });
+              expect(conn.remote?.port).toBe(port);
+              for (let i = 0; i < 50; i++) await roundTrip(rt, conn, ascii(`message ${i} of fifty`));
+              await conn.close();
+            }),
+          );
+          expect(accepted).toBe(1);
+        });
+
+        wit("1 MiB payloads both ways and small reads of a 1000-byte message", async () => {
+          await withWorkerEcho(serverDriver, "read", (port) =>
+            withRuntime(make, async (rt) => {
+              const conn = await rt.connect({ host: LOCALHOST, port });
+              const payload = fillPattern(rt.buffers.acquire(1 << 20), 11);
+              const expected = payload.slice();
+              const [w, back] = await Promise.all([conn.writeAll(payload), readExactly(rt, conn, 1 << 20)]);
+              expect(w).toEqual({ res: 1 << 20, buf: payload, error: null });
+              expect(compareBytes(back, expected)).toBe("equal");
+              rt.buffers.release(payload);
+              const msg = fillPattern(new Uint8Array(1000), 12);
+              expect((await conn.writeAll(msg)).res).toBe(1000);
+              expect(compareBytes(await readExactly(rt, conn, 1000, 7), msg)).toBe("equal");
+              await conn.close();
+            }),
+          );
+        }, 20_000);
+
+        wit("stream() echo on the server side, 1 MiB and a small message", async () => {
+          await withWorkerEcho(serverDriver, "stream", (port) =>
+            withRuntime(make, async (rt) => {
+              const conn = await rt.connect({ host: LOCALHOST, port });
+              const small = ascii("hello from the other thread");
+              expect((await conn.writeAll(small)).res).toBe(small.length);
+              expect(compareBytes(await readExactly(rt, conn, small.length), small)).toBe("equal");
+              const payload = fillPattern(new Uint8Array(1 << 20), 13);
+              const received = collectStream(conn, payload.length);
+              expect((await conn.writeAll(payload)).res).toBe(payload.length);
+              expect(compareBytes(await received, payload)).toBe("equal");
+              await conn.close();
+            }),
+          );
+        }, 20_000);
+
+        wit("100 concurrent connections each do a round trip", async () => {
+          const accepted = await withWorkerEcho(serverDriver, "read", (port) =>
+            withRuntime(make, async (rt) => {
+              const conns = await connectMany(rt, port, 100, 100);
+              await Promise.all(conns.map((c, i) => roundTrip(rt, c, ascii(`connection #${i} across threads`))));
+              await Promise.all(conns.map((c) => c.close()));
+            }),
+          );
+          expect(accepted).toBe(100);
+        });
+
+        wit("sequential round trips: each completion wakes the sleeping loops on time", async () => {
+          await withWorkerEcho(serverDriver, "read", (port) =>
+            withRuntime(make, async (rt) => {
+              const conn = await rt.connect({ host: LOCALHOST, port });
+              const msg = ascii("x".repeat(64));
+              for (let i = 0; i < 20; i++) await roundTrip(rt, conn, msg);
+              const rtt: number[] = [];
+              for (let i = 0; i < 200; i++) {
+                const t0 = performance.now();
+                await roundTrip(rt, conn, msg);
+                rtt.push(performance.now() - t0);
+              }
+              rtt.sort((a, b) => a - b);
+              // A missed wake-up costs a whole timer tick (DESIGN.md: ~16 ms).
+              // Measured worst of 3 runs x 4 pairs, 2026-12-06, 2 vCPU under
+              // other benchmarks: p50 0.074 ms, p90 0.122 ms.
+              expect(percentile(rtt, 0.5)).toBeLessThan(0.5);
+              expect(percentile(rtt, 0.9)).toBeLessThan(2);
+              await conn.close();
+            }),
+          );
+        });
+      });
+    }
   });
 }

@@ -104,6 +104,9 @@ export const M = {
   sum: method("sum", "client_stream", NumType, NumType),
   chat: method("chat", "bidi", TextType, TextType),
   idlDefault: method("idlDefault", "unary", TextType, TextType, { deadlineMs: 50 }),
+  /** Answers { n } only once open({ n }) was called: replies ordered by explicit signals, not timers. */
+  gate: method("gate", "unary", NumType, NumType),
+  open: method("open", "unary", NumType, NumType),
 };
 
 export const TestService: ServiceDescriptor = {
