@@ -339,7 +339,8 @@ static void test_timeout(void) {
   CHECK_EQ(n, 1);
   CHECK_EQ(t.backlog[0].ud, 9);
   CHECK_EQ(t.backlog[0].res, -ETIME);
-  CHECK(took >= 45 && took < 500);
+  /* Measured 50.05-50.10 ms over 5 runs, 2026-12-06 (2 vCPU, other benchmarks running). */
+  CHECK(took >= 45 && took < 100);
   printf("    (50 ms timeout fired after %.1f ms)\n", took);
   CHECK_EQ(rr_ring_destroy(t.h), 0);
 }
@@ -389,7 +390,10 @@ static void test_eventfd(void) {
   drain_eventfd(efd);
   CHECK(!readable(efd, 0));
   CHECK(write(sv[1], "a", 1) == 1);
-  CHECK(readable(efd, 1000)); /* notifications start on */
+  /* Measured 0.001-0.002 ms from the write to a readable eventfd (5 runs,
+   * 2026-12-06, COOP_TASKRUN ring). 10 ms is scheduling noise on a loaded
+   * 2-core machine and still catches the ~16 ms late wake-up of DESIGN.md. */
+  CHECK(readable(efd, 10)); /* notifications start on */
   struct evt e;
   CHECK(tr_wait(&t, 1, &e, 1000) && e.res == 1);
 
@@ -406,7 +410,7 @@ static void test_eventfd(void) {
   tr_step(&t, 0);
   drain_eventfd(efd);
   CHECK(write(sv[1], "c", 1) == 1);
-  CHECK(readable(efd, 1000)); /* back on */
+  CHECK(readable(efd, 10)); /* back on; same bound and measurement as above */
   CHECK(tr_wait(&t, 3, &e, 1000) && e.res == 1);
   close(sv[0]);
   close(sv[1]);

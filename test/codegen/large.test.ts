@@ -36,7 +36,7 @@ function largeSchema(structs: number, services: number): string {
   return out.join("\n");
 }
 
-test("1,000 structs and 100 services compile and generate in under 2 s", () => {
+test("1,000 structs and 100 services compile and generate in under 1.5 s", () => {
   const text = largeSchema(1000, 100);
   const t0 = performance.now();
   const { model, diagnostics } = compile(["big.ridl"], { readFile: (p) => (p === "big.ridl" ? text : undefined) });
@@ -49,5 +49,6 @@ test("1,000 structs and 100 services compile and generate in under 2 s", () => {
   expect(files).toHaveLength(1);
   expect(files[0]!.services).toBe(100);
   expect(files[0]!.content).toContain("export class Svc99Client {");
-  expect(t2 - t0).toBeLessThan(2000);
+  // Measured 98-325 ms over 5 runs, 2026-12-06 (2 vCPU, other benchmarks running).
+  expect(t2 - t0).toBeLessThan(1500);
 });

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCheckCompat } from "../../src/cli/check-compat.ts";
+import { skipTitle } from "../helpers/skip.ts";
 
 const V1 = 'package kv.v1;\nimport "common.ridl";\nstruct Entry {\n  1: key: string;\n  2: value: bytes;\n  3: tag?: common.v1.Tag;\n}\n';
 const V2_SAFE = 'package kv.v1;\nimport "common.ridl";\nstruct Entry {\n  1: key: string;\n  2: value: bytes;\n  3: tag?: common.v1.Tag;\n  4: extra?: i32;\n}\n';
@@ -96,7 +97,7 @@ describe("check-compat against a directory or a file", () => {
 
 const hasGit = Bun.spawnSync(["git", "--version"]).exitCode === 0;
 
-describe.skipIf(!hasGit)("check-compat against a git revision", () => {
+describe.skipIf(!hasGit)(skipTitle("check-compat against a git revision", hasGit ? null : "git is not installed"), () => {
   const repo = write("repo", { "kv.ridl": V1, "common.ridl": COMMON_V1 });
   const git = (...args: string[]): void => {
     const r = Bun.spawnSync(["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false", ...args]);

@@ -170,6 +170,7 @@ describe("fuzz", () => {
     // The fuzzer must really exercise both paths, and stay fast.
     expect(withErrors).toBeGreaterThan(INPUTS / 2);
     expect(clean).toBeGreaterThan(0);
-    expect(ms).toBeLessThan(20_000);
+    // Measured 279-742 ms over 5 runs, 2026-12-06 (2 vCPU, other benchmarks running).
+    expect(ms).toBeLessThan(3000);
   });
 });

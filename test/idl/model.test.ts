@@ -199,7 +199,7 @@ describe("model", () => {
     const ms = performance.now() - t0;
     expect(m5.decls.length).toBe(1100);
     expect(m5.services.reduce((n, s) => n + s.methods.length, 0)).toBe(1000);
-    // Measured ~70 ms here; the bound only catches quadratic behaviour on a noisy machine.
-    expect(ms).toBeLessThan(2000);
+    // Measured 9-30 ms over 5 runs, 2026-12-06 (2 vCPU, other benchmarks running).
+    expect(ms).toBeLessThan(150);
   });
 });

@@ -15,6 +15,7 @@ import type { CallInvoker, CallOptions, ServiceBinding } from "../../src/rpc/des
 import { createRpcServer } from "../../src/rpc/server.ts";
 import { Status } from "../../src/rpc/status.ts";
 import { createEpollRuntime } from "../../src/runtime/epoll/runtime.ts";
+import { recordInto } from "./helpers/harness.ts";
 
 interface Entry {
   key: string;
@@ -81,7 +82,8 @@ describe("generated service over the RPC layer", () => {
         }),
       ]);
       const listener = await rt.listen({ host: "127.0.0.1", port: 0, reusePort: false });
-      const serving = server.serve(listener).catch(() => {});
+      const serveErrors: string[] = [];
+      const serving = server.serve(listener).catch(recordInto(serveErrors, "serve"));
       const ch = createChannel(rt, { endpoints: [{ host: "127.0.0.1", port: listener.port }] });
       const c = new kv.KeyValueClient(ch);
 
@@ -108,11 +110,13 @@ describe("generated service over the RPC layer", () => {
       const late = (await c.get({ key: "slow" }).catch((e: unknown) => e)) as { status: number };
       expect(late.status).toBe(Status.DEADLINE_EXCEEDED);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(450); // the IDL says deadline = 500ms
+      expect(Date.now() - t0).toBeLessThan(600); // measured 500-504 ms over 5 runs, 2026-12-06
 
       await ch.close();
       await server.shutdown(50);
       await listener.close();
       await serving;
+      expect(serveErrors).toEqual([]);
     } finally {
       await rt.close();
     }

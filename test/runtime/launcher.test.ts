@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 import { startServer } from "../helpers/server-process.ts";
+import { skipTitle } from "../helpers/skip.ts";
 
 const uring = probeUring();
 const ECHO = "examples/echo/server.ts";
@@ -60,7 +61,7 @@ function echoOnce(port: number, text: string, timeoutMs = 3000): Promise<string>
 }
 
 describe("launcher", () => {
-  test.skipIf(!uring.ok)(`each uring worker owns an io_uring instance and is pinned to its CPU ${uring.ok ? "" : `(skipped: ${uring.reason})`}`, async () => {
+  test.skipIf(!uring.ok)(skipTitle("each uring worker owns an io_uring instance and is pinned to its CPU", uring.ok ? null : uring.reason), async () => {
     const s = await startServer(ECHO, ["--port", "0", "--workers", "2", "--driver", "uring"]);
     try {
       expect(s.driver).toBe("uring");
@@ -73,8 +74,9 @@ describe("launcher", () => {
     }
   });
 
-  for (const driver of uring.ok ? ["uring", "epoll"] : ["epoll"]) {
-    test(`idle ${driver} server with 2 workers uses < 2% CPU over 2 s`, async () => {
+  for (const driver of ["uring", "epoll"] as const) {
+    const cannot = driver === "uring" && !uring.ok ? uring.reason : null;
+    test.skipIf(cannot !== null)(skipTitle(`idle ${driver} server with 2 workers uses < 2% CPU over 2 s`, cannot), async () => {
       const s = await startServer(ECHO, ["--port", "0", "--workers", "2", "--driver", driver]);
       try {
         expect(await echoOnce(s.port, "warm")).toBe("warm");
@@ -85,6 +87,7 @@ describe("launcher", () => {
         await Bun.sleep(2000);
         const used = (cpuTicks(s.proc.pid) - t0) / hz;
         const wall = (performance.now() - w0) / 1000;
+        // Measured 0.5% for both drivers (2 runs each, 2026-12-06): CPU time, not wall time, so load elsewhere barely moves it.
         expect(used / wall).toBeLessThan(0.02);
       } finally {
         expect(await s.stop()).toBe(0);
@@ -105,7 +108,9 @@ describe("launcher", () => {
       try {
         // SO_REUSEPORT spreads connections; kill whichever worker gets this one.
         const crash = connect(s.port, "127.0.0.1", () => crash.write(trigger));
-        crash.on("error", () => {});
+        crash.on("error", () => {
+          // The worker dies with this connection open: a reset here is the expected outcome.
+        });
         const deadline = Date.now() + 5000;
         while (!s.stderr().includes("restarted") && Date.now() < deadline) await Bun.sleep(20);
         expect(s.stderr()).toMatch(new RegExp(`worker \\d \\(cpu \\d\\) exited with code ${exitCode}; restarting`));

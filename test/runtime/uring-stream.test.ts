@@ -29,12 +29,17 @@ function streamEcho(conn: Conn, copy: (chunk: Uint8Array) => Uint8Array): Promis
   let writing = false;
   let ended = false;
   let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
+  let fail!: (e: unknown) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    fail = reject;
+  });
   const pump = async () => {
     writing = true;
     while (queue.length > 0) {
       const b = queue.shift()!;
-      await conn.writeAll(b);
+      const w = await conn.writeAll(b);
+      if (w.error) throw w.error;
       queued -= b.length;
       if (queued < 64 << 10) conn.resume();
     }
@@ -46,7 +51,7 @@ function streamEcho(conn: Conn, copy: (chunk: Uint8Array) => Uint8Array): Promis
       queue.push(copy(chunk));
       queued += chunk.length;
       if (queued > 256 << 10) conn.pause();
-      if (!writing) void pump();
+      if (!writing) pump().catch(fail); // the test awaits `finished`: a failed echo fails it with the error
     },
     end() {
       ended = true;

@@ -85,7 +85,7 @@ async function echoByReads(rt: Runtime, conn: Conn): Promise<void> {
 }
 
 function echoByStream(conn: Conn): Promise<void> {
-  return new Promise<void>((resolve) => {
+  return new Promise<void>((resolve, reject) => {
     const queue: Uint8Array[] = [];
     let queued = 0;
     let writing = false;
@@ -121,7 +121,7 @@ function echoByStream(conn: Conn): Promise<void> {
           paused = true;
           conn.pause();
         }
-        if (!writing) void pump();
+        if (!writing) pump().catch(reject); // the caller records it in errors
       },
       end() {
         ended = true;
