@@ -241,11 +241,7 @@ function listFiles(path: string, into: string[]): void {
 }
 
 /** `file:rule` -> how many such findings are tolerated, and why (see the module doc). */
-export const KNOWN: Record<string, { count: number; why: string }> = {
-  "test/latency/low-load.test.ts:skip-reason": { count: 2, why: "loadgen-missing skips name no reason; owned by issue #8's author, reported 2026-12-06" },
-  "test/latency/wake-fault.test.ts:skip-reason": { count: 1, why: "loadgen-missing skip names no reason; owned by issue #8's author, reported 2026-12-06" },
-  "test/bench/js-client.test.ts:skip-reason": { count: 1, why: "says '(io_uring: reason)' rather than '(skipped: reason)'; owned by the bench engineer, reported 2026-12-06" },
-};
+export const KNOWN: Record<string, { count: number; why: string }> = {};
 
 /** Splits findings into those that fail and those a KNOWN entry tolerates; lists stale entries. */
 export function applyKnown(findings: Finding[], known: typeof KNOWN): { failing: Finding[]; tolerated: Finding[]; stale: string[] } {

@@ -10,10 +10,12 @@ import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 import { startUringRuntime } from "../../src/runtime/uring/runtime.ts";
+import { skipTitle } from "../helpers/skip.ts";
 import { startServer } from "../helpers/server-process.ts";
 import { loadgenPath, runLoadgen } from "./fixtures/latency-runs.ts";
 
 const probe = probeUring();
+const noLoadgen = existsSync(loadgenPath) ? null : `bench/loadgen not built (${loadgenPath}): run make -C bench/loadgen`;
 const skip = probe.ok ? null : `io_uring unavailable: ${probe.reason}`;
 const FAULT = { RINGRPC_TEST_FAULT: "mute-eventfd" };
 // Poll mode bounds an idle sleep at 1 ms: measured p50 0.6-1.1 ms, p99 1.2-2 ms
@@ -70,7 +72,7 @@ describe.skipIf(skip !== null)(`a muted eventfd${skip ? ` (skipped: ${skip})` : 
     }
   });
 
-  test.skipIf(!existsSync(loadgenPath))("a server under the fault says so at startup and answers 1 connection's calls within the bound", async () => {
+  test.skipIf(noLoadgen !== null)(skipTitle("a server under the fault says so at startup and answers 1 connection's calls within the bound", noLoadgen), async () => {
     const srv = await startServer("examples/bench/server.ts", ["--port", "0", "--workers", "1", "--driver", "uring"], { env: FAULT });
     try {
       for (let i = 0; i < 50 && !srv.stderr().includes("driver="); i++) await Bun.sleep(10);
