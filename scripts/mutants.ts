@@ -79,7 +79,7 @@ const mutants: Mutant[] = [
     file: "src/rpc/frame-decoder.ts",
     from: "    if (len > this.maxFrameBytes) {",
     to: "    if (len >= this.maxFrameBytes) {",
-    tests: ["test/rpc/limits.test.ts", "test/rpc/framing.test.ts", "test/rpc/edge-cases.test.ts"],
+    tests: ["test/rpc/framing.test.ts", "test/rpc/limits.test.ts"],
   },
   {
     name: "rpc: concurrent-call limit off by one (one call more than the limit is admitted)",
@@ -93,7 +93,7 @@ const mutants: Mutant[] = [
     file: "src/runtime/uring/timers.ts",
     from: "  return Math.min(Math.ceil(ms), 0x7fffffff);",
     to: "  return Math.min(Math.floor(ms), 0x7fffffff);",
-    tests: ["test/runtime/uring.test.ts", "test/rpc/deadlines-cancel.test.ts"],
+    tests: ["test/runtime/uring-timers.test.ts", "test/rpc/deadlines-cancel.test.ts"],
   },
 ];
 

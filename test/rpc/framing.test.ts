@@ -77,6 +77,23 @@ describe("FrameDecoder", () => {
     }
   });
 
+  test("a frame of exactly the limit is accepted, in one chunk and split; one byte more is refused", () => {
+    const exact = new Uint8Array(4 + 100);
+    exact[3] = 100;
+    exact.fill(7, 4);
+    for (const split of [0, 2, 50, 103]) {
+      const d = new FrameDecoder(100);
+      const lens: number[] = [];
+      const onFrame = (_b: Uint8Array, s: number, e: number) => void lens.push(e - s);
+      const results = split === 0 ? [d.push(exact, onFrame)] : [d.push(exact.subarray(0, split), onFrame), d.push(exact.subarray(split), onFrame)];
+      expect({ split, results, lens }).toEqual({ split, results: results.map(() => "ok"), lens: [100] });
+    }
+    const over = new Uint8Array([0, 0, 0, 101]);
+    const d = new FrameDecoder(100);
+    expect(d.push(over, () => {})).toBe("too_large");
+    expect(d.rejectedLength).toBe(101);
+  });
+
   test("a zero length is malformed", () => {
     expect(new FrameDecoder(100).push(new Uint8Array([0, 0, 0, 0]), () => {})).toBe("empty");
   });
