@@ -1,0 +1,82 @@
+/**
+ * Server memory under load, per driver (bench/RESULTS.md, "Memory under
+ * load"): the bench server pinned to CPU 0 under bench/loadgen on CPU 1, at a
+ * fixed rate (the same load for every driver) and closed loop at depth 32;
+ * RSS sampled each second, and JS heap bytes allocated per request and the
+ * number of collections, read from JSC's GC log (BUN_JSC_logGC=1, concurrent
+ * GC off so every collection is logged whole). Prints a markdown table.
+ *   bun bench/memory/run.ts [--rate 200000] [--seconds 3]
+ */
+import { readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = new URL("../..", import.meta.url).pathname;
+const args = process.argv.slice(2);
+const flag = (name: string, dflt: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
+const rate = flag("--rate", 200_000);
+const seconds = flag("--seconds", 3);
+const loadgen = join(root, "bench/loadgen/build/loadgen");
+
+/** Heap bytes allocated between two byte offsets of a GC log: the heap a collection starts with minus what the previous one left. */
+export function allocatedInWindow(log: string, from: number, to: number): { bytes: number; collections: number } {
+  const before = [...log.slice(0, from).matchAll(/=> (\d+)kb/g)];
+  let left = before.length > 0 ? Number(before.at(-1)![1]) : 0;
+  let bytes = 0;
+  let collections = 0;
+  for (const m of log.slice(from, to).matchAll(/START M (\d+)kb|=> (\d+)kb/g)) {
+    if (m[1] === undefined) left = Number(m[2]);
+    else {
+      bytes += (Number(m[1]) - left) * 1024;
+      collections++;
+    }
+  }
+  return { bytes, collections };
+}
+
+function rssMiB(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function measure(driver: "uring" | "epoll", port: number, load: string[]): Promise<{ rps: number; rss: number[]; perReq: number; collections: number }> {
+  const errPath = join(tmpdir(), `ringrpc-memory-${driver}-${port}.log`);
+  const proc = Bun.spawn(["taskset", "-c", "0", process.execPath, join(root, "examples/bench/server.ts"), "--port", String(port), "--workers", "1", "--driver", driver], {
+    cwd: root, stdout: "pipe", stderr: Bun.file(errPath), env: { ...process.env, BUN_JSC_logGC: "1", BUN_JSC_useConcurrentGC: "0" },
+  });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!text.includes("listening on")) {
+    const r = await reader.read();
+    if (r.done) throw new Error(`${driver} server did not start`);
+    text += new TextDecoder().decode(r.value);
+  }
+  const lg = (secs: number) => Bun.spawn([loadgen, "--port", String(port), "--conns", "16", "--depth", "32", ...load, "--duration", String(secs), "--warmup", "0", "--mode", "rpc", "--method", "echo", "--cpu", "1"], { stdout: "pipe" });
+  await lg(1).exited; // warm-up: JIT and the first collections
+  const from = statSync(errPath).size;
+  const run = lg(seconds);
+  const rss: number[] = [];
+  for (let t = 0; t < seconds; t++) {
+    await Bun.sleep(1000);
+    rss.push(rssMiB(proc.pid));
+  }
+  const out = await new Response(run.stdout).text();
+  const to = statSync(errPath).size;
+  proc.kill("SIGTERM");
+  await proc.exited;
+  const j = JSON.parse(out.trim().split("\n").at(-1)!);
+  const { bytes, collections } = allocatedInWindow(readFileSync(errPath, "utf8"), from, to);
+  return { rps: j.rps, rss, perReq: bytes / j.requests, collections };
+}
+
+if (import.meta.main) {
+  console.log(`| driver | load | req/s | RSS MiB each second | heap bytes/request | collections in ${seconds} s |`);
+  console.log("|---|---|---:|---|---:|---:|");
+  let port = 21950;
+  for (const [label, load] of [[`fixed ${rate / 1000}k req/s`, ["--rate", String(rate)]], ["closed loop, depth 32", []]] as const) {
+    for (const driver of ["epoll", "uring"] as const) {
+      const r = await measure(driver, port++, [...load]);
+      console.log(`| ${driver} | ${label} | ${Math.round(r.rps / 1000)}k | ${r.rss.map((x) => x.toFixed(0)).join(", ")} | ${Math.round(r.perReq)} | ${r.collections} |`);
+    }
+  }
+}
