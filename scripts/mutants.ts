@@ -145,7 +145,8 @@ try {
       failures++;
       console.log(`SURVIVED  ${m.name} (${secs} s): ${m.tests.join(" ")} still pass`);
     } else {
-      console.log(`KILLED    ${m.name} (${secs} s): ${failed.length} failing, e.g. ${failed.slice(0, 2).join(" | ") || "(no (fail) line: exit " + r.code + ")"}`);
+      console.log(`KILLED    ${m.name} (${secs} s): ${failed.length} failing${failed.length === 0 ? ` (no (fail) line: exit ${r.code})` : ""}`);
+      for (const f of failed.slice(0, 6)) console.log(`            ${f}`);
     }
   }
 } finally {

@@ -25,20 +25,21 @@
 extern "C" {
 #endif
 
+/* Every number of the ABI is defined here and nowhere else on the C side;
+ * src/runtime/uring/abi.ts mirrors them by name (RR_X <-> X, RR_OP_X <->
+ * Op.X, ...) and test/runtime/abi.test.ts fails when the two drift apart. */
+
 /* ---- command records: JS writes, rr_step reads -------------------------
- * A command is RR_CMD_WORDS int32 words:
- *   [0] op         one of enum rr_op
- *   [1] fd         target socket (or -1)
- *   [2] user_data  op slot index; comes back as the CQE's user_data
- *   [3] off        byte offset into the arena (RECV/SEND/CONNECT)
- *   [4] len        byte length (RECV/SEND/CONNECT: sockaddr length)
- *   [5] arg        TIMEOUT: milliseconds; CANCEL: target user_data;
- *                  BUF_RETURN: buffer id; SEND/RECV: msg flags (MSG_*);
- *                  SHUTDOWN: how (SHUT_RD/WR/RDWR)
- *   [6] flags      RR_CMDF_* bits
- *   [7] reserved   0
- */
+ * A command is RR_CMD_WORDS int32 words, at these indices: */
 #define RR_CMD_WORDS 8
+#define RR_CMD_OP 0    /* one of enum rr_op */
+#define RR_CMD_FD 1    /* target socket (or -1) */
+#define RR_CMD_UD 2    /* op slot index; comes back as the CQE's user_data */
+#define RR_CMD_OFF 3   /* byte offset into the arena (RECV/SEND/CONNECT) */
+#define RR_CMD_LEN 4   /* byte length (RECV/SEND/CONNECT: sockaddr length) */
+#define RR_CMD_ARG 5   /* TIMEOUT: milliseconds; CANCEL: target user_data; BUF_RETURN:
+                        * buffer id; SEND/RECV: msg flags (MSG_*); SHUTDOWN: how */
+#define RR_CMD_FLAGS 6 /* RR_CMDF_* bits; word 7 is reserved (0) */
 
 enum rr_op {
   RR_OP_NOP = 0,
@@ -58,16 +59,16 @@ enum rr_op {
 #define RR_CMDF_LINK_TIMEOUT 1 /* reserved for later: link the next TIMEOUT command to this op */
 
 /* ---- event records: rr_step writes, JS reads ---------------------------
- * An event is RR_EVT_WORDS int32 words:
- *   [0] user_data (low 32 bits of the CQE's)
- *   [1] res       CQE res (>= 0 count/fd, or -errno)
- *   [2] flags     CQE flags (IORING_CQE_F_MORE = 2, F_BUFFER = 1; buffer id
- *                 in the high 16 bits when F_BUFFER is set)
- *   [3] reserved  0
- * CQEs whose user_data is RR_UD_INTERNAL (cancels and other shim-internal
- * SQEs) are consumed by the shim and never copied out.
- */
+ * An event is RR_EVT_WORDS int32 words, at these indices (word 3 is
+ * reserved, 0). CQEs whose user_data is RR_UD_INTERNAL (cancels and other
+ * shim-internal SQEs) are consumed by the shim and never copied out. */
 #define RR_EVT_WORDS 4
+#define RR_EVT_UD 0    /* user_data (low 32 bits of the CQE's) */
+#define RR_EVT_RES 1   /* CQE res (>= 0 count/fd, or -errno) */
+#define RR_EVT_FLAGS 2 /* CQE flags, as the kernel's: */
+#define RR_CQE_F_BUFFER 1     /* IORING_CQE_F_BUFFER: a provided buffer was used, */
+#define RR_CQE_BUFFER_SHIFT 16 /* its id in the high 16 bits */
+#define RR_CQE_F_MORE 2       /* IORING_CQE_F_MORE: the multishot op stays armed */
 #define RR_UD_INTERNAL 0xFFFFFFFFu
 
 /* ---- memory regions of a ring, for rr_ring_mem ------------------------ */
@@ -127,9 +128,13 @@ int rr_ring_destroy(int h);
  * prepared yields an event with res = -EINVAL (bad op) instead of failing
  * the batch. If the SQ fills mid-batch the shim submits and continues. */
 int rr_step(int h, int ncmds, int wait_nr);
-/* Counters of ring h since creation: which = 0 io_uring_enter calls,
- * 1 SQEs submitted, 2 CQEs reaped, 3 steps. Returns the counter (saturating
- * at INT32_MAX) or -errno. */
+/* Counters of ring h since creation (which = RR_STAT_*). Returns the
+ * counter (saturating at INT32_MAX) or -errno. */
+#define RR_STAT_ENTERS 0    /* io_uring_enter calls */
+#define RR_STAT_SUBMITTED 1 /* SQEs submitted */
+#define RR_STAT_COMPLETED 2 /* CQEs reaped (internal ones included) */
+#define RR_STAT_STEPS 3     /* rr_step calls */
+#define RR_STAT__COUNT 4
 int rr_ring_stat(int h, int which);
 
 /* io_uring availability here: RR_PROBE_* bits, or -errno from io_uring_setup

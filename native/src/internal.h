@@ -15,7 +15,9 @@
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
-enum { STAT_ENTERS = 0, STAT_SQES = 1, STAT_CQES = 2, STAT_STEPS = 3, STAT__COUNT = 4 };
+_Static_assert(RR_CQE_F_BUFFER == IORING_CQE_F_BUFFER && RR_CQE_F_MORE == IORING_CQE_F_MORE &&
+                   RR_CQE_BUFFER_SHIFT == IORING_CQE_BUFFER_SHIFT,
+               "the ABI's CQE flags must be the kernel's: JS reads them as they come");
 
 /* A completion the shim made up itself (a command it could not prepare).
  * These wait here, ahead of kernel CQEs, until there is room in the event
@@ -62,7 +64,7 @@ struct rr_ring {
   struct synth_event *synth;
   uint32_t synth_head, synth_len, synth_cap;
 
-  uint64_t stats[STAT__COUNT];
+  uint64_t stats[RR_STAT__COUNT];
 };
 
 /* ring.c: the handle table. Returns NULL for a handle that is not live. */

@@ -11,14 +11,6 @@
 
 #include "internal.h"
 
-#define C_OP 0
-#define C_FD 1
-#define C_UD 2
-#define C_OFF 3
-#define C_LEN 4
-#define C_ARG 5
-#define C_FLAGS 6
-
 static void push_synth(struct rr_ring *r, int32_t ud, int32_t res) {
   struct synth_event *e = &r->synth[r->synth_head + r->synth_len++];
   e->user_data = ud;
@@ -45,8 +37,8 @@ static int reserve_synth(struct rr_ring *r, uint32_t more) {
 }
 
 static void count_submit(struct rr_ring *r, int ret) {
-  r->stats[STAT_ENTERS]++;
-  if (ret > 0) r->stats[STAT_SQES] += (uint64_t)ret;
+  r->stats[RR_STAT_ENTERS]++;
+  if (ret > 0) r->stats[RR_STAT_SUBMITTED] += (uint64_t)ret;
 }
 
 /* When the SQ is full mid-batch we submit what is queued and carry on; the
@@ -76,14 +68,14 @@ static int arena_span(const struct rr_ring *r, int32_t off, int32_t len, void **
 /* Checks what can be checked before taking an SQE, so a bad command never
  * leaves a half-prepared SQE behind. */
 static int validate(const struct rr_ring *r, const int32_t *c, void **span) {
-  int32_t op = c[C_OP];
-  if (c[C_FLAGS] != 0) return -EINVAL; /* RR_CMDF_LINK_TIMEOUT is reserved, not implemented */
-  if ((uint32_t)c[C_UD] == RR_UD_INTERNAL) return -EINVAL;
+  int32_t op = c[RR_CMD_OP];
+  if (c[RR_CMD_FLAGS] != 0) return -EINVAL; /* RR_CMDF_LINK_TIMEOUT is reserved, not implemented */
+  if ((uint32_t)c[RR_CMD_UD] == RR_UD_INTERNAL) return -EINVAL;
   switch (op) {
   case RR_OP_RECV:
   case RR_OP_SEND:
-  case RR_OP_CONNECT: return arena_span(r, c[C_OFF], c[C_LEN], span);
-  case RR_OP_TIMEOUT: return c[C_ARG] < 0 ? -EINVAL : 0;
+  case RR_OP_CONNECT: return arena_span(r, c[RR_CMD_OFF], c[RR_CMD_LEN], span);
+  case RR_OP_TIMEOUT: return c[RR_CMD_ARG] < 0 ? -EINVAL : 0;
   case RR_OP_RECV_MULTI: return (r->feats & RR_FEAT_BUF_RING) ? 0 : -EINVAL;
   case RR_OP_NOP:
   case RR_OP_ACCEPT_MULTI:
@@ -96,11 +88,11 @@ static int validate(const struct rr_ring *r, const int32_t *c, void **span) {
 }
 
 static void prep_sqe(struct rr_ring *r, struct io_uring_sqe *sqe, const int32_t *c, void *span) {
-  int fd = c[C_FD];
-  uint32_t len = (uint32_t)c[C_LEN];
-  int arg = c[C_ARG];
-  uint64_t ud = (uint32_t)c[C_UD];
-  switch (c[C_OP]) {
+  int fd = c[RR_CMD_FD];
+  uint32_t len = (uint32_t)c[RR_CMD_LEN];
+  int arg = c[RR_CMD_ARG];
+  uint64_t ud = (uint32_t)c[RR_CMD_UD];
+  switch (c[RR_CMD_OP]) {
   case RR_OP_NOP: io_uring_prep_nop(sqe); break;
   case RR_OP_ACCEPT_MULTI: io_uring_prep_multishot_accept(sqe, fd, NULL, NULL, SOCK_CLOEXEC); break;
   case RR_OP_RECV: io_uring_prep_recv(sqe, fd, span, len, arg); break;
@@ -134,7 +126,7 @@ static int run_command(struct rr_ring *r, const int32_t *c) {
   void *span = NULL;
   int ret = validate(r, c, &span);
   if (ret < 0) return ret;
-  if (c[C_OP] == RR_OP_BUF_RETURN) return bufring_return(r, (uint32_t)c[C_ARG]);
+  if (c[RR_CMD_OP] == RR_OP_BUF_RETURN) return bufring_return(r, (uint32_t)c[RR_CMD_ARG]);
   int err = 0;
   struct io_uring_sqe *sqe = next_sqe(r, &err);
   if (!sqe) return err;
@@ -155,9 +147,9 @@ static uint32_t copy_events(struct rr_ring *r) {
     struct synth_event *s = &r->synth[r->synth_head++];
     r->synth_len--;
     int32_t *e = ev + (size_t)n++ * RR_EVT_WORDS;
-    e[0] = s->user_data;
-    e[1] = s->res;
-    e[2] = 0;
+    e[RR_EVT_UD] = s->user_data;
+    e[RR_EVT_RES] = s->res;
+    e[RR_EVT_FLAGS] = 0;
     e[3] = 0;
   }
   if (r->synth_len == 0) r->synth_head = 0;
@@ -169,14 +161,14 @@ static uint32_t copy_events(struct rr_ring *r) {
     seen++;
     if (cqe->user_data == RR_UD_INTERNAL) continue;
     int32_t *e = ev + (size_t)n++ * RR_EVT_WORDS;
-    e[0] = (int32_t)(uint32_t)cqe->user_data;
-    e[1] = cqe->res;
-    e[2] = (int32_t)cqe->flags;
+    e[RR_EVT_UD] = (int32_t)(uint32_t)cqe->user_data;
+    e[RR_EVT_RES] = cqe->res;
+    e[RR_EVT_FLAGS] = (int32_t)cqe->flags;
     e[3] = 0;
     bufring_mark_out(r, cqe->flags);
   }
   io_uring_cq_advance(&r->uring, seen);
-  r->stats[STAT_CQES] += seen;
+  r->stats[RR_STAT_COMPLETED] += seen;
   return n;
 }
 
@@ -205,12 +197,12 @@ int rr_step(int h, int ncmds, int wait_nr) {
   if (!ring_owned_here(r)) return -EEXIST;
   if (ncmds < 0 || (uint32_t)ncmds > r->cmd_cap || wait_nr < 0) return -EINVAL;
   if (reserve_synth(r, (uint32_t)ncmds) < 0) return -ENOMEM;
-  r->stats[STAT_STEPS]++;
+  r->stats[RR_STAT_STEPS]++;
 
   for (int i = 0; i < ncmds; i++) {
     const int32_t *c = r->cmds + (size_t)i * RR_CMD_WORDS;
     int res = run_command(r, c);
-    if (res < 0) push_synth(r, c[C_UD], res);
+    if (res < 0) push_synth(r, c[RR_CMD_UD], res);
   }
   bufring_flush(r);
 
@@ -226,7 +218,7 @@ int rr_step(int h, int ncmds, int wait_nr) {
 int rr_ring_stat(int h, int which) {
   struct rr_ring *r = ring_lookup(h);
   if (!r) return -EBADF;
-  if (which < 0 || which >= STAT__COUNT) return -EINVAL;
+  if (which < 0 || which >= RR_STAT__COUNT) return -EINVAL;
   uint64_t v = r->stats[which];
   return v > INT32_MAX ? INT32_MAX : (int)v;
 }

@@ -1,8 +1,10 @@
 /**
- * Numbers of the native ABI (native/include/ringrpc.h) as TypeScript
- * constants: command and event layouts, op codes, memory regions, feature
- * and probe bits, CQE flags. Must change together with that header; holds
- * no behaviour.
+ * Numbers of the native ABI (native/include/ringrpc.h, their one source) as
+ * TypeScript constants: command and event layouts, op codes, memory regions,
+ * feature and probe bits, CQE flags, counters, ring modes. Each name mirrors
+ * the header's (X <-> RR_X, Op.X <-> RR_OP_X, Mem <-> RR_MEM, Feature <->
+ * RR_FEAT, ProbeBit <-> RR_PROBE, Stat <-> RR_STAT, RingModeCode <-> RR_RING);
+ * test/runtime/abi.test.ts fails on any drift. Holds no behaviour.
  */
 
 export const CMD_WORDS = 8;
@@ -47,6 +49,9 @@ export const Mem = { CMDS: 0, EVTS: 1, ARENA: 2, BUFS: 3 } as const;
 export const CQE_F_BUFFER = 1;
 export const CQE_F_MORE = 2;
 export const CQE_BUFFER_SHIFT = 16;
+
+/** Reserved for a later linked timeout; the shim rejects any non-zero flags today. */
+export const CMDF_LINK_TIMEOUT = 1;
 
 export const Feature = {
   SINGLE_ISSUER: 1,

@@ -9,7 +9,7 @@
 import { toArrayBuffer, type Pointer } from "bun:ffi";
 import { DriverUnavailable, errnoName } from "../errors.ts";
 import { loadNative, type NativeSymbols } from "../native.ts";
-import { CMD_WORDS, CMD_UD, EVT_WORDS, Mem, RingModeCode, Stat } from "./abi.ts";
+import { CMD_ARG, CMD_FD, CMD_FLAGS, CMD_LEN, CMD_OFF, CMD_OP, CMD_UD, CMD_WORDS, EVT_WORDS, Mem, RingModeCode, Stat } from "./abi.ts";
 
 /**
  * How the kernel runs completion work: "coop" (COOP_TASKRUN, the default: a
@@ -110,14 +110,14 @@ export class Ring {
       a = this.overflow;
       i = this.overflowCount++ * CMD_WORDS;
     }
-    a[i] = op;
-    a[i + 1] = fd;
-    a[i + 2] = ud;
-    a[i + 3] = off;
-    a[i + 4] = len;
-    a[i + 5] = arg;
-    a[i + 6] = 0;
-    a[i + 7] = 0;
+    a[i + CMD_OP] = op;
+    a[i + CMD_FD] = fd;
+    a[i + CMD_UD] = ud;
+    a[i + CMD_OFF] = off;
+    a[i + CMD_LEN] = len;
+    a[i + CMD_ARG] = arg;
+    a[i + CMD_FLAGS] = 0;
+    a[i + CMD_WORDS - 1] = 0;
     if (this.sleeping) this.onWake?.();
   }
 
