@@ -90,7 +90,7 @@ const mutants: Mutant[] = [
   },
   {
     name: "uring: timers round down instead of up",
-    file: "src/runtime/uring/timers.ts",
+    file: "src/runtime/uring/ops/timers.ts",
     from: "  return Math.min(Math.ceil(ms), 0x7fffffff);",
     to: "  return Math.min(Math.floor(ms), 0x7fffffff);",
     tests: ["test/runtime/uring-timers.test.ts", "test/rpc/deadlines-cancel.test.ts"],

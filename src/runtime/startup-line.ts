@@ -4,10 +4,16 @@
  * self-test measured (summed over every worker), then the kernel features or
  * the reason for the fallback. Owns only the wording.
  */
-import type { DriverChoice } from "./select.ts";
-import type { WakeStats } from "./types.ts";
+import type { DriverName, WakeStats } from "./types.ts";
 
-export function startupLine(choice: DriverChoice, wakes: ReadonlyArray<WakeStats | undefined>): string {
+/** The parts of a driver choice (select.ts DriverChoice) the line is made of. */
+export interface ChoiceText {
+  driver: DriverName;
+  reason: string;
+  line: string;
+}
+
+export function startupLine(choice: ChoiceText, wakes: ReadonlyArray<WakeStats | undefined>): string {
   const known = wakes.filter((w): w is WakeStats => w !== undefined);
   if (choice.driver !== "uring" || known.length === 0) return choice.line;
   const modes = [...new Set(known.map((w) => `ring=${w.ringMode} wake=${w.wakeMode}`))].join(" | ");

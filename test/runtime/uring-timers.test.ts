@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 import { createUringRuntime } from "../../src/runtime/uring/runtime.ts";
-import { timerMs } from "../../src/runtime/uring/timers.ts";
+import { timerMs } from "../../src/runtime/uring/ops/timers.ts";
 import { skipTitle } from "../helpers/skip.ts";
 
 const probe = probeUring();

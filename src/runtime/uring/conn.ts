@@ -7,7 +7,12 @@
  */
 import { Errno, type IoError } from "../errors.ts";
 import type { BufResult, Conn, ConnSink, OpOptions, SocketAddress } from "../types.ts";
-import { bufResult, type CoreConn, type UringCore } from "./core.ts";
+import type { UringCore } from "./core.ts";
+import { bufResult } from "./ops/buf-result.ts";
+import { pushClose } from "./ops/close.ts";
+import { startIo } from "./ops/io.ts";
+import type { CoreConn } from "./ops/op-core.ts";
+import { startStream } from "./ops/stream.ts";
 import { SlotKind } from "./slots.ts";
 
 const PEER_CAP = 64;
@@ -47,16 +52,16 @@ export class UringConn implements Conn, CoreConn {
     if (this.sink !== null) {
       return Promise.resolve(bufResult(-Errno.EINVAL, buf, "recv", "read() while stream() is active"));
     }
-    return this.core.startIo(SlotKind.READ, this, buf, opts?.signal);
+    return startIo(this.core, SlotKind.READ, this, buf, opts?.signal);
   }
 
   write<B extends Uint8Array>(buf: B, opts?: OpOptions): Promise<BufResult<B>> {
-    return this.core.startIo(SlotKind.WRITE, this, buf, opts?.signal);
+    return startIo(this.core, SlotKind.WRITE, this, buf, opts?.signal);
   }
 
   writeAll<B extends Uint8Array>(buf: B, opts?: OpOptions): Promise<BufResult<B>> {
     if (buf.byteLength === 0 && !this.closed) return Promise.resolve(bufResult(0, buf, "send"));
-    return this.core.startIo(SlotKind.WRITE_ALL, this, buf, opts?.signal);
+    return startIo(this.core, SlotKind.WRITE_ALL, this, buf, opts?.signal);
   }
 
   stream(sink: ConnSink): void {
@@ -66,7 +71,7 @@ export class UringConn implements Conn, CoreConn {
       this.endStream(null);
       return;
     }
-    this.core.startStream(this);
+    startStream(this.core, this);
   }
 
   pause(): void {
@@ -79,7 +84,7 @@ export class UringConn implements Conn, CoreConn {
     if (!this.paused) return;
     this.paused = false;
     // While the cancel of the old arm is in flight its last CQE re-arms it.
-    if (this.streamSlot < 0 && !this.streamEnded && !this.closed) this.core.startStream(this);
+    if (this.streamSlot < 0 && !this.streamEnded && !this.closed) startStream(this.core, this);
   }
 
   setNoDelay(on: boolean): void {
@@ -96,7 +101,7 @@ export class UringConn implements Conn, CoreConn {
       this.closeWhenIdle = true;
       this.core.cancelOpsOf(this);
     } else {
-      this.core.pushClose(this);
+      pushClose(this.core, this);
     }
     if (this.sink !== null && this.streamSlot < 0) this.endStream(null);
     return this.closing;

@@ -1,73 +1,29 @@
 /**
  * UringCore: the io_uring driver's engine. Owns the ring, the slot table,
- * the arena buffer pool and the event loop of one runtime; turns API calls
- * into queued commands (one slot each, slot index = user_data) and each
- * completion back into a resolved promise, a sink callback or a re-armed
- * multishot op. Cancellation (abort, close) goes through async cancel: an op
- * whose caller gave up stays Ignored, holding its buffer and fd, until the
- * kernel's completion arrives. Connects and timers live in connect.ts and
- * timers.ts; the public API shapes in conn.ts, listener.ts and runtime.ts,
- * which this file knows only through the small owner interfaces below.
+ * the arena buffer pool and the event loop of one runtime, and the generic
+ * life of an op: a slot per in-flight op (slot index = user_data),
+ * Submitted -> Waiting -> Completed, or Ignored when its caller gave up
+ * (cancelled in the kernel, holding its buffer and fd until the completion
+ * arrives). What a completion means is the op kind's business: the engine
+ * dispatches every completion, give-up and abandon through the op table
+ * (ops/table.ts, one file per kind). The public API shapes live in conn.ts,
+ * listener.ts and runtime.ts.
  */
-import { Errno, IoError, ioError } from "../errors.ts";
+import { Errno, ioError } from "../errors.ts";
 import { loadNative, type NativeSymbols } from "../native.ts";
-import type { BufResult } from "../types.ts";
-import { CQE_BUFFER_SHIFT, CQE_F_BUFFER, CQE_F_MORE, EVT_FLAGS, EVT_RES, EVT_UD, EVT_WORDS, Op, UD_NONE } from "./abi.ts";
+import { EVT_FLAGS, EVT_RES, EVT_UD, EVT_WORDS, Op, UD_NONE } from "./abi.ts";
 import { ArenaBufferPool } from "./buffer-pool.ts";
 import { EventLoop } from "./loop.ts";
+import { pushClose } from "./ops/close.ts";
+import type { CoreConn, CoreListener, OpCore } from "./ops/op-core.ts";
+import { OPS } from "./ops/table.ts";
 import { Ring, type RingOptions } from "./ring.ts";
 import { SlotFlag, SlotKind, SlotState, SlotTable } from "./slots.ts";
-import { completeConnect, type ConnectTarget } from "./connect.ts";
-import { completeDeadline, completeSleep } from "./timers.ts";
 
-/** A connection as the core sees it (implemented by UringConn). */
-export interface CoreConn {
-  readonly fd: number;
-  readonly closed: boolean;
-  inflight: number;
-  closeWhenIdle: boolean;
-  streamSlot: number;
-  readonly paused: boolean;
-  streamData(chunk: Uint8Array): void;
-  endStream(error: IoError | null): void;
-  onClosed(res: number): void;
-  close(): Promise<void>;
-}
-
-/** A listener as the core sees it (implemented by UringListener). */
-export interface CoreListener {
-  readonly fd: number;
-  readonly closed: boolean;
-  acceptSlot: number;
-  deliver(fd: number): void;
-  fail(error: IoError): void;
-  onClosed(res: number): void;
-  close(): Promise<void>;
-}
-
-interface Closable {
-  readonly fd: number;
-  onClosed(res: number): void;
-}
-
-/** Delay before re-arming a multishot accept that ended with an error (EMFILE, ...). */
-const ACCEPT_RETRY_MS = 10;
-/** Largest arena chunk an op on a plain (non-arena) buffer copies through. */
-const COPY_CHUNK = 64 << 10;
 /** Bound on waiting for the kernel to complete cancelled ops during close(). */
 const CLOSE_DRAIN_MS = 2000;
 
-const syscallOf: Record<number, string> = {
-  [SlotKind.READ]: "recv",
-  [SlotKind.WRITE]: "send",
-  [SlotKind.WRITE_ALL]: "send",
-};
-
-export function bufResult<B extends Uint8Array>(res: number, buf: B, syscall: string, detail?: string): BufResult<B> {
-  return { res, buf, error: res < 0 ? ioError(res, syscall, detail) : null };
-}
-
-export class UringCore {
+export class UringCore implements OpCore {
   readonly lib: NativeSymbols;
   readonly ring: Ring;
   readonly slots = new SlotTable();
@@ -79,7 +35,7 @@ export class UringCore {
   closing = false;
   /** Completions whose user_data named no live slot (should stay 0). */
   strayEvents = 0;
-  private readonly bufsRegion: ArrayBuffer;
+  readonly bufsRegion: ArrayBuffer;
   private drained: (() => void) | null = null;
   private stepErrorReported = false;
 
@@ -98,162 +54,7 @@ export class UringCore {
     this.loop.start();
   }
 
-  // ---- owned-buffer I/O ----------------------------------------------------
-
-  /** Starts a READ, WRITE or WRITE_ALL of buf on conn. */
-  startIo<B extends Uint8Array>(kind: number, conn: CoreConn, buf: B, signal: AbortSignal | undefined): Promise<BufResult<B>> {
-    const syscall = syscallOf[kind]!;
-    if (conn.closed || this.closing) return Promise.resolve(bufResult(-Errno.EBADF, buf, syscall, "connection is closed"));
-    if (signal?.aborted) return Promise.resolve(bufResult(-Errno.ECANCELED, buf, syscall));
-    const pool = this.pool;
-    let kbuf: Uint8Array = buf;
-    let user: Uint8Array | null = null;
-    let off = pool.arenaOffset(buf);
-    if (off < 0) {
-      // Copy path, one bounded chunk at a time (reads and writes may be short anyway).
-      const k = pool.tryAcquire(Math.min(buf.byteLength, COPY_CHUNK));
-      if (k === null) return Promise.resolve(bufResult(-Errno.ENOBUFS, buf, syscall, "buffer arena exhausted"));
-      if (kind !== SlotKind.READ) k.set(k.byteLength === buf.byteLength ? buf : buf.subarray(0, k.byteLength));
-      kbuf = k;
-      user = buf;
-      off = pool.arenaOffset(k);
-    }
-    const slots = this.slots;
-    const s = slots.alloc(kind, conn.fd, conn);
-    slots.buf[s] = kbuf;
-    slots.userBuf[s] = user;
-    pool.setKernelOwned(kbuf, true);
-    conn.inflight++;
-    const p = new Promise<BufResult<B>>((resolve) => {
-      slots.resolve[s] = resolve;
-    });
-    this.ring.push(kind === SlotKind.READ ? Op.RECV : Op.SEND, conn.fd, s, off, kbuf.byteLength, 0);
-    if (signal !== undefined) this.watchSignal(s, signal);
-    return p;
-  }
-
-  private completeIo(s: number, res: number): void {
-    const slots = this.slots;
-    const kbuf = slots.buf[s]!;
-    const kind = slots.kind[s]!;
-    const ignored = slots.state[s] === SlotState.IGNORED;
-    if (kind === SlotKind.WRITE_ALL && !ignored) {
-      const user = slots.userBuf[s]!;
-      const total = user === null ? kbuf.byteLength : user.byteLength;
-      if (res > 0) {
-        const done = slots.done[s]! + res;
-        if (done < total) {
-          if ((slots.flags[s]! & SlotFlag.CANCEL_SENT) === 0) {
-            slots.done[s] = done;
-            slots.state[s] = SlotState.SUBMITTED;
-            if (user === null) {
-              this.ring.push(Op.SEND, slots.fd[s]!, s, this.pool.arenaOffset(kbuf) + done, total - done, 0);
-            } else {
-              const n = Math.min(kbuf.byteLength, total - done);
-              kbuf.set(user.subarray(done, done + n));
-              this.ring.push(Op.SEND, slots.fd[s]!, s, this.pool.arenaOffset(kbuf), n, 0);
-            }
-            return;
-          }
-          res = -Errno.ECANCELED;
-        } else {
-          res = done;
-        }
-      } else if (res === 0 && total > 0) {
-        res = -Errno.EPIPE;
-      }
-    }
-    slots.state[s] = SlotState.COMPLETED;
-    this.pool.setKernelOwned(kbuf, false);
-    const conn = slots.owner[s] as CoreConn;
-    const user = slots.userBuf[s]!;
-    const resolve = ignored ? null : slots.resolve[s]!;
-    if (user !== null) {
-      if (kind === SlotKind.READ && res > 0 && resolve !== null) user.set(new Uint8Array(kbuf.buffer, kbuf.byteOffset, res));
-      this.pool.release(kbuf);
-    }
-    slots.free(s);
-    if (resolve !== null) resolve(bufResult(res, user ?? kbuf, syscallOf[kind]!));
-    this.opDone(conn);
-  }
-
-  // ---- streaming reads (multishot recv over the provided buffer ring) -----
-
-  startStream(conn: CoreConn): void {
-    const s = this.slots.alloc(SlotKind.STREAM, conn.fd, conn);
-    conn.streamSlot = s;
-    conn.inflight++;
-    this.ring.push(Op.RECV_MULTI, conn.fd, s, 0, 0, 0);
-  }
-
-  private completeStream(s: number, res: number, flags: number): void {
-    const conn = this.slots.owner[s] as CoreConn;
-    if (res > 0 && (flags & CQE_F_BUFFER) !== 0) {
-      const bid = flags >>> CQE_BUFFER_SHIFT;
-      const chunk = new Uint8Array(this.bufsRegion, bid * this.bufSize, res);
-      conn.streamData(chunk); // never throws: the conn reports a throwing sink
-      this.ring.push(Op.BUF_RETURN, -1, UD_NONE, 0, 0, bid);
-    }
-    if ((flags & CQE_F_MORE) !== 0) return;
-    // The last CQE of this arm: end, stop, or re-arm.
-    let end: IoError | null | undefined;
-    if (res === 0) end = null;
-    else if (res < 0 && res !== -Errno.ENOBUFS && res !== -Errno.ECANCELED) end = ioError(res, "recv");
-    else if (conn.closed || this.closing) end = null;
-    if (end === undefined && !conn.paused) {
-      this.slots.flags[s] = 0;
-      this.slots.state[s] = SlotState.SUBMITTED;
-      this.ring.push(Op.RECV_MULTI, conn.fd, s, 0, 0, 0);
-      return;
-    }
-    this.slots.free(s);
-    conn.streamSlot = -1;
-    if (end !== undefined) conn.endStream(end);
-    this.opDone(conn);
-  }
-
-  // ---- listeners -----------------------------------------------------------
-
-  armAccept(l: CoreListener): void {
-    const s = this.slots.alloc(SlotKind.ACCEPT, l.fd, l);
-    l.acceptSlot = s;
-    this.ring.push(Op.ACCEPT_MULTI, l.fd, s, 0, 0, 0);
-  }
-
-  private completeAccept(s: number, res: number, flags: number): void {
-    const l = this.slots.owner[s] as CoreListener;
-    if (res >= 0) {
-      if (l.closed || this.closing) this.lib.rr_close(res);
-      else l.deliver(res);
-    }
-    if ((flags & CQE_F_MORE) !== 0) return;
-    if (!l.closed && !this.closing && res !== -Errno.ECANCELED) {
-      if (res >= 0) {
-        this.slots.state[s] = SlotState.SUBMITTED;
-        this.ring.push(Op.ACCEPT_MULTI, l.fd, s, 0, 0, 0);
-        return;
-      }
-      // EMFILE and friends would fail again at once: tell one waiter, retry soon.
-      this.slots.free(s);
-      l.acceptSlot = -1;
-      l.fail(ioError(res, "accept"));
-      setTimeout(() => {
-        if (!l.closed && !this.closing && l.acceptSlot < 0) this.armAccept(l);
-      }, ACCEPT_RETRY_MS);
-      return;
-    }
-    this.slots.free(s);
-    l.acceptSlot = -1;
-    if (l.closed) this.pushClose(l);
-  }
-
-  // ---- close -----------------------------------------------------------------
-
-  /** Queues the CLOSE of an fd whose ops have all completed. */
-  pushClose(owner: Closable): void {
-    const s = this.slots.alloc(SlotKind.CLOSE, owner.fd, owner);
-    this.ring.push(Op.CLOSE, owner.fd, s, 0, 0, 0);
-  }
+  // ---- what ops share ------------------------------------------------------
 
   /** Cancels every in-flight op of conn; the CLOSE follows when the last one completes. */
   cancelOpsOf(owner: unknown): void {
@@ -263,18 +64,12 @@ export class UringCore {
     }
   }
 
-  private opDone(conn: CoreConn): void {
+  opDone(conn: CoreConn): void {
     conn.inflight--;
     if (conn.inflight === 0 && conn.closeWhenIdle) {
       conn.closeWhenIdle = false;
-      this.pushClose(conn);
+      pushClose(this, conn);
     }
-  }
-
-  private completeClose(s: number, res: number): void {
-    const owner = this.slots.owner[s] as Closable;
-    this.slots.free(s);
-    owner.onClosed(res);
   }
 
   // ---- cancellation ------------------------------------------------------------
@@ -313,21 +108,7 @@ export class UringCore {
     const st = slots.state[s];
     if (st === SlotState.FREE || st === SlotState.IGNORED || st === SlotState.COMPLETED) return;
     this.cancelInKernel(s);
-    switch (slots.kind[s]) {
-      case SlotKind.SLEEP:
-        slots.state[s] = SlotState.IGNORED;
-        slots.reject[s]!(new IoError(Errno.ECANCELED, "timeout"));
-        return;
-      case SlotKind.CONNECT: {
-        const target = slots.owner[s] as ConnectTarget;
-        slots.state[s] = SlotState.IGNORED;
-        slots.reject[s]!(new IoError(Errno.ECANCELED, "connect", target.detail));
-        return;
-      }
-      case SlotKind.DEADLINE:
-        slots.state[s] = SlotState.IGNORED;
-        return;
-    }
+    OPS[slots.kind[s]!]!.giveUp(this, s);
   }
 
   // ---- the loop's callbacks ------------------------------------------------------
@@ -349,35 +130,12 @@ export class UringCore {
         continue;
       }
       try {
-        this.complete(s, res, flags);
+        OPS[slots.kind[s]!]!.complete(this, s, res, flags);
       } catch (e) {
         this.reportError(e);
       }
     }
     if (this.drained !== null && slots.active === 0) this.drained();
-  }
-
-  private complete(s: number, res: number, flags: number): void {
-    switch (this.slots.kind[s]) {
-      case SlotKind.READ:
-      case SlotKind.WRITE:
-      case SlotKind.WRITE_ALL:
-        return this.completeIo(s, res);
-      case SlotKind.STREAM:
-        return this.completeStream(s, res, flags);
-      case SlotKind.ACCEPT:
-        return this.completeAccept(s, res, flags);
-      case SlotKind.CONNECT:
-        return completeConnect(this, s, res);
-      case SlotKind.CLOSE:
-        return this.completeClose(s, res);
-      case SlotKind.SLEEP:
-        return completeSleep(this, s, res);
-      case SlotKind.DEADLINE:
-        return completeDeadline(this, s, res);
-      default:
-        this.strayEvents++;
-    }
   }
 
   reportError(e: unknown): void {
@@ -443,23 +201,10 @@ export class UringCore {
     this.ring.destroy();
   }
 
+  /** The kernel never completed slot s before close: its kind answers the caller, then the slot is freed. */
   private abandon(s: number): void {
-    const slots = this.slots;
-    const kind = slots.kind[s]!;
-    const resolve = slots.resolve[s];
-    const reject = slots.reject[s];
-    const ignored = slots.state[s] === SlotState.IGNORED;
-    if (kind === SlotKind.CONNECT) this.lib.rr_close(slots.fd[s]!);
-    if (!ignored) {
-      if (kind === SlotKind.READ || kind === SlotKind.WRITE || kind === SlotKind.WRITE_ALL) {
-        resolve?.(bufResult(-Errno.ECANCELED, slots.userBuf[s] ?? slots.buf[s]!, syscallOf[kind]!));
-      } else if (reject) {
-        reject(new IoError(Errno.ECANCELED, kind === SlotKind.CONNECT ? "connect" : "timeout", "runtime closed"));
-      } else if (kind === SlotKind.CLOSE) {
-        (slots.owner[s] as Closable).onClosed(0);
-      }
-    }
-    slots.free(s);
+    OPS[this.slots.kind[s]!]!.abandon(this, s);
+    this.slots.free(s);
   }
 }
 

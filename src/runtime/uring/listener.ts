@@ -8,7 +8,9 @@
  */
 import { Errno, IoError } from "../errors.ts";
 import type { Conn, Listener, OpOptions } from "../types.ts";
-import type { CoreListener, UringCore } from "./core.ts";
+import type { UringCore } from "./core.ts";
+import { pushClose } from "./ops/close.ts";
+import type { CoreListener } from "./ops/op-core.ts";
 
 interface AcceptWaiter {
   resolve: (conn: Conn) => void;
@@ -89,7 +91,7 @@ export class UringListener implements Listener, CoreListener {
     for (const c of this.ready.splice(0)) void c.close();
     // The socket closes after the multishot accept's last completion.
     if (this.acceptSlot >= 0) this.core.cancelInKernel(this.acceptSlot);
-    else this.core.pushClose(this);
+    else pushClose(this.core, this);
     return this.closing;
   }
 

@@ -14,7 +14,8 @@ import { DriverUnavailable, Errno, IoError, ioError } from "../errors.ts";
 import { cString } from "../native.ts";
 import type { BufferPool, Conn, ConnectOptions, DriverName, Listener, ListenOptions, OpOptions, Runtime, RuntimeStats, WakeStats } from "../types.ts";
 import { UringConn } from "./conn.ts";
-import { startConnect } from "./connect.ts";
+import { armAccept } from "./ops/accept.ts";
+import { startConnect } from "./ops/connect.ts";
 import { UringCore } from "./core.ts";
 import { UringListener } from "./listener.ts";
 import { ms } from "../startup-line.ts";
@@ -22,7 +23,7 @@ import { Feature } from "./abi.ts";
 import { probeUring } from "./probe.ts";
 import type { RingMode } from "./ring.ts";
 import { ringModeFromEnv } from "./ring-mode.ts";
-import { startDeadline, startSleep } from "./timers.ts";
+import { startDeadline, startSleep } from "./ops/timers.ts";
 import { checkWake, type WakeCheck } from "./wake-check.ts";
 import { LATE_MS, WakeGuard } from "./wake-guard.ts";
 
@@ -107,7 +108,7 @@ export class UringRuntime implements Runtime {
       return this.makeConn(cfd);
     });
     core.listeners.add(l);
-    core.armAccept(l);
+    armAccept(core, l);
     return Promise.resolve(l);
   }
 

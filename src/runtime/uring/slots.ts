@@ -1,7 +1,7 @@
 /**
  * SlotTable: one slot per in-flight kernel operation; the slot index is the
  * SQE user_data. Parallel preallocated typed arrays hold the numbers (state,
- * kind, fd, progress) and plain arrays hold the references (owner object,
+ * kind, fd, progress, timer length) and plain arrays hold the references (owner object,
  * the buffer the kernel uses, the caller's buffer, the resolver), so an op
  * allocates nothing here. Grows by doubling. Knows nothing about the ring.
  *
@@ -36,8 +36,10 @@ export class SlotTable {
   state: Uint8Array;
   kind: Uint8Array;
   fd: Int32Array;
-  /** Bytes done so far (writeAll) or another per-op counter. */
+  /** Bytes a WRITE_ALL has sent so far. */
   done: Int32Array;
+  /** A DEADLINE's length in milliseconds (for its error message). */
+  ms: Int32Array;
   owner: unknown[];
   /** The buffer the kernel reads or writes (arena-backed). */
   buf: Array<Uint8Array | null>;
@@ -62,6 +64,7 @@ export class SlotTable {
     this.kind = new Uint8Array(capacity);
     this.fd = new Int32Array(capacity).fill(-1);
     this.done = new Int32Array(capacity);
+    this.ms = new Int32Array(capacity);
     this.owner = new Array(capacity).fill(null);
     this.buf = new Array(capacity).fill(null);
     this.userBuf = new Array(capacity).fill(null);
@@ -87,6 +90,7 @@ export class SlotTable {
     this.kind[s] = kind;
     this.fd[s] = fd;
     this.done[s] = 0;
+    this.ms[s] = 0;
     this.flags[s] = 0;
     this.owner[s] = owner;
     this.active++;
@@ -134,6 +138,9 @@ export class SlotTable {
     const done = new Int32Array(cap);
     done.set(this.done);
     this.done = done;
+    const ms = new Int32Array(cap);
+    ms.set(this.ms);
+    this.ms = ms;
     const gen = new Int32Array(cap);
     gen.set(this.gen);
     this.gen = gen;

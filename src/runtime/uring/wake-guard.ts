@@ -9,7 +9,7 @@
  * timeout itself is an ordinary ring sleep (timers.ts).
  */
 import type { UringCore } from "./core.ts";
-import { startSleep } from "./timers.ts";
+import { startSleep } from "./ops/timers.ts";
 
 /** Idle time between probes: one extra wake-up a second costs no measurable CPU. */
 const PROBE_EVERY_MS = 1000;

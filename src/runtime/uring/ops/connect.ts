@@ -1,16 +1,16 @@
 /**
- * Outgoing connections of the io_uring driver: a socket, its sockaddr
- * written into an arena buffer (the kernel reads it while the CONNECT op is
+ * CONNECT: an outgoing connection of the io_uring driver: a socket, its
+ * sockaddr written into an arena buffer (the kernel reads it while the op is
  * in flight, so the buffer stays held until the completion), one CONNECT op,
  * and its completion. An aborted connect rejects at once; its slot stays
  * Ignored and the socket is closed when the kernel's completion arrives.
  */
 import type { Pointer } from "bun:ffi";
-import { Errno, IoError, ioError } from "../errors.ts";
-import { cString } from "../native.ts";
-import { Op } from "./abi.ts";
-import type { UringCore } from "./core.ts";
-import { SlotKind, SlotState } from "./slots.ts";
+import { Errno, IoError, ioError } from "../../errors.ts";
+import { cString } from "../../native.ts";
+import { Op } from "../abi.ts";
+import { SlotKind, SlotState } from "../slots.ts";
+import type { OpCore, OpKind } from "./op-core.ts";
 
 const SOCKADDR_CAP = 128;
 
@@ -22,7 +22,7 @@ export interface ConnectTarget {
 }
 
 export function startConnect(
-  core: UringCore,
+  core: OpCore,
   host: string,
   port: number,
   noDelay: boolean,
@@ -60,7 +60,21 @@ export function startConnect(
   return p;
 }
 
-export function completeConnect(core: UringCore, s: number, res: number): void {
+export const connectOp: OpKind = {
+  complete: completeConnect,
+  giveUp(core, s) {
+    const slots = core.slots;
+    slots.state[s] = SlotState.IGNORED;
+    slots.reject[s]!(new IoError(Errno.ECANCELED, "connect", (slots.owner[s] as ConnectTarget).detail));
+  },
+  abandon(core, s) {
+    const slots = core.slots;
+    core.lib.rr_close(slots.fd[s]!);
+    if (slots.state[s] !== SlotState.IGNORED) slots.reject[s]?.(new IoError(Errno.ECANCELED, "connect", "runtime closed"));
+  },
+};
+
+function completeConnect(core: OpCore, s: number, res: number): void {
   const { lib, pool, slots } = core;
   const sa = slots.buf[s]!;
   const fd = slots.fd[s]!;

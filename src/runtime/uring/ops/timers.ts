@@ -1,14 +1,14 @@
 /**
- * Timers of the io_uring driver as ring timeouts: sleep(ms) is one TIMEOUT
- * op (res -ETIME = fired normally); timeout(ms, op) arms a TIMEOUT whose
- * firing aborts op's signal, and cancels it when op settles first. An
- * aborted or no longer needed timer turns Ignored until the kernel's
- * completion frees its slot.
+ * SLEEP and DEADLINE: the io_uring driver's timers as ring timeouts.
+ * sleep(ms) is one TIMEOUT op (res -ETIME = fired normally); timeout(ms, op)
+ * arms a TIMEOUT whose firing aborts op's signal, and cancels it when op
+ * settles first. An aborted or no longer needed timer turns Ignored until the
+ * kernel's completion frees its slot.
  */
-import { Errno, IoError, ioError } from "../errors.ts";
-import { Op } from "./abi.ts";
-import type { UringCore } from "./core.ts";
-import { SlotKind, SlotState } from "./slots.ts";
+import { Errno, IoError, ioError } from "../../errors.ts";
+import { Op } from "../abi.ts";
+import { SlotKind, SlotState } from "../slots.ts";
+import type { OpCore, OpKind } from "./op-core.ts";
 
 /** Whole milliseconds for the shim's TIMEOUT (0 for negative or NaN). */
 export function timerMs(ms: number): number {
@@ -16,7 +16,7 @@ export function timerMs(ms: number): number {
   return Math.min(Math.ceil(ms), 0x7fffffff);
 }
 
-export function startSleep(core: UringCore, ms: number, signal: AbortSignal | undefined): Promise<void> {
+export function startSleep(core: OpCore, ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (core.closing) return Promise.reject(new IoError(Errno.ECANCELED, "timeout", "runtime is closed"));
   if (signal?.aborted) return Promise.reject(new IoError(Errno.ECANCELED, "timeout"));
   const slots = core.slots;
@@ -30,7 +30,18 @@ export function startSleep(core: UringCore, ms: number, signal: AbortSignal | un
   return p;
 }
 
-export function completeSleep(core: UringCore, s: number, res: number): void {
+export const sleepOp: OpKind = {
+  complete: completeSleep,
+  giveUp(core, s) {
+    core.slots.state[s] = SlotState.IGNORED;
+    core.slots.reject[s]!(new IoError(Errno.ECANCELED, "timeout"));
+  },
+  abandon(core, s) {
+    if (core.slots.state[s] !== SlotState.IGNORED) core.slots.reject[s]?.(new IoError(Errno.ECANCELED, "timeout", "runtime closed"));
+  },
+};
+
+function completeSleep(core: OpCore, s: number, res: number): void {
   const slots = core.slots;
   const ignored = slots.state[s] === SlotState.IGNORED;
   const resolve = slots.resolve[s]!;
@@ -41,12 +52,12 @@ export function completeSleep(core: UringCore, s: number, res: number): void {
   else reject(ioError(res, "timeout"));
 }
 
-export function startDeadline<T>(core: UringCore, ms: number, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export function startDeadline<T>(core: OpCore, ms: number, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
   if (core.closing) return Promise.reject(new IoError(Errno.ECANCELED, "timeout", "runtime is closed"));
   const ctl = new AbortController();
   const slots = core.slots;
   const s = slots.alloc(SlotKind.DEADLINE, -1, ctl);
-  slots.done[s] = timerMs(ms);
+  slots.ms[s] = timerMs(ms);
   const gen = slots.gen[s]!;
   core.ring.push(Op.TIMEOUT, -1, s, 0, 0, timerMs(ms));
   const finish = (): void => {
@@ -63,11 +74,21 @@ export function startDeadline<T>(core: UringCore, ms: number, op: (signal: Abort
   return p;
 }
 
-export function completeDeadline(core: UringCore, s: number, res: number): void {
+export const deadlineOp: OpKind = {
+  complete: completeDeadline,
+  giveUp(core, s) {
+    core.slots.state[s] = SlotState.IGNORED;
+  },
+  abandon() {
+    // Its caller's op settles on its own; nothing waits on the timer itself.
+  },
+};
+
+function completeDeadline(core: OpCore, s: number, res: number): void {
   const slots = core.slots;
   const ignored = slots.state[s] === SlotState.IGNORED;
   const ctl = slots.owner[s] as AbortController;
-  const ms = slots.done[s]!;
+  const ms = slots.ms[s]!;
   slots.free(s);
   if (!ignored && res === -Errno.ETIME) ctl.abort(new IoError(Errno.ETIMEDOUT, "timeout", `deadline of ${ms} ms passed`));
 }

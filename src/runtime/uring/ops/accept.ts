@@ -1,0 +1,52 @@
+/**
+ * ACCEPT: one multishot accept per listener. Each completion delivers a new
+ * fd (or closes it when the listener is closing); the last completion re-arms
+ * the accept, or on an error such as EMFILE tells one waiter and retries
+ * after ACCEPT_RETRY_MS, or, once the listener is closed, queues its CLOSE.
+ */
+import { Errno, ioError } from "../../errors.ts";
+import { CQE_F_MORE, Op } from "../abi.ts";
+import { SlotKind, SlotState } from "../slots.ts";
+import { pushClose } from "./close.ts";
+import type { CoreListener, OpCore, OpKind } from "./op-core.ts";
+
+/** Delay before re-arming a multishot accept that ended with an error (EMFILE, ...). */
+const ACCEPT_RETRY_MS = 10;
+
+export function armAccept(core: OpCore, l: CoreListener): void {
+  const s = core.slots.alloc(SlotKind.ACCEPT, l.fd, l);
+  l.acceptSlot = s;
+  core.ring.push(Op.ACCEPT_MULTI, l.fd, s, 0, 0, 0);
+}
+
+export const acceptOp: OpKind = {
+  complete(core, s, res, flags) {
+    const slots = core.slots;
+    const l = slots.owner[s] as CoreListener;
+    if (res >= 0) {
+      if (l.closed || core.closing) core.lib.rr_close(res);
+      else l.deliver(res);
+    }
+    if ((flags & CQE_F_MORE) !== 0) return;
+    if (!l.closed && !core.closing && res !== -Errno.ECANCELED) {
+      if (res >= 0) {
+        slots.state[s] = SlotState.SUBMITTED;
+        core.ring.push(Op.ACCEPT_MULTI, l.fd, s, 0, 0, 0);
+        return;
+      }
+      // EMFILE and friends would fail again at once: tell one waiter, retry soon.
+      slots.free(s);
+      l.acceptSlot = -1;
+      l.fail(ioError(res, "accept"));
+      setTimeout(() => {
+        if (!l.closed && !core.closing && l.acceptSlot < 0) armAccept(core, l);
+      }, ACCEPT_RETRY_MS);
+      return;
+    }
+    slots.free(s);
+    l.acceptSlot = -1;
+    if (l.closed) pushClose(core, l);
+  },
+  giveUp() {},
+  abandon() {},
+};

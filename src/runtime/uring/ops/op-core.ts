@@ -1,0 +1,76 @@
+/**
+ * The contract between the io_uring engine (core.ts) and its op kinds (one
+ * file each in this folder): OpCore is what an op may use of the engine,
+ * OpKind is what every op kind implements, and CoreConn/CoreListener/
+ * Closable are the owners an op acts for. Types only: the ops depend on this
+ * file, the engine implements it, and neither imports the other's module.
+ */
+import type { IoError } from "../../errors.ts";
+import type { NativeSymbols } from "../../native.ts";
+import type { ArenaBufferPool } from "../buffer-pool.ts";
+import type { Ring } from "../ring.ts";
+import type { SlotTable } from "../slots.ts";
+
+/** A connection as the ops see it (implemented by UringConn). */
+export interface CoreConn {
+  readonly fd: number;
+  readonly closed: boolean;
+  inflight: number;
+  closeWhenIdle: boolean;
+  streamSlot: number;
+  readonly paused: boolean;
+  streamData(chunk: Uint8Array): void;
+  endStream(error: IoError | null): void;
+  onClosed(res: number): void;
+  close(): Promise<void>;
+}
+
+/** A listener as the ops see it (implemented by UringListener). */
+export interface CoreListener {
+  readonly fd: number;
+  readonly closed: boolean;
+  acceptSlot: number;
+  deliver(fd: number): void;
+  fail(error: IoError): void;
+  onClosed(res: number): void;
+  close(): Promise<void>;
+}
+
+/** Anything whose fd a CLOSE op closes. */
+export interface Closable {
+  readonly fd: number;
+  onClosed(res: number): void;
+}
+
+/** What an op may use of the engine. */
+export interface OpCore {
+  readonly lib: NativeSymbols;
+  readonly ring: Ring;
+  readonly slots: SlotTable;
+  readonly pool: ArenaBufferPool;
+  /** The provided-buffer region and the size of one buffer in it. */
+  readonly bufsRegion: ArrayBuffer;
+  readonly bufSize: number;
+  readonly closing: boolean;
+  /** An op of conn finished; closes it when it was waiting for that. */
+  opDone(conn: CoreConn): void;
+  /** Queues an async cancel of slot s (once); its completion still arrives. */
+  cancelInKernel(s: number): void;
+  /** Aborting signal gives up slot s. */
+  watchSignal(s: number, signal: AbortSignal): void;
+  /** The caller of slot s gave up: cancel in the kernel, then the kind's own giveUp. */
+  giveUp(s: number): void;
+}
+
+/**
+ * One kind of op. Each kind's file also exports the function(s) that start
+ * it (their arguments differ by kind); the engine knows only these three.
+ */
+export interface OpKind {
+  /** A completion (CQE) of slot s arrived; the op frees the slot when it is done with it. */
+  complete(core: OpCore, s: number, res: number, flags: number): void;
+  /** The caller gave up while the op is in flight (the kernel cancel is already queued). */
+  giveUp(core: OpCore, s: number): void;
+  /** The runtime is closing and the kernel never completed the op: answer the caller; the engine frees the slot. */
+  abandon(core: OpCore, s: number): void;
+}
