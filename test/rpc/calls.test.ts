@@ -189,7 +189,7 @@ describeWorkerPairs("rpc calls, server in another Worker", (client, server) => {
       rtt.sort((a, b) => a - b);
       const p50 = rtt[100]!;
       const p90 = rtt[180]!;
-      // A missed wake-up on either side costs a timer tick (DESIGN.md: ~16 ms).
+      // A missed wake-up on either side costs a timer tick (docs/RUNTIME.md, "Waking up": ~16 ms).
       // Measured worst of 6 runs x 4 pairs, 2026-12-06, 2 vCPU under other
       // benchmarks: p50 0.280 ms, p90 0.715 ms.
       expect(p50).toBeLessThan(1);

@@ -830,7 +830,7 @@ export function runDriverSuite(name: string, make: MakeRuntime, opts: DriverSuit
                 rtt.push(performance.now() - t0);
               }
               rtt.sort((a, b) => a - b);
-              // A missed wake-up costs a whole timer tick (DESIGN.md: ~16 ms).
+              // A missed wake-up costs a whole timer tick (docs/RUNTIME.md, "Waking up": ~16 ms).
               // Measured worst of 3 runs x 4 pairs, 2026-12-06, 2 vCPU under
               // other benchmarks: p50 0.074 ms, p90 0.122 ms.
               expect(percentile(rtt, 0.5)).toBeLessThan(0.5);
