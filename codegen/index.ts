@@ -5,3 +5,4 @@
 export { commonDir, generate } from "./generate.ts";
 export type { GeneratedFile, GenerateOptions } from "./generate.ts";
 export { CodegenError } from "./printer.ts";
+export { unifiedDiff } from "./text-diff.ts";

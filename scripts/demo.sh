@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec node_modules/.bin/bun examples/demo.ts "$@"
+exec node_modules/.bin/bun scripts/demo.ts "$@"

@@ -2,7 +2,7 @@
  * Client profile: how fast the ringrpc JS client drives one bench server,
  * against bench/loadgen driving the same server in the same run.
  *
- * One server (`taskset -c SCPU bun examples/bench/server.ts --driver uring
+ * One server (`taskset -c SCPU bun bench/server/server.ts --driver uring
  * --workers 1`); then, for each repetition and each depth, interleaved:
  * loadgen (`taskset -c CCPU`, 1 connection, --mode rpc --method echo
  * --size 64) and the JS client (client.ts, pinned the same way) on each
@@ -74,7 +74,7 @@ const median = (xs: number[]): number => {
 };
 
 const server = await ServerProcess.start(
-  ["taskset", "-c", String(serverCpu), BUN, `${ROOT}examples/bench/server.ts`, "--port", String(port), "--workers", "1", "--driver", serverDriver],
+  ["taskset", "-c", String(serverCpu), BUN, `${ROOT}bench/server/server.ts`, "--port", String(port), "--workers", "1", "--driver", serverDriver],
   /^listening on /,
   15_000,
 );

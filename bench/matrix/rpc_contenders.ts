@@ -35,7 +35,7 @@ export function ringrpcContender(driver: "uring" | "epoll", workers = 1): RpcCon
   return {
     name: workers === 1 ? `ringrpc-${driver}` : `ringrpc-${driver}-w${workers}`,
     prepare: prepareRingrpc,
-    command: (port) => [BUN, `${PROJECT_ROOT}examples/bench/server.ts`, "--port", String(port), "--workers", String(workers), "--driver", driver],
+    command: (port) => [BUN, `${PROJECT_ROOT}bench/server/server.ts`, "--port", String(port), "--workers", String(workers), "--driver", driver],
     readyMustMatch: new RegExp(`\\bdriver=${driver}\\b.*\\bworkers=${workers}\\b`),
     serverCpus: workers === 1 ? null : Array.from({ length: workers }, (_, i) => i).join(","),
   };

@@ -41,7 +41,7 @@ function rssMiB(pid: number): number {
 
 async function measure(driver: "uring" | "epoll", port: number, load: string[]): Promise<{ rps: number; rss: number[]; perReq: number; collections: number }> {
   const errPath = join(tmpdir(), `ringrpc-memory-${driver}-${port}.log`);
-  const proc = Bun.spawn(["taskset", "-c", "0", process.execPath, join(root, "examples/bench/server.ts"), "--port", String(port), "--workers", "1", "--driver", driver], {
+  const proc = Bun.spawn(["taskset", "-c", "0", process.execPath, join(root, "bench/server/server.ts"), "--port", String(port), "--workers", "1", "--driver", driver], {
     cwd: root, stdout: "pipe", stderr: Bun.file(errPath), env: { ...process.env, BUN_JSC_logGC: "1", BUN_JSC_useConcurrentGC: "0" },
   });
   const reader = proc.stdout.getReader();

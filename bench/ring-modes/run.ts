@@ -86,7 +86,7 @@ function patchedTree(p: Patch, scratch: string, i: number): string {
 async function startServer(c: Candidate, cwd: string, port: number): Promise<Bun.Subprocess<"ignore", "pipe", "pipe">> {
   const cmd = c.driver === "tokio"
     ? ["taskset", "-c", "0", tokio, "--port", String(port), "--current-thread"]
-    : ["taskset", "-c", "0", process.execPath, join(cwd, "examples/bench/server.ts"), "--port", String(port), "--workers", "1", "--driver", c.driver];
+    : ["taskset", "-c", "0", process.execPath, join(cwd, "bench/server/server.ts"), "--port", String(port), "--workers", "1", "--driver", c.driver];
   const proc = Bun.spawn(cmd, { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...c.env } });
   const reader = proc.stdout.getReader();
   let text = "";

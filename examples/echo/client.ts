@@ -4,9 +4,8 @@
  * every echoed byte and prints one summary line. Usage:
  *   bun examples/echo/client.ts --port P [--conns 16] [--depth 16] [--size 64] [--seconds 2]
  */
-import { intFlag, parseArgs } from "../../src/cli/args.ts";
-import { createRuntime } from "../../src/runtime/select.ts";
-import type { Conn, Runtime } from "../../src/runtime/types.ts";
+import { type Conn, createRuntime, type Runtime } from "ringrpc/runtime";
+import { intFlag, readFlags } from "../flags.ts";
 
 export interface EchoLoadResult {
   driver: string;
@@ -58,9 +57,9 @@ export async function runEchoLoad(opts: { host?: string; port: number; conns: nu
 }
 
 if (import.meta.main) {
-  const args = parseArgs(process.argv.slice(2), { values: ["host", "port", "conns", "depth", "size", "seconds"] });
+  const args = readFlags(process.argv.slice(2), ["host", "port", "conns", "depth", "size", "seconds"]);
   const r = await runEchoLoad({
-    host: args.flags.get("host") ?? "127.0.0.1",
+    host: args.get("host") ?? "127.0.0.1",
     port: intFlag(args, "port", 7000, 1, 65535),
     conns: intFlag(args, "conns", 16, 1, 10000),
     depth: intFlag(args, "depth", 16, 1, 1024),

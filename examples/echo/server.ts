@@ -7,10 +7,8 @@
  * `read(buf)` hands the buffer to the kernel and gets it back, `writeAll`
  * sends it back out.
  */
-import { intFlag, parseArgs, UsageError } from "../../src/cli/args.ts";
-import { launch, type WorkerContext, type WorkerService } from "../../src/runtime/launcher.ts";
-import type { DriverRequest } from "../../src/runtime/select.ts";
-import type { Conn } from "../../src/runtime/types.ts";
+import { type Conn, type DriverRequest, launch, type WorkerContext, type WorkerService } from "ringrpc/runtime";
+import { intFlag, readFlags, UsageError } from "../flags.ts";
 
 const CHUNK = 64 * 1024;
 
@@ -61,15 +59,15 @@ async function workerMain(ctx: WorkerContext): Promise<WorkerService> {
 }
 
 function main(argv: string[]): { port: number; workers: number | "auto"; driver: DriverRequest; host: string } {
-  const args = parseArgs(argv, { values: ["port", "workers", "driver", "host"] });
-  const w = args.flags.get("workers") ?? "auto";
-  const driver = args.flags.get("driver") ?? "auto";
+  const args = readFlags(argv, ["port", "workers", "driver", "host"]);
+  const w = args.get("workers") ?? "auto";
+  const driver = args.get("driver") ?? "auto";
   if (driver !== "uring" && driver !== "epoll" && driver !== "auto") throw new UsageError(`--driver must be uring, epoll or auto (got "${driver}")`);
   return {
     port: intFlag(args, "port", 7000, 0, 65535),
     workers: w === "auto" ? "auto" : intFlag(args, "workers", 1, 1, 1024),
     driver,
-    host: args.flags.get("host") ?? "127.0.0.1",
+    host: args.get("host") ?? "127.0.0.1",
   };
 }
 

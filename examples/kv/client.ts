@@ -4,10 +4,8 @@
  * then a short throughput run. Prints what happened, one line per step.
  *   bun examples/kv/client.ts --port P [--seconds 2]
  */
-import { intFlag, parseArgs } from "../../src/cli/args.ts";
-import { createChannel, type Channel } from "../../src/rpc/client.ts";
-import { createRuntime } from "../../src/runtime/select.ts";
-import type { Runtime } from "../../src/runtime/types.ts";
+import { type Channel, createChannel, createRuntime, type Runtime } from "ringrpc";
+import { intFlag, readFlags } from "../flags.ts";
 import { KeyValueClient } from "./gen/kv.ts";
 
 const text = new TextEncoder();
@@ -108,9 +106,9 @@ export async function runKvDemo(opts: { host: string; port: number; seconds: num
 }
 
 if (import.meta.main) {
-  const args = parseArgs(process.argv.slice(2), { values: ["host", "port", "seconds"] });
+  const args = readFlags(process.argv.slice(2), ["host", "port", "seconds"]);
   await runKvDemo({
-    host: args.flags.get("host") ?? "127.0.0.1",
+    host: args.get("host") ?? "127.0.0.1",
     port: intFlag(args, "port", 7100, 1, 65535),
     seconds: intFlag(args, "seconds", 2, 1, 600),
     log: (l) => console.log(l),

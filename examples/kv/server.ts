@@ -3,20 +3,19 @@
  *   bun examples/kv/server.ts [--port 7100] [--workers auto|N] [--driver uring|epoll]
  * Prints `listening on 127.0.0.1:P driver=<driver> workers=<N>` when ready.
  */
-import { intFlag, parseArgs } from "../../src/cli/args.ts";
-import { serve } from "../../src/serve.ts";
-import type { DriverRequest } from "../../src/runtime/select.ts";
+import { type DriverRequest, serve } from "ringrpc";
+import { intFlag, readFlags } from "../flags.ts";
 import { bindKeyValue } from "./gen/kv.ts";
 import { KvStore } from "./store.ts";
 
-const args = parseArgs(process.argv.slice(2), { values: ["port", "workers", "driver", "host"] });
-const workers = args.flags.get("workers") ?? "auto";
+const args = readFlags(process.argv.slice(2), ["port", "workers", "driver", "host"]);
+const workers = args.get("workers") ?? "auto";
 try {
   const sup = await serve(() => [bindKeyValue(new KvStore())], {
-    host: args.flags.get("host") ?? "127.0.0.1",
+    host: args.get("host") ?? "127.0.0.1",
     port: intFlag(args, "port", 7100, 0, 65535),
     workers: workers === "auto" ? "auto" : intFlag(args, "workers", 1, 1, 1024),
-    driver: (args.flags.get("driver") ?? "auto") as DriverRequest,
+    driver: (args.get("driver") ?? "auto") as DriverRequest,
   });
   if (sup) console.log(`listening on ${sup.host}:${sup.port} driver=${sup.choice.driver} workers=${sup.workers}`);
 } catch (err) {

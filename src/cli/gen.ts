@@ -8,10 +8,9 @@
 import { mkdirSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { CodegenError, generate, type GeneratedFile } from "../../codegen/index.ts";
+import { CodegenError, generate, type GeneratedFile, unifiedDiff } from "../../codegen/index.ts";
 import { compile, formatDiagnostic } from "../../idl/index.ts";
 import { parseArgs, UsageError } from "./args.ts";
-import { unifiedDiff } from "../../codegen/text-diff.ts";
 import { expandRidlInputs } from "./ridl-inputs.ts";
 import { findOrphans } from "./orphans.ts";
 

@@ -52,7 +52,7 @@ for (const driver of ["uring", "epoll"] as const) {
   describe(`JS client on ${driver} against the bench server (epoll)`, () => {
     let server: ServerProcess;
     beforeAll(async () => {
-      server = await startCommand(["taskset", "-c", SERVER_CPU, process.execPath, "examples/bench/server.ts", "--port", "0", "--workers", "1", "--driver", "epoll"]);
+      server = await startCommand(["taskset", "-c", SERVER_CPU, process.execPath, "bench/server/server.ts", "--port", "0", "--workers", "1", "--driver", "epoll"]);
     });
     afterAll(async () => {
       expect(await server.stop()).toBe(0);

@@ -9,7 +9,7 @@ import { skipTitle } from "../helpers/skip.ts";
 
 let server: ServerProcess;
 beforeAll(async () => {
-  server = await startServer("examples/bench/server.ts", ["--port", "0", "--workers", "2"]);
+  server = await startServer("bench/server/server.ts", ["--port", "0", "--workers", "2"]);
 });
 afterAll(async () => {
   expect(await server.stop()).toBe(0);

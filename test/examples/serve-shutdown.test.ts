@@ -10,7 +10,7 @@ import { createRuntime } from "../../src/runtime/select.ts";
 import { startServer } from "../helpers/server-process.ts";
 
 test("SIGTERM under load: every call completes or fails with UNAVAILABLE", async () => {
-  const server = await startServer("examples/bench/server.ts", ["--port", "0", "--workers", "2"]);
+  const server = await startServer("bench/server/server.ts", ["--port", "0", "--workers", "2"]);
   const { runtime: rt } = await createRuntime();
   const channels = Array.from({ length: 4 }, () => createChannel(rt, { endpoints: [{ host: server.host, port: server.port }] }));
   let issued = 0;

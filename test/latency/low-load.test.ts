@@ -38,7 +38,7 @@ for (const server of drivers) {
   describe.skipIf(skip !== null)(`${server} server at low load${skip ? ` (skipped: ${skip})` : ""}`, () => {
     let srv: ServerProcess;
     beforeAll(async () => {
-      srv = await startServer("examples/bench/server.ts", ["--port", "0", "--workers", "1", "--driver", server]);
+      srv = await startServer("bench/server/server.ts", ["--port", "0", "--workers", "1", "--driver", server]);
       // The startup line goes to stderr right before the ready line on stdout.
       for (let i = 0; i < 50 && !srv.stderr().includes("driver="); i++) await Bun.sleep(10);
     });

@@ -73,7 +73,7 @@ describe.skipIf(skip !== null)(`a muted eventfd${skip ? ` (skipped: ${skip})` : 
   });
 
   test.skipIf(noLoadgen !== null)(skipTitle("a server under the fault says so at startup and answers 1 connection's calls within the bound", noLoadgen), async () => {
-    const srv = await startServer("examples/bench/server.ts", ["--port", "0", "--workers", "1", "--driver", "uring"], { env: FAULT });
+    const srv = await startServer("bench/server/server.ts", ["--port", "0", "--workers", "1", "--driver", "uring"], { env: FAULT });
     try {
       for (let i = 0; i < 50 && !srv.stderr().includes("driver="); i++) await Bun.sleep(10);
       expect(srv.stderr()).toMatch(/idle wake-ups are late on this machine \(12\/12 over 2 ms/);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { fillTickPayload, UNARY_METHODS } from "../../bench/peers/bench_methods.ts";
-import { BenchService } from "../../examples/bench/service.ts";
+import { BenchService } from "../../bench/server/service.ts";
 import { createChannel } from "../../src/rpc/client.ts";
 import { FrameType, GoAwayReason } from "../../src/rpc/protocol.ts";
 import { type RpcError, Status } from "../../src/rpc/status.ts";

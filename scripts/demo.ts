@@ -5,8 +5,8 @@
  * call, client and bidi streams, a throughput run), prints what happened, and
  * stops the server gracefully.
  */
+import { runKvDemo } from "../examples/kv/client.ts";
 import { startServer } from "../test/helpers/server-process.ts";
-import { runKvDemo } from "./kv/client.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const say = (line: string) => console.log(line);

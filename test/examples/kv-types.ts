@@ -4,13 +4,13 @@
  * stay an error; if generated types loosen (any, missing checks), tsc fails
  * with "Unused '@ts-expect-error' directive".
  */
-import type { CallContext, CallInvoker, MessageType, ServiceBinding, ServiceDescriptor } from "../../../src/rpc/index.ts";
+import type { CallContext, CallInvoker, MessageType, ServiceBinding, ServiceDescriptor } from "../../src/rpc/index.ts";
 import {
   type ChatMsg, type Chunk, type Entry, type Event, type GetReply, type GetRequest, KeyNotFound, KeyNotFoundType, KeyValue,
   KeyValueClient, type KeyValueHandlers, Origin, type PutReply, type PutRequest, type UploadReply, type WatchRequest,
   bindKeyValue, EntrySchema, EntryType, MAX_KEY_BYTES,
-} from "../../../examples/kv/gen/kv.ts";
-import * as all from "../golden/all/expected/main.ts";
+} from "../../examples/kv/gen/kv.ts";
+import * as all from "../codegen/golden/all/expected/main.ts";
 
 // ---- message types: exact optional semantics, bigint/Date/Uint8Array mapping
 const entry: Entry = { key: "k", value: new Uint8Array(1), version: 1n, updated_at: new Date() };

@@ -3,7 +3,7 @@
  * (bench/bench.ridl): echo, echoText, add, order and a ticks stream. Handlers
  * are synchronous where they can be, so the server answers without an await.
  */
-import type { AddReply, AddRequest, BenchHandlers, EchoReply, EchoRequest, OrderReply, OrderRequest, TextReply, TextRequest, Tick, TickRequest } from "../../bench/gen/bench.ts";
+import type { AddReply, AddRequest, BenchHandlers, EchoReply, EchoRequest, OrderReply, OrderRequest, TextReply, TextRequest, Tick, TickRequest } from "../gen/bench.ts";
 
 export class BenchService implements BenchHandlers {
   echo(req: EchoRequest): EchoReply {

@@ -1,9 +1,9 @@
 /**
  * The benchmark server: bench/bench.ridl served by ringrpc on every worker.
- *   bun examples/bench/server.ts --port P --workers N [--driver uring|epoll] [--no-validate]
+ *   bun bench/server/server.ts --port P --workers N [--driver uring|epoll] [--no-validate]
  * Prints `listening on 127.0.0.1:P driver=<driver> workers=<N>` when ready.
  */
-import { bindBench } from "../../bench/gen/bench.ts";
+import { bindBench } from "../gen/bench.ts";
 import { intFlag, parseArgs } from "../../src/cli/args.ts";
 import type { DriverRequest } from "../../src/runtime/select.ts";
 import { serve } from "../../src/serve.ts";
