@@ -5,8 +5,8 @@
  * runtime, on each driver, measures when the bytes reach JS. p99 must stay
  * under 1 ms; the lost wake-up this guards against cost ~16 ms. On io_uring
  * the runtime must also have slept between packets and been woken by its
- * eventfd, not by polling. A run that misses the bound is repeated once
- * (bestOf): another process's burst passes, a stall fails both.
+ * eventfd, not by polling. A run that misses the bound is repeated up to
+ * twice more (bestOf): another process's burst passes, a stall fails all three.
  */
 import { describe, expect, test } from "bun:test";
 import { loadNative } from "../../src/runtime/native.ts";
@@ -88,7 +88,7 @@ for (const driver of ["uring", "epoll"] as DriverName[]) {
   const skip = driver === "uring" ? uringSkip : null;
   describe.skipIf(skip !== null)(`idle ${driver} runtime${skip ? ` (skipped: ${skip})` : ""}`, () => {
     test(`wakes within ${P99_US / 1000} ms p99 for packets from another process`, async () => {
-      const r = await bestOf(2, () => measure(driver), (x) => x.p99Us < P99_US);
+      const r = await bestOf(3, () => measure(driver), (x) => x.p99Us < P99_US);
       expect(r.packets).toBe(PACKETS);
       if (driver === "uring") {
         expect(r.wakeMode).toBe("eventfd");
