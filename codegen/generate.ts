@@ -7,14 +7,14 @@
  */
 import { posix } from "node:path";
 import type { Decl, Model, StructDecl } from "../idl/model.ts";
-import { CheckEmitter } from "./check.ts";
-import { CodecEmitter } from "./codec.ts";
-import { emitError } from "./errors.ts";
+import { CheckEmitter } from "./emit-checks.ts";
+import { CodecEmitter } from "./emit-codec.ts";
+import { emitError } from "./emit-errors.ts";
 import { declIdent, quote } from "./names.ts";
 import { Printer } from "./printer.ts";
-import { SchemaEmitter } from "./schema.ts";
-import { emitService } from "./service.ts";
-import { emitTypes } from "./types.ts";
+import { SchemaEmitter } from "./emit-schema.ts";
+import { emitService } from "./emit-service.ts";
+import { emitTypes } from "./emit-types.ts";
 
 export interface GenerateOptions {
   /** Runtime package specifier; generated code imports "<runtime>/codec" and "<runtime>/rpc". Default "ringrpc". */

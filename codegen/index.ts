@@ -4,5 +4,5 @@
  */
 export { commonDir, generate } from "./generate.ts";
 export type { GeneratedFile, GenerateOptions } from "./generate.ts";
-export { CodegenError } from "./printer.ts";
+export { CodegenError } from "./codegen-error.ts";
 export { unifiedDiff } from "./text-diff.ts";

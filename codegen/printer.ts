@@ -6,6 +6,7 @@
  * Owns layout and imports; emitters decide what code to write.
  */
 import type { Decl, Model } from "../idl/model.ts";
+import { CodegenError } from "./codegen-error.ts";
 import { declIdent, derivedName, type SymbolRole } from "./names.ts";
 
 const ROLES_BY_KIND: Record<Decl["kind"], readonly SymbolRole[]> = {
@@ -29,12 +30,6 @@ export interface PrinterOptions {
   header: string;
   /** Generated module path (relative, "./x.ts" style) for a source .ridl path, as seen from this file. */
   moduleFor: (sourcePath: string) => string;
-}
-
-/** An error in the model that makes generation impossible (a name clash, say). */
-export class CodegenError extends Error {
-  override name = "CodegenError";
-  readonly code = "CODEGEN_ERROR";
 }
 
 interface ImportEntry {

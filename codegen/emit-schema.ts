@@ -3,12 +3,12 @@
  * (`EntrySchema: z.ZodType<Entry>`), in dependency order so each schema can
  * refer to the ones before it; references that close a cycle go through
  * `z.lazy`. The schemas are for users (forms, configs, tests); the RPC
- * validation path uses the faster generated checks (codegen/check.ts).
+ * validation path uses the faster generated checks (codegen/emit-checks.ts).
  */
 import type { Decl, Model, TypeRef } from "../idl/model.ts";
 import { declIdent, quote } from "./names.ts";
 import type { Printer } from "./printer.ts";
-import { lookup } from "./types.ts";
+import { lookup } from "./emit-types.ts";
 
 const SCALAR_SCHEMA: Record<string, string> = {
   bool: "boolean()", i32: "int32()", u32: "uint32()", i64: "int64()", u64: "uint64()",

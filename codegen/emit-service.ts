@@ -7,7 +7,7 @@
 import type { Method, Model, ServiceDecl } from "../idl/model.ts";
 import { clientMethodIdent, declIdent, literalKey, quote } from "./names.ts";
 import type { Printer } from "./printer.ts";
-import { lookup } from "./types.ts";
+import { lookup } from "./emit-types.ts";
 
 export function emitService(p: Printer, model: Model, s: ServiceDecl): void {
   const base = declIdent(s.name);

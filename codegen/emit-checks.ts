@@ -8,8 +8,8 @@
 import type { Decl, Model, TypeRef, UnionDecl } from "../idl/model.ts";
 import { declIdent, quote } from "./names.ts";
 import type { Printer } from "./printer.ts";
-import { indent, isStringKey } from "./codec.ts";
-import { lookup } from "./types.ts";
+import { indent, isStringKey } from "./emit-codec.ts";
+import { lookup } from "./emit-types.ts";
 
 type StructLike = Extract<Decl, { kind: "struct" | "error" }>;
 

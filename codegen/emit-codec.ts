@@ -7,7 +7,7 @@
 import type { Decl, EnumDecl, Field, Model, TypeRef, UnionDecl } from "../idl/model.ts";
 import { declIdent, literalKey, quote } from "./names.ts";
 import type { Printer } from "./printer.ts";
-import { lookup, tsType, valueLiteral } from "./types.ts";
+import { lookup, tsType, valueLiteral } from "./emit-types.ts";
 
 type StructLike = Extract<Decl, { kind: "struct" | "error" }>;
 

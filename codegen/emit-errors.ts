@@ -6,8 +6,9 @@
  */
 import type { ErrorDecl, Model } from "../idl/model.ts";
 import { declIdent, quote } from "./names.ts";
-import { CodegenError, type Printer } from "./printer.ts";
-import { tsType } from "./types.ts";
+import { CodegenError } from "./codegen-error.ts";
+import type { Printer } from "./printer.ts";
+import { tsType } from "./emit-types.ts";
 
 /** Properties of RpcError/Error that an error field must not shadow. */
 const TAKEN_BY_RPC_ERROR = new Set(["name", "message", "stack", "cause", "status", "code", "metadata", "constructor"]);
