@@ -73,19 +73,19 @@ export function createChannel(rt: Runtime, opts: ChannelOptions): Channel {
   return new RpcChannel(rt, opts);
 }
 
-interface Slot {
+interface PooledConnection {
   readonly endpoint: Endpoint;
   conn: ClientConnection | null;
   connecting: Promise<ClientConnection> | null;
   failures: number;
   retryAt: number;
   lastError: string;
-  /** Calls waiting for this slot's connect (least-outstanding counts them as load). */
+  /** Calls waiting for this pooled connection's connect (least-outstanding counts them as load). */
   waiting: number;
 }
 
 class RpcChannel implements Channel {
-  private readonly slots: Slot[];
+  private readonly pool: PooledConnection[];
   private readonly cfg: ClientConnectionConfig;
   private readonly window: number;
   private rr: number;
@@ -97,9 +97,9 @@ class RpcChannel implements Channel {
     private readonly opts: ChannelOptions,
   ) {
     const per = Math.max(1, opts.connectionsPerEndpoint ?? 1);
-    this.slots = [];
+    this.pool = [];
     for (let i = 0; i < per; i++)
-      for (const endpoint of opts.endpoints) this.slots.push({ endpoint, conn: null, connecting: null, failures: 0, retryAt: 0, lastError: "", waiting: 0 });
+      for (const endpoint of opts.endpoints) this.pool.push({ endpoint, conn: null, connecting: null, failures: 0, retryAt: 0, lastError: "", waiting: 0 });
     this.window = opts.initialWindow ?? DEFAULT_LIMITS.initialWindow;
     this.cfg = {
       limits: { ...DEFAULT_LIMITS, maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes, initialWindow: this.window },
@@ -141,16 +141,16 @@ class RpcChannel implements Channel {
 
   async close(): Promise<void> {
     this.closed = true;
-    const pending = this.slots.map((s) => s.connecting).filter((p) => p !== null);
-    for (const s of this.slots) s.conn?.close("channel closed");
+    const pending = this.pool.map((s) => s.connecting).filter((p) => p !== null);
+    for (const s of this.pool) s.conn?.close("channel closed");
     await Promise.allSettled(pending);
-    for (const s of this.slots) s.conn?.close("channel closed");
+    for (const s of this.pool) s.conn?.close("channel closed");
   }
 
   stats(): { connections: number; activeCalls: number } {
     let connections = 0;
     let activeCalls = 0;
-    for (const s of this.slots)
+    for (const s of this.pool)
       if (s.conn !== null && !s.conn.closed) {
         connections++;
         activeCalls += s.conn.outstanding;
@@ -214,21 +214,21 @@ class RpcChannel implements Channel {
   }
 
   private pick(): ClientConnection | Promise<ClientConnection> {
-    const n = this.slots.length;
+    const n = this.pool.length;
     if (n === 1) {
       // One connection: both policies pick it whenever it is ready.
-      const only = this.slots[0]!.conn;
+      const only = this.pool[0]!.conn;
       if (only !== null && only.usable) return only;
     }
     const now = Date.now();
-    let chosen: Slot | null = null;
+    let chosen: PooledConnection | null = null;
     if (this.opts.balance === "least_outstanding") {
       let best = Number.POSITIVE_INFINITY;
       for (let i = 0; i < n; i++) {
-        const s = this.slots[(this.rr + i) % n]!;
+        const s = this.pool[(this.rr + i) % n]!;
         const ready = s.conn !== null && s.conn.usable;
         if (!ready && s.retryAt > now) continue;
-        // Ties go to a ready connection; an unconnected slot counts the calls waiting for it.
+        // Ties go to a ready connection; an unconnected entry counts the calls waiting for it.
         const load = ready ? s.conn!.outstanding : s.waiting + 0.25;
         if (load < best) {
           best = load;
@@ -238,7 +238,7 @@ class RpcChannel implements Channel {
       this.rr = (this.rr + 1) % n;
     } else {
       for (let i = 0; i < n; i++) {
-        const s = this.slots[(this.rr + i) % n]!;
+        const s = this.pool[(this.rr + i) % n]!;
         if ((s.conn !== null && s.conn.usable) || s.retryAt <= now) {
           chosen = s;
           this.rr = (this.rr + i + 1) % n;
@@ -247,7 +247,7 @@ class RpcChannel implements Channel {
       }
     }
     if (chosen === null) {
-      const s = this.slots[0]!;
+      const s = this.pool[0]!;
       return Promise.reject(new RpcError(Status.UNAVAILABLE, `no endpoint is reachable (last error: ${s.lastError}); retrying after backoff`));
     }
     if (chosen.conn !== null && chosen.conn.usable) return chosen.conn;
@@ -255,7 +255,7 @@ class RpcChannel implements Channel {
     return this.connect(chosen);
   }
 
-  private connect(s: Slot): Promise<ClientConnection> {
+  private connect(s: PooledConnection): Promise<ClientConnection> {
     if (s.connecting !== null) return s.connecting;
     const { host, port } = s.endpoint;
     const p = ClientConnection.open(this.rt, host, port, { connectionEnded: (c) => this.ended(s, c) }, this.cfg).then(
@@ -287,7 +287,7 @@ class RpcChannel implements Channel {
     return p;
   }
 
-  private ended(s: Slot, c: ClientConnection): void {
+  private ended(s: PooledConnection, c: ClientConnection): void {
     if (s.conn === c) s.conn = null;
   }
 }
