@@ -105,17 +105,24 @@ export class ClientCallState {
     return this.options.onHeaders;
   }
 
+  // Every way to end a call settles what the caller holds (promise or
+  // stream): finish() clears the deadline timer, so a call it ended without
+  // settling would hang past its deadline.
+
+  /** The single response of a unary or client-streaming call. */
   succeed(value: unknown): void {
     if (this.done) return;
     this.finish();
-    this.resolve?.(value);
+    if (this.resolve !== null) this.resolve(value);
+    else this.inbound!.end(new RpcError(Status.INTERNAL, `a single response was delivered to the ${this.method.kind} call ${this.method.path}`));
   }
 
   /** A response stream ended with OK. */
   endStream(): void {
     if (this.done) return;
     this.finish();
-    this.inbound?.end(null);
+    if (this.inbound !== null) this.inbound.end(null);
+    else this.reject!(new RpcError(Status.INTERNAL, `a response stream ended on the ${this.method.kind} call ${this.method.path}`));
   }
 
   /** Ends the call with an error, sending nothing (STATUS arrived, connection lost, never sent). */

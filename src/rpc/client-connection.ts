@@ -26,6 +26,7 @@ import {
   writeWindow,
 } from "./frames.ts";
 import { readMetadata } from "./metadata.ts";
+import { kindMismatchMessage, requestKindFlags, streamsRequests } from "./method-kind.ts";
 import { checkHelloLimits, ConnectionError, DEFAULT_LIMITS, END_STREAM, frameIdProblem, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
 import { Keepalive, type KeepaliveOptions } from "./keepalive.ts";
 import { OutboundCredit, roomToSend } from "./stream.ts";
@@ -154,10 +155,12 @@ export class ClientConnection implements CallTransport {
     const id = this.nextId++;
     if (this.nextId > MAX_CALL_ID) this.draining = true;
     const m = call.method as MethodDescriptor<unknown, unknown>;
-    const streamingIn = m.kind === "client_stream" || m.kind === "bidi";
+    const streamingIn = streamsRequests(m.kind);
+    // The flags declare the kind this client calls the method as, so a server with another kind refuses the call (Edge cases 18).
+    const kindFlags = requestKindFlags(m.kind);
     try {
-      if (streamingIn) writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, 0, null, undefined, this.peer.maxFrameBytes);
-      else writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, END_STREAM, m.input, request, this.peer.maxFrameBytes);
+      if (streamingIn) writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, kindFlags, null, undefined, this.peer.maxFrameBytes);
+      else writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, END_STREAM | kindFlags, m.input, request, this.peer.maxFrameBytes);
     } catch (e) {
       return call.fail(asRpcError(e, `could not encode request ${m.input.typeName}`));
     }
@@ -278,6 +281,8 @@ export class ClientConnection implements CallTransport {
         case FrameType.RESPONSE: {
           const call = this.calls.get(id);
           if (call === undefined) return;
+          // A RESPONSE ends the call on the server, so a streaming call fails without a CANCEL.
+          if (call.inbound !== null) return call.fail(kindMismatch(call, "unary or client_stream (it sent a RESPONSE)"));
           const v = this.decodeOutput(call);
           if (v !== FAILED) call.succeed(v);
           return;
@@ -286,6 +291,8 @@ export class ClientConnection implements CallTransport {
           r.int();
           const call = this.calls.get(id);
           if (call === undefined) return;
+          // A single-response call takes one MESSAGE (a response with trailers); a second means the server is streaming.
+          if (call.inbound === null && call.hasValue) return call.cancel(kindMismatch(call, "server_stream or bidi (it sent a second MESSAGE)"));
           const v = this.decodeOutput(call);
           if (v === FAILED) return;
           if (call.inbound !== null) {
@@ -453,6 +460,11 @@ function runCallback<T>(fn: (v: T) => void, v: T): void {
   } catch (e) {
     console.error("ringrpc: an onHeaders/onTrailers callback threw (ignored):", e);
   }
+}
+
+/** The error a call fails with when the server's frames do not fit its kind (Edge cases 18). */
+function kindMismatch(call: ClientCallState, server: string): RpcError {
+  return new RpcError(Status.UNIMPLEMENTED, kindMismatchMessage(call.method.path, call.method.kind, server));
 }
 
 function asRpcError(e: unknown, context: string): RpcError {

@@ -23,6 +23,15 @@ export const FrameType = {
 /** Bit 0 of REQUEST/MESSAGE flags: the sender sends no more messages. */
 export const END_STREAM = 1;
 
+/**
+ * Bits 1-3 of REQUEST flags: the method kind the client calls the method as
+ * (docs/PROTOCOL.md, REQUEST, and Edge cases 18). 0 declares nothing (older
+ * clients); 5-7 are reserved and read as 0.
+ */
+export const REQUEST_KIND_SHIFT = 1;
+export const REQUEST_KIND_MASK = 0b1110;
+export const RequestKind = { unary: 1, server_stream: 2, client_stream: 3, bidi: 4 } as const;
+
 export const GoAwayReason = {
   NO_ERROR: 0,
   PROTOCOL_ERROR: 1,

@@ -9,12 +9,13 @@
 import { DecodeError } from "../codec/errors.ts";
 import { MsgReader } from "../codec/reader.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
-import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
+import type { CallContext, Metadata, MethodDescriptor, MethodKind } from "./descriptor.ts";
 import { FrameDecoder } from "./frame-decoder.ts";
 import { FrameOutput } from "./frame-output.ts";
 import { type FrameHead, readFrameHead, readOptionalInt, skipRest, writeGoAway, writeHello, writePing, writeStatus, writeWindow } from "./frames.ts";
 import type { ServerCall } from "./interceptors.ts";
 import { MetadataError, readMetadata } from "./metadata.ts";
+import { declaredKind, kindMismatchMessage, streamsRequests } from "./method-kind.ts";
 import { MethodPathCache } from "./method-path-cache.ts";
 import { checkHelloLimits, ConnectionError, END_STREAM, frameIdProblem, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
 import { type CallHost, isThenable, ServerCallState } from "./server-call.ts";
@@ -286,10 +287,9 @@ export class ServerConnection implements CallHost {
     const bound = paths.value;
     if (bound === undefined) return this.refuseCall(id, Status.UNIMPLEMENTED, `unknown method ${path}`);
     const m = bound.method;
-    const streamingIn = m.kind === "client_stream" || m.kind === "bidi";
-    if (!streamingIn && (count < 7 || (flags & END_STREAM) === 0))
-      throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `${m.kind} call ${path} needs an inline message and END_STREAM`);
-    if (streamingIn && count >= 7) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `${m.kind} call ${path} must not carry an inline message: send MESSAGE frames`);
+    const streamingIn = streamsRequests(m.kind);
+    const mismatch = this.kindMismatch(id, path, m.kind, count >= 7, flags);
+    if (mismatch !== null) return this.refuseCall(id, Status.UNIMPLEMENTED, mismatch);
     let req: unknown;
     if (!streamingIn) {
       try {
@@ -343,6 +343,22 @@ export class ServerConnection implements CallHost {
       call.timer = setTimeout(() => call.abortWithStatus(Status.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`), timeoutMs);
     if (single) call.completeUnary(result);
     else call.completeStream(result);
+  }
+
+  /**
+   * Edge cases 5 and 18: the REQUEST's shape and declared kind against the
+   * method's kind. Returns the UNIMPLEMENTED message of a kind mismatch, or
+   * null when the call may run; throws for a REQUEST no kind can send.
+   */
+  private kindMismatch(id: number, path: string, kind: MethodKind, inline: boolean, flags: number): string | null {
+    if (inline && (flags & END_STREAM) === 0) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `REQUEST ${id} carries an inline message without END_STREAM`);
+    const declared = declaredKind(flags);
+    if (declared !== null && streamsRequests(declared) === inline)
+      throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `REQUEST ${id} declares kind ${declared} but ${inline ? "carries an" : "has no"} inline message`);
+    if (declared !== null) return declared === kind ? null : kindMismatchMessage(path, declared, kind);
+    if (inline !== streamsRequests(kind)) return null;
+    // An undeclared kind (an older client) is judged by the REQUEST's shape alone.
+    return kindMismatchMessage(path, inline ? "unary or server_stream (its REQUEST carries an inline message)" : "client_stream or bidi (its REQUEST has no inline message)", kind);
   }
 
   private message(id: number, count: number): void {

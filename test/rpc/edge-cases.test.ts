@@ -113,17 +113,45 @@ describeDrivers("rpc edge cases", (d) => {
     });
   });
 
-  test("5: unary/server-streaming REQUEST without an inline message or END_STREAM, or a streaming-in one with one, is PROTOCOL_ERROR", async () => {
-    await withServer(d, makeImpl(newProbe()), {}, async (h) => {
+  test("5, 18: a REQUEST shaped for another method kind is STATUS UNIMPLEMENTED and the connection serves the next call; an inline message without END_STREAM or a declared kind that contradicts the shape is PROTOCOL_ERROR", async () => {
+    const probe = newProbe();
+    await withServer(d, makeImpl(probe), {}, async (h) => {
+      const skew = "client and server were built from different IDLs";
+      const inline = "unary or server_stream (its REQUEST carries an inline message)";
+      const noInline = "client_stream or bidi (its REQUEST has no inline message)";
+      // flags: bit 0 END_STREAM, bits 1-3 the declared kind (1 unary, 2 server_stream, 3 client_stream, 4 bidi).
       for (const [req, message] of [
-        [[2, 1, ECHO, null, null, 1], "unary call test.v1.Test/echo needs an inline message and END_STREAM"],
-        [[2, 1, ECHO, null, null, 0, ["x"]], "unary call test.v1.Test/echo needs an inline message and END_STREAM"],
-        [[2, 1, "test.v1.Test/count", null, null, 0, [3]], "server_stream call test.v1.Test/count needs an inline message and END_STREAM"],
-        [[2, 1, "test.v1.Test/sum", null, null, 0, [3]], "client_stream call test.v1.Test/sum must not carry an inline message: send MESSAGE frames"],
+        [[2, 1, ECHO, null, null, 1], `test.v1.Test/echo: client ${noInline}, server unary`],
+        [[2, 1, "test.v1.Test/count", null, null, 0], `test.v1.Test/count: client ${noInline}, server server_stream`],
+        [[2, 1, "test.v1.Test/sum", null, null, 1, [3]], `test.v1.Test/sum: client ${inline}, server client_stream`],
+        [[2, 1, "test.v1.Test/chat", null, null, 1, ["x"]], `test.v1.Test/chat: client ${inline}, server bidi`],
+        [[2, 1, "test.v1.Test/count", null, null, 1 | (1 << 1), [3]], "test.v1.Test/count: client unary, server server_stream"],
+        [[2, 1, ECHO, null, null, 1 | (2 << 1), ["x"]], "test.v1.Test/echo: client server_stream, server unary"],
+        [[2, 1, "test.v1.Test/sum", null, null, 4 << 1], "test.v1.Test/sum: client bidi, server client_stream"],
+        [[2, 1, "test.v1.Test/chat", null, null, 3 << 1], "test.v1.Test/chat: client client_stream, server bidi"],
       ] as const) {
         const peer = await peerSending(h, frameBytes(req));
-        expect(await expectGoAway(peer, GoAwayReason.PROTOCOL_ERROR, 1)).toBe(message);
-        expect(peer.frames.some((f) => f[0] === FrameType.STATUS || f[0] === FrameType.RESPONSE)).toBe(false);
+        const st = await statusOf(peer, 1);
+        expect(st.slice(0, 4)).toEqual([FrameType.STATUS, 1, Status.UNIMPLEMENTED, `method kind mismatch on ${message}; ${skew}`]);
+        await expectEchoWorks(peer, 2);
+        await peer.close();
+      }
+      expect(probe.produced).toBe(0);
+      // A declared kind that matches is served; reserved kind values (5-7) read as undeclared.
+      const peer = await peerSending(h, frames([2, 1, ECHO, null, null, 1 | (1 << 1), ["a"]], [2, 2, "test.v1.Test/sum", null, null, 3 << 1], [3, 2, 0, [4]], [4, 2], [2, 3, ECHO, null, null, 1 | (5 << 1), ["b"]]));
+      expect(await peer.waitFrame(FrameType.RESPONSE)).toEqual([5, 1, ["a"]]);
+      expect(await until(() => peer.frames.some((f) => f[0] === FrameType.RESPONSE && f[1] === 2 && (f[2] as number[])[0] === 4))).toBe(true);
+      expect(await until(() => peer.frames.some((f) => f[0] === FrameType.RESPONSE && f[1] === 3))).toBe(true);
+      await peer.close();
+      for (const [req, message] of [
+        [[2, 1, ECHO, null, null, 0, ["x"]], "REQUEST 1 carries an inline message without END_STREAM"],
+        [[2, 1, "test.v1.Test/sum", null, null, 0, [3]], "REQUEST 1 carries an inline message without END_STREAM"],
+        [[2, 1, ECHO, null, null, 1 | (3 << 1), ["x"]], "REQUEST 1 declares kind client_stream but carries an inline message"],
+        [[2, 1, ECHO, null, null, 1 << 1], "REQUEST 1 declares kind unary but has no inline message"],
+      ] as const) {
+        const bad = await peerSending(h, frameBytes(req));
+        expect(await expectGoAway(bad, GoAwayReason.PROTOCOL_ERROR, 1)).toBe(message);
+        expect(bad.frames.some((f) => f[0] === FrameType.STATUS || f[0] === FrameType.RESPONSE)).toBe(false);
       }
     });
   });

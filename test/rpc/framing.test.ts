@@ -112,13 +112,13 @@ describe("frame encoders match docs/PROTOCOL.md", () => {
     ["HELLO", (w) => writeHello(w, { maxFrameBytes: 4194304, maxConcurrentCalls: 1000, initialWindow: 64, maxMetadataBytes: 8192 }), "00 00 00 10  97 01 00 01 ce 00 40 00 00 cd 03 e8 40 cd 20 00"],
     [
       "REQUEST unary",
-      (w) => writeRequest(w, 1, "kv.v1.KeyValue/get", 5000, undefined, 1, rawBody(GET_REQUEST), null, 1 << 20),
-      "00 00 00 25  97 02 01 b2 6b 76 2e 76 31 2e 4b 65 79 56 61 6c 75 65 2f 67 65 74 cd 13 88 c0 01 81 01 a7 75 73 65 72 3a 34 32",
+      (w) => writeRequest(w, 1, "kv.v1.KeyValue/get", 5000, undefined, 3, rawBody(GET_REQUEST), null, 1 << 20),
+      "00 00 00 25  97 02 01 b2 6b 76 2e 76 31 2e 4b 65 79 56 61 6c 75 65 2f 67 65 74 cd 13 88 c0 03 81 01 a7 75 73 65 72 3a 34 32",
     ],
     [
       "REQUEST bidi with metadata",
-      (w) => writeRequest(w, 3, "kv.v1.KeyValue/watch", undefined, { "x-user": "ann", "trace-bin": new Uint8Array([1, 2]) }, 0, null, undefined, 1 << 20),
-      "00 00 00 34  96 02 03 b4 6b 76 2e 76 31 2e 4b 65 79 56 61 6c 75 65 2f 77 61 74 63 68 c0 82 a6 78 2d 75 73 65 72 a3 61 6e 6e a9 74 72 61 63 65 2d 62 69 6e c4 02 01 02 00",
+      (w) => writeRequest(w, 3, "kv.v1.KeyValue/watch", undefined, { "x-user": "ann", "trace-bin": new Uint8Array([1, 2]) }, 8, null, undefined, 1 << 20),
+      "00 00 00 34  96 02 03 b4 6b 76 2e 76 31 2e 4b 65 79 56 61 6c 75 65 2f 77 61 74 63 68 c0 82 a6 78 2d 75 73 65 72 a3 61 6e 6e a9 74 72 61 63 65 2d 62 69 6e c4 02 01 02 08",
     ],
     ["MESSAGE", (w) => writeMessage(w, 3, 0, rawBody("81 01 a1 6b"), null, 1 << 20), "00 00 00 08  94 03 03 00 81 01 a1 6b"],
     ["HALF_CLOSE", (w) => writeIdOnly(w, FrameType.HALF_CLOSE, 3), "00 00 00 03  92 04 03"],
