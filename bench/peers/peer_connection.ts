@@ -12,7 +12,7 @@ import type { Socket } from "bun";
 import { fillTickPayload, InvalidArgument, parseTickRequest, TICKS_PATH, UNARY_METHODS } from "./bench_methods.ts";
 import { output } from "./frame_output.ts";
 import {
-  DEFAULT_PEER_MAX_FRAME_BYTES, DEFAULT_PEER_WINDOW, FIRST_FRAME_TIMEOUT_MS, FRAME_CANCEL, FRAME_GOAWAY, FRAME_HALF_CLOSE,
+  DECLARED_KINDS, DEFAULT_PEER_MAX_FRAME_BYTES, DEFAULT_PEER_WINDOW, END_STREAM, FIRST_FRAME_TIMEOUT_MS, FRAME_CANCEL, FRAME_GOAWAY, FRAME_HALF_CLOSE,
   FRAME_HEADERS, FRAME_HELLO, FRAME_MESSAGE, FRAME_PING, FRAME_PONG, FRAME_REQUEST, FRAME_RESPONSE, FRAME_STATUS, FRAME_WINDOW,
   GOAWAY_FRAME_TOO_LARGE, GOAWAY_HANDSHAKE_TIMEOUT, GOAWAY_MALFORMED_FRAME, GOAWAY_PROTOCOL_ERROR, GOAWAY_UNKNOWN_FRAME_TYPE,
   GOAWAY_UNSUPPORTED_VERSION, INITIAL_WINDOW, MAX_CONCURRENT_CALLS, MAX_FRAME_BYTES, MAX_METADATA_BYTES, PROTOCOL_VERSION,
@@ -27,7 +27,6 @@ const STREAM_BATCH_BYTES = 256 * 1024;
 const STREAM_PASSES_PER_TURN = 8;
 /** Room a tick needs for its frame array and headers besides the payload. */
 const TICK_FRAME_OVERHEAD = 32;
-const END_STREAM = 1;
 const METADATA_KEY = /^[a-z0-9._-]{1,255}$/;
 
 /** One `ticks` call in progress. */
@@ -48,6 +47,25 @@ class ConnectionError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * PROTOCOL.md section 10, rules 5 and 18: the REQUEST's shape and declared
+ * kind against the method's. Every Bench method takes an inline message, so
+ * only a declared kind tells a server_stream client of `echo` from a unary
+ * one. Returns the UNIMPLEMENTED message or null; throws for a REQUEST no
+ * kind can send.
+ */
+function kindMismatch(id: number, path: string, kind: string, inline: boolean, flags: number): string | null {
+  if (inline && (flags & END_STREAM) === 0) throw new ConnectionError(GOAWAY_PROTOCOL_ERROR, `REQUEST ${id} carries an inline message without END_STREAM`);
+  const declared = DECLARED_KINDS[(flags >> 1) & 7]!;
+  const declaredStreamsRequests = declared === "client_stream" || declared === "bidi";
+  if (declared !== null && declaredStreamsRequests === inline) {
+    throw new ConnectionError(GOAWAY_PROTOCOL_ERROR, `REQUEST ${id} declares kind ${declared} but ${inline ? "carries an" : "has no"} inline message`);
+  }
+  const client = declared ?? (inline ? kind : "client_stream or bidi (its REQUEST has no inline message)");
+  if (client === kind) return null;
+  return `method kind mismatch on ${path}: client ${client}, server ${kind}; client and server were built from different IDLs`;
 }
 
 // Frame arrays reused for every frame of their kind: packed at once, never kept.
@@ -353,8 +371,9 @@ export class PeerConnection {
       this.status(id, STATUS_UNIMPLEMENTED, `unknown method ${path}`);
       return;
     }
-    if (f.length < 7 || (flags & END_STREAM) === 0) {
-      this.status(id, STATUS_INVALID_ARGUMENT, `${path} takes exactly one inline request message with END_STREAM`);
+    const mismatch = kindMismatch(id, path, unary !== undefined ? "unary" : "server_stream", f.length >= 7, flags);
+    if (mismatch !== null) {
+      this.status(id, STATUS_UNIMPLEMENTED, mismatch);
       return;
     }
     const before = output.pos;

@@ -21,6 +21,10 @@ export const FRAME_PING = 10;
 export const FRAME_PONG = 11;
 export const FRAME_GOAWAY = 12;
 
+/** REQUEST flags: bit 0 END_STREAM; bits 1-3 the kind the client declares (0 none, 5-7 reserved = none). */
+export const END_STREAM = 1;
+export const DECLARED_KINDS: readonly (string | null)[] = [null, "unary", "server_stream", "client_stream", "bidi", null, null, null];
+
 export const GOAWAY_PROTOCOL_ERROR = 1;
 export const GOAWAY_FRAME_TOO_LARGE = 2;
 export const GOAWAY_UNSUPPORTED_VERSION = 3;

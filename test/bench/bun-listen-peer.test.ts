@@ -348,6 +348,28 @@ for (const encoder of ENCODERS) {
         c.close();
       });
 
+      test("a method-kind mismatch gets STATUS UNIMPLEMENTED and the connection goes on; an inline message without END_STREAM is PROTOCOL_ERROR (PROTOCOL.md rules 5, 18)", async () => {
+        const c = await handshake(peer.port);
+        const add = new Map([[1, 1], [2, 2]]);
+        const skew = "client and server were built from different IDLs";
+        // flags: bit 0 END_STREAM, bits 1-3 the declared kind (2 server_stream, 4 bidi).
+        c.send(
+          frameBytes([2, 1, "bench.v1.Bench/add", null, null, 1 | (2 << 1), add]),
+          frameBytes([2, 2, "bench.v1.Bench/ticks", null, null, 4 << 1]),
+          frameBytes([2, 3, "bench.v1.Bench/add", null, null, 1]),
+          frameBytes([2, 4, "bench.v1.Bench/add", null, null, 1 | (1 << 1), add]),
+        );
+        expect(await c.next()).toEqual([7, 1, 12, `method kind mismatch on bench.v1.Bench/add: client server_stream, server unary; ${skew}`, null, null, null]);
+        expect(await c.next()).toEqual([7, 2, 12, `method kind mismatch on bench.v1.Bench/ticks: client bidi, server server_stream; ${skew}`, null, null, null]);
+        const undeclared = await c.next();
+        expect(undeclared.slice(0, 4)).toEqual([7, 3, 12, `method kind mismatch on bench.v1.Bench/add: client client_stream or bidi (its REQUEST has no inline message), server unary; ${skew}`]);
+        expect(await c.next()).toEqual([5, 4, new Map([[1, 3]])]);
+        c.send(frameBytes([2, 5, "bench.v1.Bench/add", null, null, 0, add]));
+        const goAway = await c.next();
+        expect(goAway).toEqual([12, 0, 5, 1, "REQUEST 5 carries an inline message without END_STREAM"]);
+        expect(await c.waitClosed()).toBe(true);
+      });
+
       test("a first frame that is not HELLO gets GOAWAY PROTOCOL_ERROR", async () => {
         const c = await RawClient.open(peer.port);
         c.send(request(1, "add", new Map([[1, 1], [2, 2]])));
