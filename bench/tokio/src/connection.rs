@@ -312,11 +312,10 @@ impl Connection {
                 return Ok(());
             }
         };
-        if n < 7 || flags & frames::END_STREAM as i128 == 0 {
-            return Err(protocol(format!(
-                "REQUEST {id} for {} needs an inline message and END_STREAM (unary and server-streaming)",
-                String::from_utf8_lossy(method)
-            )));
+        let kind = if method == svc::TICKS { "server_stream" } else { "unary" };
+        if let Some(msg) = kind_mismatch(id, method, kind, n >= 7, flags)? {
+            frames::write_status(out, id, status::UNIMPLEMENTED, &msg);
+            return Ok(());
         }
         if let Some((code, message)) = metadata_error {
             frames::write_status(out, id, code, &message);
@@ -380,6 +379,40 @@ impl Connection {
         self.streams.push(TickStream { id, next_seq: 0, count: req.count, size: req.size, credit: self.peer_window, deadline });
         Ok(())
     }
+}
+
+/// PROTOCOL.md section 10, rules 5 and 18: the REQUEST's shape and the kind
+/// it declares in flags bits 1-3 against the method's kind. Every Bench method
+/// takes an inline message, so only a declared kind tells a server_stream
+/// client of `echo` from a unary one. Ok(Some(message)) is a call error
+/// (STATUS UNIMPLEMENTED); Err is a REQUEST no kind can send.
+fn kind_mismatch(id: u32, path: &[u8], kind: &str, inline: bool, flags: i128) -> Result<Option<String>, Fatal> {
+    if inline && flags & frames::END_STREAM as i128 == 0 {
+        return Err(protocol(format!("REQUEST {id} carries an inline message without END_STREAM")));
+    }
+    let declared = match (flags >> 1) & 7 {
+        1 => Some("unary"),
+        2 => Some("server_stream"),
+        3 => Some("client_stream"),
+        4 => Some("bidi"),
+        _ => None, // 0 declares nothing; 5-7 are reserved and read as 0
+    };
+    if let Some(d) = declared {
+        if (d == "client_stream" || d == "bidi") == inline {
+            let has = if inline { "carries an" } else { "has no" };
+            return Err(protocol(format!("REQUEST {id} declares kind {d} but {has} inline message")));
+        }
+    }
+    let client = match declared {
+        Some(d) => d,
+        None if inline => kind,
+        None => "client_stream or bidi (its REQUEST has no inline message)",
+    };
+    if client == kind {
+        return Ok(None);
+    }
+    let path = String::from_utf8_lossy(path);
+    Ok(Some(format!("method kind mismatch on {path}: client {client}, server {kind}; client and server were built from different IDLs")))
 }
 
 /// Skips the elements after the `handled` known ones and requires the body to
@@ -514,6 +547,42 @@ mod tests {
         let (_, next) = c.on_input(&request(2, svc::ADD, 0xc0, &[0x80]), &mut out, now);
         assert_eq!(next, Next::Close);
         assert_eq!(out[8], GoawayReason::ProtocolError as u8);
+    }
+
+    /// A REQUEST for `add` ({1: 1, 2: 2}) with these flags, with or without the inline message.
+    fn add_request(id: u8, flags: u8, inline: bool) -> Vec<u8> {
+        let mut b = vec![if inline { 0x97 } else { 0x96 }, 0x02, id, 0xa0 | svc::ADD.len() as u8];
+        b.extend_from_slice(svc::ADD);
+        b.extend_from_slice(&[0xc0, 0xc0, flags]);
+        if inline {
+            b.extend_from_slice(&[0x82, 0x01, 0x01, 0x02, 0x02]);
+        }
+        frame(&b)
+    }
+
+    #[test]
+    fn a_method_kind_mismatch_is_unimplemented_and_the_connection_goes_on() {
+        let (mut c, mut out, now) = open();
+        // flags: bit 0 END_STREAM, bits 1-3 the declared kind (1 unary, 2 server_stream, 4 bidi).
+        for (id, flags, inline, client) in [
+            (1, 0x01 | 2 << 1, true, "server_stream"),
+            (2, 4 << 1, false, "bidi"),
+            (3, 0x01, false, "client_stream or bidi (its REQUEST has no inline message)"),
+        ] {
+            assert_eq!(c.on_input(&add_request(id, flags, inline), &mut out, now).1, Next::Continue);
+            assert_eq!(&out[4..8], &[0x97, 0x07, id, status::UNIMPLEMENTED as u8]);
+            let expected = format!("method kind mismatch on bench.v1.Bench/add: client {client}, server unary; client and server were built from different IDLs");
+            assert!(String::from_utf8_lossy(&out).contains(&expected), "{}", String::from_utf8_lossy(&out));
+            out.clear();
+        }
+        // A matching declared kind is served.
+        c.on_input(&add_request(4, 0x01 | 1 << 1, true), &mut out, now);
+        assert_eq!(&out[4..7], &[0x93, 0x05, 0x04]);
+        out.clear();
+        // An inline message without END_STREAM fits no kind.
+        assert_eq!(c.on_input(&add_request(5, 0x00, true), &mut out, now).1, Next::Close);
+        assert_eq!(out[8], GoawayReason::ProtocolError as u8);
+        assert!(String::from_utf8_lossy(&out).contains("REQUEST 5 carries an inline message without END_STREAM"));
     }
 
     #[test]
