@@ -15,25 +15,25 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { buildLoadgen, PROJECT_ROOT } from "./echo/contenders.ts";
-import { machineFacts } from "./echo/machine_facts.ts";
-import { NOISY_OTHER_PCT, SATURATED_PCT } from "./echo/run_record.ts";
-import { runCodec, type CodecResult } from "./matrix/codec_section.ts";
-import { cpuAtRateTable, cpuAtRateWorkload, runCpuAtRate } from "./matrix/cpu_at_rate.ts";
-import { buildIdleHolder, failedIdle, idleTable, measureIdle, type IdleResult } from "./matrix/idle_memory.ts";
-import { latencySvg } from "./matrix/latency_chart.ts";
-import { jsTargets, runLatency } from "./matrix/latency_section.ts";
-import { latencyRows, latencyStalls, latencyTable } from "./matrix/latency_table.ts";
-import { JS_CLIENTS } from "./matrix/load_clients.ts";
-import { FLAG_LEGEND, markdownMatrixTable, matrixStalls, rowStalls, summarizeRows, type RatioBaseline } from "./matrix/matrix_table.ts";
+import { machineFacts } from "./echo/machine-facts.ts";
+import { NOISY_OTHER_PCT, SATURATED_PCT } from "./echo/run-record.ts";
+import { runCodec, type CodecResult } from "./matrix/codec-section.ts";
+import { cpuAtRateTable, cpuAtRateWorkload, runCpuAtRate } from "./matrix/cpu-at-rate.ts";
+import { buildIdleHolder, failedIdle, idleTable, measureIdle, type IdleResult } from "./matrix/idle-memory.ts";
+import { latencySvg } from "./matrix/latency-chart.ts";
+import { jsTargets, runLatency } from "./matrix/latency-section.ts";
+import { latencyRows, latencyStalls, latencyTable } from "./matrix/latency-table.ts";
+import { JS_CLIENTS } from "./matrix/load-clients.ts";
+import { FLAG_LEGEND, markdownMatrixTable, matrixStalls, rowStalls, summarizeRows, type RatioBaseline } from "./matrix/matrix-table.ts";
 import { latencyWindow, parseOptions, USAGE, UsageError, type MatrixOptions } from "./matrix/options.ts";
-import { stallLine, type StallFinding } from "./matrix/stall_flag.ts";
-import { progressLine } from "./matrix/progress_line.ts";
-import { BUN_BASELINE, RPC_CONTENDERS, TOKIO_BASELINES, type RpcContender } from "./matrix/rpc_contenders.ts";
-import type { RpcRunRecord, Workload } from "./matrix/rpc_run_record.ts";
-import { errorText, type RunSetup } from "./matrix/run_once.ts";
-import { runInterleaved } from "./matrix/interleaved_runs.ts";
+import { stallLine, type StallFinding } from "./matrix/stall-flag.ts";
+import { progressLine } from "./matrix/progress-line.ts";
+import { BUN_BASELINE, RPC_CONTENDERS, TOKIO_BASELINES, type RpcContender } from "./matrix/rpc-contenders.ts";
+import type { RpcRunRecord, Workload } from "./matrix/rpc-run-record.ts";
+import { errorText, type RunSetup } from "./matrix/run-once.ts";
+import { runInterleaved } from "./matrix/interleaved-runs.ts";
 import { runScaling, scalingCaption, scalingTable, scalingWorkload } from "./matrix/scaling.ts";
-import { matrixSvg } from "./matrix/svg_chart.ts";
+import { matrixSvg } from "./matrix/svg-chart.ts";
 
 const BASELINES: readonly RatioBaseline[] = [{ candidates: TOKIO_BASELINES }, { candidates: [BUN_BASELINE] }];
 /** Exit code when a contender is STALLED (everything is still printed and written). */
@@ -111,7 +111,7 @@ async function main(): Promise<number> {
     const mine = await runLatency({ ...setup, ...window }, contenders, plan, o.reps, broken, show(o.reps));
     runs.push(...mine);
     const jsNote = o.jsClient
-      ? `; the JS client (bench/js_client: createChannel + BenchClient, RINGRPC_DRIVER=uring|epoll, pinned to CPU ${o.loadgenCpu} like the load generator) calls ${jsTargets(names).join(", ")}`
+      ? `; the JS client (bench/js-client: createChannel + BenchClient, RINGRPC_DRIVER=uring|epoll, pinned to CPU ${o.loadgenCpu} like the load generator) calls ${jsTargets(names).join(", ")}`
       : "";
     const how = `unary ${o.method}, 1 connection, closed loop, ${o.reps} x ${window.durationS} s (+${window.warmupS} s warm-up), one server process per contender and repetition for all its clients${jsNote}`;
     for (const d of [...new Set([1, ...(o.jsClient ? o.jsDepths : [])])].sort((a, b) => a - b)) {

@@ -17,8 +17,8 @@
  *   bun bench/client-profile/run.ts [--reps 3] [--depths 32,1] [--drivers uring,epoll] [--duration 2] [--allocs 300000] [--server-driver uring] [--base DIR]
  */
 import { intFlag, parseArgs } from "../../src/cli/args.ts";
-import { ServerProcess } from "../echo/server_process.ts";
-import { startLoadgen } from "../echo/loadgen_client.ts";
+import { ServerProcess } from "../echo/server-process.ts";
+import { startLoadgen } from "../echo/loadgen-client.ts";
 import { allocatedBetweenMarkers } from "./gc-log.ts";
 
 const BUN = process.execPath;

@@ -2,7 +2,7 @@
  * The echo servers the raw echo benchmark compares: how to build each one and
  * the command that starts it on a given port. Every contender prints a line
  * matching READY_LINE once it accepts connections. It owns no process
- * handling (server_process.ts) and no measuring (run.ts).
+ * handling (server-process.ts) and no measuring (run.ts).
  */
 
 export const READY_LINE = /listening on 127\.0\.0\.1:(\d+)/;
@@ -80,7 +80,7 @@ export const CONTENDERS: readonly Contender[] = [
   {
     name: "bun-listen",
     prepare: () => {},
-    command: (port) => [BUN, `${ROOT}bench/echo/bun_listen_echo.ts`, "--port", String(port)],
+    command: (port) => [BUN, `${ROOT}bench/echo/bun-listen-echo.ts`, "--port", String(port)],
   },
   ringrpc("uring"),
   ringrpc("epoll"),

@@ -11,13 +11,13 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { BASELINE, buildLoadgen, CONTENDERS, PROJECT_ROOT, READY_LINE, type Contender } from "./contenders.ts";
-import { startLoadgen, type LoadgenOptions } from "./loadgen_client.ts";
-import { machineFacts } from "./machine_facts.ts";
-import { measureWindow } from "./measured_window.ts";
-import { NOISY_OTHER_PCT, SATURATED_PCT, type RunRecord } from "./run_record.ts";
-import { ServerProcess } from "./server_process.ts";
-import { formatRate, markdownTable } from "./summary_table.ts";
-import { startStrace, straceAvailable } from "./syscall_count.ts";
+import { startLoadgen, type LoadgenOptions } from "./loadgen-client.ts";
+import { machineFacts } from "./machine-facts.ts";
+import { measureWindow } from "./measured-window.ts";
+import { NOISY_OTHER_PCT, SATURATED_PCT, type RunRecord } from "./run-record.ts";
+import { ServerProcess } from "./server-process.ts";
+import { formatRate, markdownTable } from "./summary-table.ts";
+import { startStrace, straceAvailable } from "./syscall-count.ts";
 
 interface Options {
   depths: number[];

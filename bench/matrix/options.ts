@@ -2,7 +2,7 @@
  * Command-line options of the RPC matrix (bench/run.ts): defaults, parsing
  * and the usage text. Owns nothing that runs.
  */
-import { RPC_CONTENDERS } from "./rpc_contenders.ts";
+import { RPC_CONTENDERS } from "./rpc-contenders.ts";
 
 export interface MatrixOptions {
   contenders: string[];
@@ -26,7 +26,7 @@ export interface MatrixOptions {
   scaling: boolean;
   codec: boolean;
   quick: boolean;
-  /** The 1-connection section: every server at depth 1 under bench/loadgen (latency_section.ts). */
+  /** The 1-connection section: every server at depth 1 under bench/loadgen (latency-section.ts). */
   latency: boolean;
   /** JS-client runs inside the 1-connection section. */
   jsClient: boolean;

@@ -4,11 +4,11 @@
  * it shares that core with the second worker: the table says so. Owns the
  * pair, the workload and the caption.
  */
-import { runInterleaved } from "./interleaved_runs.ts";
-import { markdownMatrixTable } from "./matrix_table.ts";
-import { ringrpcContender } from "./rpc_contenders.ts";
-import type { RpcRunRecord, Workload } from "./rpc_run_record.ts";
-import type { RunSetup } from "./run_once.ts";
+import { runInterleaved } from "./interleaved-runs.ts";
+import { markdownMatrixTable } from "./matrix-table.ts";
+import { ringrpcContender } from "./rpc-contenders.ts";
+import type { RpcRunRecord, Workload } from "./rpc-run-record.ts";
+import type { RunSetup } from "./run-once.ts";
 
 export const SCALING_DEPTH = 32;
 export const SCALING_CONTENDERS = [{ ...ringrpcContender("uring", 1), name: "ringrpc-uring-w1" }, ringrpcContender("uring", 2)];

@@ -1,5 +1,5 @@
 /**
- * The Bun.listen RPC peer (bench/peers/bun_listen_rpc.ts) against a raw
+ * The Bun.listen RPC peer (bench/peers/bun-listen-rpc.ts) against a raw
  * loopback socket: requests are encoded here by hand from docs/PROTOCOL.md
  * with msgpackr (structs as maps keyed by field id), so the test shares no
  * code with the peer. Checks HELLO, the RESPONSE fast path, ticks within
@@ -170,7 +170,7 @@ for (const encoder of ENCODERS) {
     let peer: ServerProcess;
 
     beforeAll(async () => {
-      peer = await startServer("bench/peers/bun_listen_rpc.ts", ["--port", "0", "--encoder", encoder], { timeoutMs: READY_TIMEOUT_MS });
+      peer = await startServer("bench/peers/bun-listen-rpc.ts", ["--port", "0", "--encoder", encoder], { timeoutMs: READY_TIMEOUT_MS });
     });
 
     afterAll(async () => {

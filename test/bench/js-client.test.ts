@@ -1,5 +1,5 @@
 /**
- * The JS load client of the benchmark (bench/js_client/main.ts): ringrpc's
+ * The JS load client of the benchmark (bench/js-client/main.ts): ringrpc's
  * own client in its own process, on each driver (RINGRPC_DRIVER), against
  * the bench server in another process. Checks that it prints the report
  * bench/loadgen prints, that its numbers are real (latency bounds, pipelining
@@ -7,7 +7,7 @@
  * and its percentile arithmetic.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { LatencySamples } from "../../bench/js_client/latency_samples.ts";
+import { LatencySamples } from "../../bench/js-client/latency-samples.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 import { availableParallelism } from "node:os";
 import { startCommand, type ServerProcess } from "../helpers/server-process.ts";
@@ -36,7 +36,7 @@ interface Report {
 }
 
 async function jsClient(driver: string, args: string[]): Promise<{ code: number; report: Report | null; stderr: string }> {
-  const proc = Bun.spawn(["taskset", "-c", CLIENT_CPU, process.execPath, "bench/js_client/main.ts", ...args], {
+  const proc = Bun.spawn(["taskset", "-c", CLIENT_CPU, process.execPath, "bench/js-client/main.ts", ...args], {
     cwd: root, env: { ...process.env, RINGRPC_DRIVER: driver }, stdout: "pipe", stderr: "pipe",
   });
   const killer = setTimeout(() => proc.kill("SIGKILL"), RUN_LIMIT_MS);

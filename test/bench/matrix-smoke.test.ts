@@ -10,12 +10,12 @@
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { cpuAtRateTable, cpuAtRateWorkload } from "../../bench/matrix/cpu_at_rate.ts";
-import { jsTargets } from "../../bench/matrix/latency_section.ts";
-import { markdownMatrixTable } from "../../bench/matrix/matrix_table.ts";
+import { cpuAtRateTable, cpuAtRateWorkload } from "../../bench/matrix/cpu-at-rate.ts";
+import { jsTargets } from "../../bench/matrix/latency-section.ts";
+import { markdownMatrixTable } from "../../bench/matrix/matrix-table.ts";
 import { parseOptions, UsageError, latencyWindow } from "../../bench/matrix/options.ts";
-import type { RpcRunRecord } from "../../bench/matrix/rpc_run_record.ts";
-import { niceCeil } from "../../bench/matrix/svg_chart.ts";
+import type { RpcRunRecord } from "../../bench/matrix/rpc-run-record.ts";
+import { niceCeil } from "../../bench/matrix/svg-chart.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 
 const root = new URL("../..", import.meta.url).pathname;

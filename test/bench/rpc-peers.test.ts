@@ -19,7 +19,7 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 const LOADGEN = join(ROOT, "bench/loadgen/build/loadgen");
 const TOKIO_DIR = join(ROOT, "bench/tokio");
 const TOKIO_SERVER = join(TOKIO_DIR, "target/release/rpc_server");
-const BUN_PEER = join(ROOT, "bench/peers/bun_listen_rpc.ts");
+const BUN_PEER = join(ROOT, "bench/peers/bun-listen-rpc.ts");
 const METHODS = ["echo", "text", "add", "order"] as const;
 const READY_TIMEOUT_MS = 5000;
 const WAIT_MS = 2000;
@@ -139,7 +139,7 @@ describe.skipIf(TOKIO_SKIP !== null)(`Tokio rpc_server${TOKIO_SKIP === null ? ""
 
 // Both of the peer's body encoders must be wire-correct (docs/ENCODING.md).
 for (const encoder of ["msgpackr", "direct"] as const) {
-  describe.skipIf(!HAS_BUN_PEER)(`Bun.listen peer --encoder ${encoder}${HAS_BUN_PEER ? "" : " (skipped: bench/peers/bun_listen_rpc.ts missing)"}`, () => {
+  describe.skipIf(!HAS_BUN_PEER)(`Bun.listen peer --encoder ${encoder}${HAS_BUN_PEER ? "" : " (skipped: bench/peers/bun-listen-rpc.ts missing)"}`, () => {
     let server: ServerProcess;
 
     beforeAll(async () => {

@@ -1,15 +1,15 @@
 /**
- * The STALLED flag of `bun run bench` (bench/matrix/stall_flag.ts) and where
+ * The STALLED flag of `bun run bench` (bench/matrix/stall-flag.ts) and where
  * it shows: the pure verdict on made-up p50s, the matrix table at depth 1
  * only, and the 1-connection table, where bench/loadgen rows and JS-client
  * rows are judged each against their own kind.
  */
 import { expect, test } from "bun:test";
-import { latencyRows, latencyStalls, latencyTable } from "../../bench/matrix/latency_table.ts";
-import type { LoadClientName } from "../../bench/matrix/load_clients.ts";
-import { markdownMatrixTable, matrixStalls } from "../../bench/matrix/matrix_table.ts";
-import type { RpcRunRecord } from "../../bench/matrix/rpc_run_record.ts";
-import { flagStalls, STALL_FACTOR, stallLine } from "../../bench/matrix/stall_flag.ts";
+import { latencyRows, latencyStalls, latencyTable } from "../../bench/matrix/latency-table.ts";
+import type { LoadClientName } from "../../bench/matrix/load-clients.ts";
+import { markdownMatrixTable, matrixStalls } from "../../bench/matrix/matrix-table.ts";
+import type { RpcRunRecord } from "../../bench/matrix/rpc-run-record.ts";
+import { flagStalls, STALL_FACTOR, stallLine } from "../../bench/matrix/stall-flag.ts";
 
 function run(contender: string, p50: number, extra: Partial<RpcRunRecord> = {}): RpcRunRecord {
   return {

@@ -4,7 +4,7 @@
  * rule group, with raw frames on both drivers.
  */
 import { describe, expect, test } from "bun:test";
-import { fillTickPayload, UNARY_METHODS } from "../../bench/peers/bench_methods.ts";
+import { fillTickPayload, UNARY_METHODS } from "../../bench/peers/bench-methods.ts";
 import { BenchService } from "../../bench/server/service.ts";
 import { createChannel } from "../../src/rpc/client.ts";
 import { FrameType, GoAwayReason } from "../../src/rpc/protocol.ts";

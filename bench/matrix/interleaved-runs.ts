@@ -5,9 +5,9 @@
  * failed, or that failed to start twice in a row, is recorded as failed for
  * the rest of the series instead of stopping it.
  */
-import type { RpcContender } from "./rpc_contenders.ts";
-import { failedRun, type RpcRunRecord, type Workload } from "./rpc_run_record.ts";
-import { runOnce, type RunSetup } from "./run_once.ts";
+import type { RpcContender } from "./rpc-contenders.ts";
+import { failedRun, type RpcRunRecord, type Workload } from "./rpc-run-record.ts";
+import { runOnce, type RunSetup } from "./run-once.ts";
 
 const MAX_START_FAILURES = 2;
 

@@ -1,17 +1,17 @@
 /**
- * The tables of the 1-connection section (latency_section.ts): at depth 1
+ * The tables of the 1-connection section (latency-section.ts): at depth 1
  * every server under bench/loadgen and the JS clients, with p50/p90/p99/max,
  * req/s and the STALLED flag; at each other JS-client depth the JS clients
  * next to bench/loadgen on the same server. `x loadgen` is a row's req/s over
  * bench/loadgen's against the same server at the same depth. Pure functions
  * over run records.
  */
-import { formatRate, median, summarize } from "../echo/summary_table.ts";
-import type { LoadClientName } from "./load_clients.ts";
-import { notesOf, oneLine } from "./matrix_table.ts";
-import type { RpcRunRecord } from "./rpc_run_record.ts";
-import { flagStalls, type StallFinding } from "./stall_flag.ts";
-import { LATENCY_DEPTH } from "./latency_section.ts";
+import { formatRate, median, summarize } from "../echo/summary-table.ts";
+import type { LoadClientName } from "./load-clients.ts";
+import { notesOf, oneLine } from "./matrix-table.ts";
+import type { RpcRunRecord } from "./rpc-run-record.ts";
+import { flagStalls, type StallFinding } from "./stall-flag.ts";
+import { LATENCY_DEPTH } from "./latency-section.ts";
 
 export interface LatencyRow {
   readonly server: string;

@@ -1,13 +1,13 @@
 /**
  * The markdown table of one group of runs (one depth of the matrix, or the
  * scaling pair): per contender, medians with min-max ranges, ratios to the
- * baselines, CPU and memory, and flags (STALLED at depth 1: stall_flag.ts).
+ * baselines, CPU and memory, and flags (STALLED at depth 1: stall-flag.ts).
  * Pure functions over run records.
  */
-import { NOISY_OTHER_PCT } from "../echo/run_record.ts";
-import { formatRate, median, summarize, type ContenderSummary } from "../echo/summary_table.ts";
-import type { RpcRunRecord } from "./rpc_run_record.ts";
-import { flagStalls, STALL_FACTOR, type StallFinding, type StallReport } from "./stall_flag.ts";
+import { NOISY_OTHER_PCT } from "../echo/run-record.ts";
+import { formatRate, median, summarize, type ContenderSummary } from "../echo/summary-table.ts";
+import type { RpcRunRecord } from "./rpc-run-record.ts";
+import { flagStalls, STALL_FACTOR, type StallFinding, type StallReport } from "./stall-flag.ts";
 
 /** A ratio column: against the first candidate that has a clean median. */
 export interface RatioBaseline {

@@ -4,9 +4,9 @@
  * everything else on the machine used (noise), and what went wrong, read
  * over exactly the window the load generator measures.
  */
-import type { LoadgenReport, LoadgenRun } from "./loadgen_client.ts";
-import { machineBusySeconds } from "./machine_load.ts";
-import type { ServerProcess } from "./server_process.ts";
+import type { LoadgenReport, LoadgenRun } from "./loadgen-client.ts";
+import { machineBusySeconds } from "./machine-load.ts";
+import type { ServerProcess } from "./server-process.ts";
 
 export interface MeasuredWindow {
   report: LoadgenReport;

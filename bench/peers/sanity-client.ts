@@ -2,7 +2,7 @@
  * A quick pipelined bench.v1.Bench/echo client for a sanity rps figure of a
  * PROTOCOL.md server (not the benchmark's load generator: it shares a core's
  * worth of JS with its own msgpack work, so it under-reports fast servers).
- * Usage: bun bench/peers/sanity_client.ts --port P [--conns 16] [--depth 16] [--size 64] [--seconds 3]
+ * Usage: bun bench/peers/sanity-client.ts --port P [--conns 16] [--depth 16] [--size 64] [--seconds 3]
  * Prints one JSON line: {"rps":..., "requests":..., "seconds":..., "errors":...}.
  * The request frame is packed once with the id as a u32 (0xce) and only the
  * id bytes are patched per call; replies are counted by their type byte

@@ -1,12 +1,12 @@
 /**
  * The load clients a run can use against a server: bench/loadgen (C, epoll,
- * the matrix's default) and the JS client (bench/js_client: ringrpc's own
+ * the matrix's default) and the JS client (bench/js-client: ringrpc's own
  * client) on each driver. Both are pinned to the load-generator CPU and print
  * the same JSON report. Owns each client's command line and which driver it
- * must report; measuring is run_once.ts.
+ * must report; measuring is run-once.ts.
  */
 import { PROJECT_ROOT } from "../echo/contenders.ts";
-import { startLoadgen, startReportingClient, type LoadgenRun } from "../echo/loadgen_client.ts";
+import { startLoadgen, startReportingClient, type LoadgenRun } from "../echo/loadgen-client.ts";
 
 export const JS_CLIENTS = ["js-uring", "js-epoll"] as const;
 export type JsClientName = (typeof JS_CLIENTS)[number];
@@ -44,7 +44,7 @@ export function startLoadClient(client: LoadClientName, s: LoadSpec): LoadgenRun
   }
   if (s.rate > 0) throw new Error(`${client} has no fixed-rate mode`);
   const argv = [
-    "taskset", "-c", String(s.cpu), BUN, `${PROJECT_ROOT}bench/js_client/main.ts`,
+    "taskset", "-c", String(s.cpu), BUN, `${PROJECT_ROOT}bench/js-client/main.ts`,
     "--host", "127.0.0.1", "--port", String(s.port), "--cpu", String(s.cpu), "--conns", String(s.conns), "--depth", String(s.depth),
     "--method", s.method, "--size", String(s.size), "--duration", String(s.durationS), "--warmup", String(s.warmupS),
   ];

@@ -4,10 +4,10 @@
  * contender. The matrix chart shows req/s (with min-max whiskers) and p99;
  * the 1-connection chart p50 and req/s. A `*` marks a bar whose runs
  * saturated the load generator; a red STALLED marks a stalled row
- * (stall_flag.ts). Pure: rows in, SVG text out.
+ * (stall-flag.ts). Pure: rows in, SVG text out.
  */
-import { formatRate } from "../echo/summary_table.ts";
-import type { RowSummary } from "./matrix_table.ts";
+import { formatRate } from "../echo/summary-table.ts";
+import type { RowSummary } from "./matrix-table.ts";
 
 export interface ChartGroup {
   readonly label: string;

@@ -5,12 +5,12 @@
  * where a closed-loop run only measures the saturated client (the Monoio
  * method). Owns the workload of this section and its table.
  */
-import { formatRate, median } from "../echo/summary_table.ts";
-import { runInterleaved } from "./interleaved_runs.ts";
-import { notesOf, summarizeRows } from "./matrix_table.ts";
-import type { RpcContender } from "./rpc_contenders.ts";
-import type { RpcRunRecord, Workload } from "./rpc_run_record.ts";
-import type { RunSetup } from "./run_once.ts";
+import { formatRate, median } from "../echo/summary-table.ts";
+import { runInterleaved } from "./interleaved-runs.ts";
+import { notesOf, summarizeRows } from "./matrix-table.ts";
+import type { RpcContender } from "./rpc-contenders.ts";
+import type { RpcRunRecord, Workload } from "./rpc-run-record.ts";
+import type { RunSetup } from "./run-once.ts";
 
 /** Requests in flight per connection are capped here; the rate, not the depth, sets the load. */
 export const CPU_AT_RATE_DEPTH_CAP = 32;

@@ -8,11 +8,11 @@
  */
 import type { Subprocess } from "bun";
 import { PROJECT_ROOT, runBuild } from "../echo/contenders.ts";
-import type { RpcContender } from "./rpc_contenders.ts";
-import { serverMemory } from "./server_memory.ts";
-import { portOf } from "./server_port.ts";
-import { errorText, startPinned } from "./run_once.ts";
-import { oneLine } from "./matrix_table.ts";
+import type { RpcContender } from "./rpc-contenders.ts";
+import { serverMemory } from "./server-memory.ts";
+import { portOf } from "./server-port.ts";
+import { errorText, startPinned } from "./run-once.ts";
+import { oneLine } from "./matrix-table.ts";
 
 export interface IdleResult {
   readonly contender: string;

@@ -8,14 +8,14 @@
  * Owns no ordering of runs and no tables.
  */
 import { READY_LINE } from "../echo/contenders.ts";
-import { measureWindow } from "../echo/measured_window.ts";
-import { SATURATED_PCT } from "../echo/run_record.ts";
-import { ServerProcess } from "../echo/server_process.ts";
-import { clientDriver, startLoadClient } from "./load_clients.ts";
-import type { RpcContender } from "./rpc_contenders.ts";
-import { failedRun, type RpcRunRecord, type Workload } from "./rpc_run_record.ts";
-import { serverMemory } from "./server_memory.ts";
-import { freePort, portOf } from "./server_port.ts";
+import { measureWindow } from "../echo/measured-window.ts";
+import { SATURATED_PCT } from "../echo/run-record.ts";
+import { ServerProcess } from "../echo/server-process.ts";
+import { clientDriver, startLoadClient } from "./load-clients.ts";
+import type { RpcContender } from "./rpc-contenders.ts";
+import { failedRun, type RpcRunRecord, type Workload } from "./rpc-run-record.ts";
+import { serverMemory } from "./server-memory.ts";
+import { freePort, portOf } from "./server-port.ts";
 
 const SERVER_START_TIMEOUT_MS = 20_000;
 const MEMORY_SAMPLE_MS = 250;

@@ -3,12 +3,12 @@
  * p50 and req/s per server, one group per client and depth (bench/loadgen,
  * js-uring, js-epoll), STALLED rows marked. Pure: runs in, SVG text out.
  */
-import type { LoadClientName } from "./load_clients.ts";
-import { LATENCY_DEPTH } from "./latency_section.ts";
-import { latencyRows, latencyStalls, rowName } from "./latency_table.ts";
-import { summarizeRows } from "./matrix_table.ts";
-import type { RpcRunRecord } from "./rpc_run_record.ts";
-import { barChartSvg, P50_PANEL, RPS_PANEL, type ChartGroup } from "./svg_chart.ts";
+import type { LoadClientName } from "./load-clients.ts";
+import { LATENCY_DEPTH } from "./latency-section.ts";
+import { latencyRows, latencyStalls, rowName } from "./latency-table.ts";
+import { summarizeRows } from "./matrix-table.ts";
+import type { RpcRunRecord } from "./rpc-run-record.ts";
+import { barChartSvg, P50_PANEL, RPS_PANEL, type ChartGroup } from "./svg-chart.ts";
 
 export function latencyGroups(runs: readonly RpcRunRecord[], servers: readonly string[]): ChartGroup[] {
   const mine = runs.filter((r) => r.section === "latency");

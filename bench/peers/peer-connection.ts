@@ -9,8 +9,8 @@
  * connection stops reading. Owns one connection's state; no listener logic.
  */
 import type { Socket } from "bun";
-import { fillTickPayload, InvalidArgument, parseTickRequest, TICKS_PATH, UNARY_METHODS } from "./bench_methods.ts";
-import { output } from "./frame_output.ts";
+import { fillTickPayload, InvalidArgument, parseTickRequest, TICKS_PATH, UNARY_METHODS } from "./bench-methods.ts";
+import { output } from "./peer-output.ts";
 import {
   DECLARED_KINDS, DEFAULT_PEER_MAX_FRAME_BYTES, DEFAULT_PEER_WINDOW, END_STREAM, FIRST_FRAME_TIMEOUT_MS, FRAME_CANCEL, FRAME_GOAWAY, FRAME_HALF_CLOSE,
   FRAME_HEADERS, FRAME_HELLO, FRAME_MESSAGE, FRAME_PING, FRAME_PONG, FRAME_REQUEST, FRAME_RESPONSE, FRAME_STATUS, FRAME_WINDOW,

@@ -3,7 +3,7 @@
  * chunk straight back; when the kernel takes only part of it, keeps the rest,
  * pauses reading (TCP backpressure reaches the client) and finishes the write
  * on `drain`. This is the reference ringrpc's runtime has to beat.
- * Usage: bun bench/echo/bun_listen_echo.ts --port P
+ * Usage: bun bench/echo/bun-listen-echo.ts --port P
  * Prints `listening on 127.0.0.1:P` when ready.
  */
 

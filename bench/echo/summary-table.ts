@@ -3,7 +3,7 @@
  * medians with min-max ranges and the ratio to the baseline contender's median.
  * Pure functions over RunRecord; no I/O.
  */
-import { NOISY_OTHER_PCT, type RunRecord } from "./run_record.ts";
+import { NOISY_OTHER_PCT, type RunRecord } from "./run-record.ts";
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;

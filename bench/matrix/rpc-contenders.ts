@@ -3,7 +3,7 @@
  * (bench/bench.ridl) over docs/PROTOCOL.md and prints
  * `listening on 127.0.0.1:P driver=<d> workers=<n>`. This file owns how to
  * build each one, its command line and which CPUs it is pinned to; process
- * handling is bench/echo/server_process.ts, measuring is run_once.ts.
+ * handling is bench/echo/server-process.ts, measuring is run-once.ts.
  */
 import { BuildError, once, PROJECT_ROOT, runBuild, type Contender } from "../echo/contenders.ts";
 
@@ -25,8 +25,8 @@ const prepareTokio = once(() => {
   runBuild("the Tokio RPC server (bench/tokio/setup.sh)", ["bash", `${PROJECT_ROOT}bench/tokio/setup.sh`], `${PROJECT_ROOT}bench/tokio`);
 });
 const preparePeer = once(() => {
-  if (Bun.file(`${PROJECT_ROOT}bench/peers/bun_listen_rpc.ts`).size === 0) {
-    throw new BuildError("bench/peers/bun_listen_rpc.ts is missing: the Bun.listen RPC peer is not in this checkout");
+  if (Bun.file(`${PROJECT_ROOT}bench/peers/bun-listen-rpc.ts`).size === 0) {
+    throw new BuildError("bench/peers/bun-listen-rpc.ts is missing: the Bun.listen RPC peer is not in this checkout");
   }
 });
 
@@ -55,7 +55,7 @@ function bunListenContender(encoder: "msgpackr" | "direct"): RpcContender {
   return {
     name: encoder === "msgpackr" ? "bun-listen" : "bun-listen-direct",
     prepare: preparePeer,
-    command: (port) => [BUN, `${PROJECT_ROOT}bench/peers/bun_listen_rpc.ts`, "--port", String(port), "--encoder", encoder],
+    command: (port) => [BUN, `${PROJECT_ROOT}bench/peers/bun-listen-rpc.ts`, "--port", String(port), "--encoder", encoder],
     readyMustMatch: /\bdriver=bun-listen\b/,
     serverCpus: null,
   };

@@ -2,17 +2,17 @@
  * The Bun.listen RPC peer: bench.v1.Bench (bench/bench.ridl) served over
  * docs/PROTOCOL.md on one Bun.listen server, one thread, msgpackr for the
  * bodies. It is the "obvious Bun alternative" ringrpc is benchmarked against.
- * Usage: bun bench/peers/bun_listen_rpc.ts --port P [--host 127.0.0.1] [--encoder msgpackr|direct]
+ * Usage: bun bench/peers/bun-listen-rpc.ts --port P [--host 127.0.0.1] [--encoder msgpackr|direct]
  * `--encoder direct` swaps msgpackr's Packr for a hand-written msgpack writer
  * (same bytes on the wire up to int/float width choices; decoding stays msgpackr).
  * Prints `listening on HOST:PORT driver=bun-listen workers=1` when ready and
  * exits cleanly on SIGTERM/SIGINT. Owns argument parsing and the listener.
  */
-import { type EncoderName, output } from "./frame_output.ts";
-import { PeerConnection } from "./peer_connection.ts";
+import { type EncoderName, output } from "./peer-output.ts";
+import { PeerConnection } from "./peer-connection.ts";
 
 function usage(message: string): never {
-  console.error(`bun_listen_rpc: ${message}\nusage: bun bench/peers/bun_listen_rpc.ts --port P [--host 127.0.0.1] [--encoder msgpackr|direct]`);
+  console.error(`bun_listen_rpc: ${message}\nusage: bun bench/peers/bun-listen-rpc.ts --port P [--host 127.0.0.1] [--encoder msgpackr|direct]`);
   process.exit(2);
 }
 

@@ -6,14 +6,14 @@
  * the same server at the same depths. One server process per contender and
  * repetition serves all of its clients in turn (same order for every
  * server); contenders are interleaved over repetitions like the matrix.
- * Owns which runs this section makes; measuring is run_once.ts, tables are
- * latency_table.ts.
+ * Owns which runs this section makes; measuring is run-once.ts, tables are
+ * latency-table.ts.
  */
 import { probeUring } from "../../src/runtime/uring/probe.ts";
-import type { JsClientName, LoadClientName } from "./load_clients.ts";
-import type { RpcContender } from "./rpc_contenders.ts";
-import { failedRun, type RpcRunRecord, type Workload } from "./rpc_run_record.ts";
-import { errorText, measureOn, startPinned, type RunSetup } from "./run_once.ts";
+import type { JsClientName, LoadClientName } from "./load-clients.ts";
+import type { RpcContender } from "./rpc-contenders.ts";
+import { failedRun, type RpcRunRecord, type Workload } from "./rpc-run-record.ts";
+import { errorText, measureOn, startPinned, type RunSetup } from "./run-once.ts";
 
 export const LATENCY_CONNS = 1;
 export const LATENCY_DEPTH = 1;

@@ -5,8 +5,8 @@
  * part of the matrix produced it (the main matrix, the 1-connection latency
  * runs, --cpu-at-rate or --scaling).
  */
-import type { RunRecord } from "../echo/run_record.ts";
-import type { LoadClientName } from "./load_clients.ts";
+import type { RunRecord } from "../echo/run-record.ts";
+import type { LoadClientName } from "./load-clients.ts";
 
 export type RunSection = "matrix" | "latency" | "cpu-at-rate" | "scaling";
 

@@ -2,7 +2,7 @@
  * Runs bench/loadgen's native load generator once and parses its one-line JSON
  * report (echo or rpc mode, closed loop or fixed rate). It owns the report's
  * shape on the TypeScript side and the reading of it from any load client
- * that prints it (bench/js_client prints the same shape), nothing about
+ * that prints it (bench/js-client prints the same shape), nothing about
  * servers or tables.
  */
 

@@ -8,15 +8,15 @@
  * bench/loadgen prints (plus "tool":"js-client" and the driver that ran), so
  * the matrix reads both the same way. Prints "measuring" on stderr when its
  * measured window begins.
- *   RINGRPC_DRIVER=uring bun bench/js_client/main.ts --port P [--conns 1]
+ *   RINGRPC_DRIVER=uring bun bench/js-client/main.ts --port P [--conns 1]
  *     [--depth 1] [--method echo] [--size 64] [--duration 5] [--warmup 1] [--cpu N]
  */
 import { createChannel, type Channel } from "../../src/rpc/client.ts";
 import { createRuntime } from "../../src/runtime/select.ts";
-import { WINDOW_MARKER } from "../echo/loadgen_client.ts";
+import { WINDOW_MARKER } from "../echo/loadgen-client.ts";
 import { BenchClient } from "../gen/bench.ts";
-import { JS_CLIENT_METHODS, methodCall, type JsClientMethod } from "./call_fixtures.ts";
-import { LatencySamples } from "./latency_samples.ts";
+import { JS_CLIENT_METHODS, methodCall, type JsClientMethod } from "./call-fixtures.ts";
+import { LatencySamples } from "./latency-samples.ts";
 
 const CONNECT_TIMEOUT_MS = 5000;
 /** After the window ends, how long the last in-flight calls may take before the run counts as failed. */
@@ -35,7 +35,7 @@ interface Options {
 }
 
 function usage(why: string): never {
-  console.error(`js-client: ${why}\nusage: RINGRPC_DRIVER=uring|epoll bun bench/js_client/main.ts --port P [--host 127.0.0.1] [--conns 1] [--depth 1] [--method ${JS_CLIENT_METHODS.join("|")}] [--size 64] [--duration 5] [--warmup 1] [--cpu N]`);
+  console.error(`js-client: ${why}\nusage: RINGRPC_DRIVER=uring|epoll bun bench/js-client/main.ts --port P [--host 127.0.0.1] [--conns 1] [--depth 1] [--method ${JS_CLIENT_METHODS.join("|")}] [--size 64] [--duration 5] [--warmup 1] [--cpu N]`);
   process.exit(2);
 }
 

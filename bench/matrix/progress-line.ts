@@ -2,9 +2,9 @@
  * The live progress line printed after each run: what ran, its throughput,
  * latency, CPU and memory, and its flags. Pure formatting.
  */
-import { NOISY_OTHER_PCT } from "../echo/run_record.ts";
-import { formatRate } from "../echo/summary_table.ts";
-import type { RpcRunRecord } from "./rpc_run_record.ts";
+import { NOISY_OTHER_PCT } from "../echo/run-record.ts";
+import { formatRate } from "../echo/summary-table.ts";
+import type { RpcRunRecord } from "./rpc-run-record.ts";
 
 export function progressLine(r: RpcRunRecord, reps: number): string {
   const what = r.rate > 0 ? `rate ${formatRate(r.rate)}` : `${r.section === "latency" ? `${r.conns} conn ` : ""}depth ${String(r.depth).padStart(2)}`;

@@ -1,5 +1,5 @@
 /**
- * FrameOutput: the one growable output buffer of the process (the peer is
+ * PeerOutput: the one growable output buffer of the process (the peer is
  * single-threaded). Everything a connection produces while handling one
  * socket callback is appended here as length-prefixed frames, then taken with
  * one socket.write (cork-style coalescing) and reset. A frame body is packed
@@ -17,7 +17,7 @@ export type EncoderName = "msgpackr" | "direct";
 
 const utf8 = new TextEncoder();
 
-export class FrameOutput {
+export class PeerOutput {
   buf: Uint8Array;
   pos: number;
   encoder: EncoderName;
@@ -89,7 +89,7 @@ export class FrameOutput {
     }
     if (typeof v === "boolean") return this.byte(v ? 0xc3 : 0xc2);
     if (typeof v === "bigint") return this.int(Number(v)); // i64 replies: safe integers only here
-    throw new TypeError(`FrameOutput: cannot encode a ${typeof v}`);
+    throw new TypeError(`PeerOutput: cannot encode a ${typeof v}`);
   }
 
   private byte(b: number): void {
@@ -213,4 +213,4 @@ export class FrameOutput {
 }
 
 /** The process-wide instance every connection appends to. */
-export const output = new FrameOutput();
+export const output = new PeerOutput();
