@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ringrpc bootstrap: the one set-up path shared by the demo, the tests and the
 # bench. It installs node dependencies (Bun itself comes pinned from the npm
-# registry), installs liburing-dev with apt-get when its header is missing and
-# builds native/ into a cached shared library. A second run only checks.
+# registry), installs liburing-dev with apt-get when its header is missing,
+# builds native/ into a cached shared library and bench/loadgen (the C load
+# generator the latency tests use). A second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,3 +33,6 @@ fi
 command -v gcc >/dev/null || die "gcc not found: apt-get install gcc, then re-run"
 command -v make >/dev/null || die "make not found: apt-get install make, then re-run"
 make -s -C native >&2 || die "building native/ failed: see the compiler output above"
+
+# 4. The C load generator the latency tests and the benchmark drive servers with.
+make -s -C bench/loadgen >&2 || die "building bench/loadgen failed: see the compiler output above"
