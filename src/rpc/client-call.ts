@@ -6,6 +6,7 @@
  * and the credit for request messages. Frames are written by its connection.
  */
 import type { CallOptions, Metadata, MethodDescriptor } from "./descriptor.ts";
+import { MAX_TIMER_MS } from "./protocol.ts";
 import { InboundStream, type OutboundCredit } from "./stream.ts";
 import { RpcError, Status } from "./status.ts";
 
@@ -15,8 +16,6 @@ export interface CallTransport {
   sendWindow(id: number, n: number): void;
   forget(call: ClientCallState): void;
 }
-
-const MAX_TIMER_MS = 0x7fffffff;
 
 export class ClientCallState {
   readonly deadline: number | undefined;

@@ -6,7 +6,7 @@
  * frames itself.
  */
 import type { MethodKind } from "./descriptor.ts";
-import { REQUEST_KIND_MASK, REQUEST_KIND_SHIFT, RequestKind } from "./protocol.ts";
+import { ConnectionError, END_STREAM, GoAwayReason, REQUEST_KIND_MASK, REQUEST_KIND_SHIFT, RequestKind } from "./protocol.ts";
 
 /** Indexed by the 3-bit kind field of REQUEST flags; null = not declared or reserved. */
 const DECLARED: readonly (MethodKind | null)[] = [null, "unary", "server_stream", "client_stream", "bidi", null, null, null];
@@ -33,4 +33,21 @@ export function streamsRequests(kind: MethodKind): boolean {
  */
 export function kindMismatchMessage(path: string, client: string, server: string): string {
   return `method kind mismatch on ${path}: client ${client}, server ${server}; client and server were built from different IDLs`;
+}
+
+/**
+ * Edge cases 5 and 18: a REQUEST's shape (`inline`: it carries a message)
+ * and declared kind against the method's `kind`. Returns the UNIMPLEMENTED
+ * message of a kind mismatch, or null when the call may run; throws a
+ * ConnectionError for a REQUEST no kind can send.
+ */
+export function requestKindProblem(id: number, path: string, kind: MethodKind, inline: boolean, flags: number): string | null {
+  if (inline && (flags & END_STREAM) === 0) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `REQUEST ${id} carries an inline message without END_STREAM`);
+  const declared = declaredKind(flags);
+  if (declared !== null && streamsRequests(declared) === inline)
+    throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `REQUEST ${id} declares kind ${declared} but ${inline ? "carries an" : "has no"} inline message`);
+  if (declared !== null) return declared === kind ? null : kindMismatchMessage(path, declared, kind);
+  if (inline !== streamsRequests(kind)) return null;
+  // An undeclared kind (an older client) is judged by the REQUEST's shape alone.
+  return kindMismatchMessage(path, inline ? "unary or server_stream (its REQUEST carries an inline message)" : "client_stream or bidi (its REQUEST has no inline message)", kind);
 }

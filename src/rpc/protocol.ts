@@ -102,3 +102,6 @@ export class ConnectionError extends Error {
     this.code = goAwayReasonName(reason);
   }
 }
+
+/** setTimeout's longest wait; a longer deadline needs no local timer. */
+export const MAX_TIMER_MS = 0x7fffffff;

@@ -6,11 +6,13 @@
  * then STATUS for streams, STATUS for every error. Response streams honour
  * the client's credit and the connection's write high-water mark.
  */
+import { DecodeError } from "../codec/errors.ts";
+import type { MsgReader } from "../codec/reader.ts";
 import type { CallContext, ErrorType, Metadata, MethodDescriptor } from "./descriptor.ts";
 import type { FrameOutput } from "./frame-output.ts";
-import { writeHeaders, writeMessage, writeResponse, writeStatus } from "./frames.ts";
+import { writeHeaders, writeMessage, writeResponse, writeStatus, writeWindow } from "./frames.ts";
 import { isValidMetadataKey } from "./metadata.ts";
-import { type InboundStream, OutboundCredit, roomToSend } from "./stream.ts";
+import { InboundStream, OutboundCredit, roomToSend } from "./stream.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
 /** What a call needs from its connection. */
@@ -22,7 +24,33 @@ export interface CallHost {
   readonly peerMaxFrameBytes: number;
   /** The client's initialWindow (credit for response messages). */
   readonly peerWindow: number;
+  /** The connection is closing: no more WINDOW frames. */
+  readonly closing: boolean;
   removeCall(call: ServerCallState): void;
+}
+
+/** A request message that did not decode or validate: the call ends with INVALID_ARGUMENT `message`. */
+export class InvalidInput {
+  constructor(readonly message: string) {}
+}
+
+/**
+ * Decodes one request message of `m` from `r` and validates it when asked.
+ * `end` >= 0 also rejects bytes left before it (an inline REQUEST message).
+ */
+export function decodeInput(m: MethodDescriptor, r: MsgReader, end: number, validate: boolean): unknown {
+  const t = m.input;
+  let v: unknown;
+  try {
+    v = t.decode(r);
+  } catch (e) {
+    if (e instanceof DecodeError) return new InvalidInput(`could not decode ${t.typeName}: ${e.path === "" ? "" : `field ${e.path}: `}${e.detail}`);
+    return new InvalidInput(`could not decode ${t.typeName}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (end >= 0 && r.pos !== end) return new InvalidInput(`request ${t.typeName} has ${end - r.pos} trailing bytes`);
+  if (!validate) return v;
+  const issue = t.validate(v);
+  return issue === null ? v : new InvalidInput(`invalid ${t.typeName}: ${issue.path === "" ? "" : `${issue.path}: `}${issue.message}`);
 }
 
 /** True for anything shaped like an RpcError (works across Worker boundaries, no instanceof). */
@@ -87,6 +115,28 @@ export class ServerCallState implements CallContext {
   setTrailer(key: string, value: string | Uint8Array): void {
     if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid trailer key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
     (this.trailers ??= {})[key] = value;
+  }
+
+  /** Opens the request stream of a client-streaming or bidi call; each message read returns WINDOW credit. */
+  openInbound(window: number, endStream: boolean): InboundStream<unknown> {
+    const host = this.host;
+    this.inbound = new InboundStream<unknown>(
+      window,
+      (n) => {
+        if (this.done || host.closing) return;
+        writeWindow(host.out.w, this.id, n);
+        host.out.commit();
+      },
+      () => {},
+    );
+    if (endStream) this.endInbound();
+    return this.inbound;
+  }
+
+  /** The client's END_STREAM or HALF_CLOSE: its request stream ends. */
+  endInbound(): void {
+    this.halfClosed = true;
+    this.inbound?.end(null);
   }
 
   /** Ends the call without sending anything more (client cancel, connection loss) and aborts the handler. */

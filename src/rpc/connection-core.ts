@@ -1,0 +1,180 @@
+/**
+ * ConnectionCore: what a client and a server connection share
+ * (docs/PROTOCOL.md sections 3 and 7). It owns the FrameDecoder and the frame
+ * head, the HELLO preface (the handshake timer, the peer's limits), the
+ * connection frames (PING/PONG answered here, WINDOW credit, GOAWAY handed
+ * to the side), the mapping of a bad frame to a connection error, and the
+ * time of the last read. It never looks inside a call frame: REQUEST,
+ * RESPONSE, MESSAGE, HEADERS, STATUS, HALF_CLOSE and CANCEL go to the side's
+ * `callFrame`, with the reader at the frame's body.
+ *
+ * Composition, not a base class: each connection owns one core and passes
+ * itself as the `ConnectionSide`, so the client's and the server's public
+ * surfaces stay their own (no protected members to keep in step), and the
+ * hot path is one call from `frame` to a side that, in one process, is
+ * always the same class (a monomorphic call site). It must not own
+ * teardown policy: what a lost or closed connection does to its calls
+ * differs by side.
+ */
+import { MsgReader } from "../codec/reader.ts";
+import type { Conn } from "../runtime/types.ts";
+import { FrameDecoder } from "./frame-decoder.ts";
+import type { FrameOutput } from "./frame-output.ts";
+import { type FrameHead, readFrameHead, skipRest, writeGoAway, writeHello, writePing } from "./frames.ts";
+import { checkHelloLimits, ConnectionError, frameIdProblem, FrameType, GoAwayReason, type GoAwayReasonCode, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
+import { OutboundCredit } from "./stream.ts";
+
+/** What the core needs from the connection that owns it. */
+export interface ConnectionSide {
+  /** A call frame, its head read; the core's reader is at its body, `end` is where the frame ends. */
+  callFrame(type: number, id: number, count: number, end: number): void;
+  /** The peer's HELLO was valid; `core.peer` holds its limits. */
+  helloReceived(): void;
+  /** The peer sent GOAWAY with `count` elements; the reader is at its body. */
+  peerGoAway(count: number): void;
+  /** The open call with this id (for WINDOW credit), if any. */
+  openCall(id: number): { credit: OutboundCredit | null } | undefined;
+  /** A protocol violation: send GOAWAY `reason` and end the connection. */
+  connectionError(reason: GoAwayReasonCode, message: string): void;
+}
+
+export type ConnectionRole = "client" | "server";
+
+export class ConnectionCore {
+  readonly reader: MsgReader;
+  /** The peer's limits, from its HELLO (until then, the ones given to the constructor). */
+  peer: PeerLimits;
+  helloSeen: boolean;
+  /** Date.now() at the last chunk read (idle timeout, keepalive). */
+  lastRead: number;
+  /** Set by stop(): no frame is handled after it. */
+  stopped: boolean;
+  private helloTimer: ReturnType<typeof setTimeout> | null;
+  private readonly decoder: FrameDecoder;
+  private readonly head: FrameHead;
+  private readonly onFrame: (buf: Uint8Array, start: number, end: number) => void;
+
+  constructor(
+    readonly role: ConnectionRole,
+    readonly conn: Conn,
+    readonly out: FrameOutput,
+    private readonly side: ConnectionSide,
+    /** This side's limits: what HELLO announces and the decoder enforces. */
+    readonly limits: PeerLimits,
+    peer: PeerLimits,
+  ) {
+    this.reader = new MsgReader();
+    this.peer = peer;
+    this.helloSeen = false;
+    this.lastRead = Date.now();
+    this.stopped = false;
+    this.helloTimer = null;
+    this.decoder = new FrameDecoder(limits.maxFrameBytes);
+    this.head = { count: 0, type: 0, id: 0 };
+    this.onFrame = (buf, start, end) => this.frame(buf, start, end);
+  }
+
+  /** Sends this side's HELLO; `timeoutMs` > 0 runs `onTimeout` unless the peer's HELLO comes first. */
+  sendHello(timeoutMs = 0, onTimeout?: () => void): void {
+    writeHello(this.out.w, this.limits);
+    this.out.commit();
+    if (timeoutMs > 0 && onTimeout !== undefined) this.helloTimer = setTimeout(onTimeout, timeoutMs);
+  }
+
+  sendPing(type: number, opaque: number): void {
+    writePing(this.out.w, type, opaque);
+    this.out.commit();
+  }
+
+  sendGoAway(lastId: number, reason: GoAwayReasonCode, message: string): void {
+    writeGoAway(this.out.w, lastId, reason, message);
+    this.out.commit();
+  }
+
+  /** Stops reading frames (the rest of a chunk included) and the handshake timer. */
+  stop(): void {
+    this.stopped = true;
+    this.decoder.stop();
+    if (this.helloTimer !== null) clearTimeout(this.helloTimer);
+    this.helloTimer = null;
+  }
+
+  /** The socket's data sink. */
+  data(chunk: Uint8Array): void {
+    this.lastRead = Date.now();
+    const res = this.decoder.push(chunk, this.onFrame);
+    if (res === "ok" || res === "stopped") return;
+    if (res === "too_large")
+      this.side.connectionError(GoAwayReason.FRAME_TOO_LARGE, `frame of ${this.decoder.rejectedLength} bytes is over the limit of ${this.limits.maxFrameBytes}`);
+    else this.side.connectionError(GoAwayReason.MALFORMED_FRAME, "frame with length 0");
+  }
+
+  /** The error for a frame type this side never receives. */
+  unexpected(type: number): ConnectionError {
+    if (type < FrameType.HELLO || type > FrameType.GOAWAY) return new ConnectionError(GoAwayReason.UNKNOWN_FRAME_TYPE, `unknown frame type ${type}`);
+    return new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `frame type ${type} is ${this.role === "server" ? "server-to-client" : "client-to-server"} only`);
+  }
+
+  private frame(buf: Uint8Array, start: number, end: number): void {
+    if (this.stopped) return;
+    const r = this.reader;
+    r.reset(buf, start, end);
+    try {
+      readFrameHead(r, this.head);
+      const { type, id, count } = this.head;
+      if (!this.helloSeen) {
+        // A server may refuse a client with GOAWAY before (or instead of) its HELLO.
+        if (type === FrameType.GOAWAY && this.role === "client") return this.side.peerGoAway(count);
+        if (type !== FrameType.HELLO) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `first frame must be HELLO, got type ${type}`);
+      }
+      const badId = frameIdProblem(type, id);
+      if (badId !== null) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, badId);
+      if (!this.helloSeen) return this.hello(count);
+      switch (type) {
+        case FrameType.WINDOW: {
+          const credit = r.int();
+          if (credit <= 0) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `WINDOW with credit ${credit}`);
+          const call = this.side.openCall(id);
+          if (call !== undefined) (call.credit ??= new OutboundCredit(this.peer.initialWindow)).add(credit);
+          return;
+        }
+        case FrameType.PING:
+          return this.sendPing(FrameType.PONG, r.int());
+        case FrameType.PONG:
+          return;
+        case FrameType.GOAWAY:
+          return this.side.peerGoAway(count);
+        case FrameType.HELLO:
+          throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, "second HELLO");
+        default:
+          return this.side.callFrame(type, id, count, end);
+      }
+    } catch (e) {
+      if (e instanceof ConnectionError) this.side.connectionError(e.reason, e.message);
+      else this.side.connectionError(GoAwayReason.MALFORMED_FRAME, `malformed frame: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private hello(count: number): void {
+    if (count < 7) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `HELLO has ${count} elements, needs 7`);
+    const r = this.reader;
+    const version = r.int();
+    if (version !== PROTOCOL_VERSION)
+      throw new ConnectionError(
+        GoAwayReason.UNSUPPORTED_VERSION,
+        this.role === "server"
+          ? `protocol version ${version} is not supported; this server speaks ${PROTOCOL_VERSION}`
+          : `server speaks protocol version ${version}, this client speaks ${PROTOCOL_VERSION}`,
+      );
+    // A client's maxConcurrentCalls is informational to a server; its maxMetadataBytes bounds only what handlers set.
+    const peer = { maxFrameBytes: r.int(), maxConcurrentCalls: r.int(), initialWindow: r.int(), maxMetadataBytes: r.int() };
+    const bad = checkHelloLimits(peer);
+    if (bad !== null) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, bad);
+    this.peer = peer;
+    skipRest(r, count, 7);
+    this.helloSeen = true;
+    if (this.helloTimer !== null) clearTimeout(this.helloTimer);
+    this.helloTimer = null;
+    this.side.helloReceived();
+  }
+}
