@@ -1,34 +1,24 @@
 /**
- * ClientConnection: one client connection to one endpoint. Connects, trades
- * HELLOs, multiplexes calls by id, writes REQUEST/MESSAGE/HALF_CLOSE/CANCEL/
- * WINDOW, and routes RESPONSE/MESSAGE/HEADERS/STATUS back to calls. When the
+ * ClientConnection: one client connection to one endpoint, the client's
+ * side of a ConnectionCore (src/rpc/connection-core.ts: framing, HELLO,
+ * PING/WINDOW/GOAWAY). Connects, multiplexes calls by id, writes REQUEST/
+ * MESSAGE/HALF_CLOSE/CANCEL/WINDOW, and routes RESPONSE/MESSAGE/HEADERS/
+ * STATUS back to calls. When the
  * connection dies every open call fails at once with UNAVAILABLE; on GOAWAY
  * it takes no new calls and fails those the server did not accept.
  */
-import { MsgReader } from "../codec/reader.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { CallTable } from "./call-table.ts";
 import { type CallTransport, ClientCallState } from "./client-call.ts";
+import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
 import type { MethodDescriptor } from "./descriptor.ts";
-import { FrameDecoder } from "./frame-decoder.ts";
 import { FrameOutput } from "./frame-output.ts";
-import {
-  type FrameHead,
-  readFrameHead,
-  readOptionalStr,
-  skipRest,
-  writeGoAway,
-  writeHello,
-  writeIdOnly,
-  writeMessage,
-  writePing,
-  writeRequest,
-  writeWindow,
-} from "./frames.ts";
+import { readOptionalStr, writeIdOnly, writeMessage, writeRequest, writeWindow } from "./frames.ts";
 import { readMetadata } from "./metadata.ts";
 import { kindMismatchMessage, requestKindFlags, streamsRequests } from "./method-kind.ts";
-import { checkHelloLimits, ConnectionError, DEFAULT_LIMITS, END_STREAM, frameIdProblem, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
+import { ConnectionError, DEFAULT_LIMITS, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits } from "./protocol.ts";
 import { Keepalive, type KeepaliveOptions } from "./keepalive.ts";
+import { isRpcErrorLike } from "./server-call.ts";
 import { OutboundCredit, roomToSend } from "./stream.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
@@ -45,11 +35,9 @@ export interface ClientConnectionOwner {
 
 const MAX_CALL_ID = 0xffffffff;
 
-export class ClientConnection implements CallTransport {
+export class ClientConnection implements CallTransport, ConnectionSide {
   readonly calls: CallTable<ClientCallState>;
   readonly out: FrameOutput;
-  /** The server's limits, from its HELLO. */
-  peer: PeerLimits;
   /** No new calls: GOAWAY received, ids exhausted, or closed. */
   draining: boolean;
   closed: boolean;
@@ -57,13 +45,9 @@ export class ClientConnection implements CallTransport {
   /** Calls waiting because the server's maxConcurrentCalls are open (FIFO from queueHead). */
   private readonly queue: [ClientCallState, unknown][];
   private queueHead: number;
-  private helloSeen: boolean;
   private onHello: ((e: Error | null) => void) | null;
-  private readonly decoder: FrameDecoder;
-  private readonly reader: MsgReader;
-  private readonly head: FrameHead;
-  private readonly onFrame: (buf: Uint8Array, start: number, end: number) => void;
   private readonly keepalive: Keepalive;
+  private readonly core: ConnectionCore;
 
   private constructor(
     readonly conn: Conn,
@@ -72,29 +56,12 @@ export class ClientConnection implements CallTransport {
     private readonly cfg: ClientConnectionConfig,
   ) {
     this.calls = new CallTable();
-    this.peer = { ...DEFAULT_LIMITS };
     this.draining = false;
     this.closed = false;
     this.nextId = 1;
     this.queue = [];
     this.queueHead = 0;
-    this.helloSeen = false;
     this.onHello = null;
-    this.decoder = new FrameDecoder(cfg.limits.maxFrameBytes);
-    this.reader = new MsgReader();
-    this.head = { count: 0, type: 0, id: 0 };
-    this.onFrame = (buf, start, end) => this.frame(buf, start, end);
-    const calls = this.calls;
-    this.keepalive = new Keepalive(cfg.keepalive, {
-      get openCalls() {
-        return calls.size;
-      },
-      sendPing: (opaque) => {
-        writePing(this.out.w, FrameType.PING, opaque);
-        this.out.commit();
-      },
-      lost: (why) => this.lost(why),
-    });
     this.out = new FrameOutput(
       rt,
       conn,
@@ -102,6 +69,23 @@ export class ClientConnection implements CallTransport {
       () => {},
       (e) => this.lost(`write failed: ${e.message}`),
     );
+    const core = (this.core = new ConnectionCore("client", conn, this.out, this, cfg.limits, { ...DEFAULT_LIMITS }));
+    const calls = this.calls;
+    this.keepalive = new Keepalive(cfg.keepalive, {
+      get openCalls() {
+        return calls.size;
+      },
+      get lastRead() {
+        return core.lastRead;
+      },
+      sendPing: (opaque) => core.sendPing(FrameType.PING, opaque),
+      lost: (why) => this.lost(why),
+    });
+  }
+
+  /** The server's limits, from its HELLO. */
+  get peer(): PeerLimits {
+    return this.core.peer;
   }
 
   /** Connects and waits for the server's HELLO. Rejects with RpcError UNAVAILABLE. */
@@ -116,15 +100,10 @@ export class ClientConnection implements CallTransport {
     const hello = new Promise<void>((resolve, reject) => {
       c.onHello = (e) => (e === null ? resolve() : reject(e));
     });
-    const timer = setTimeout(() => c.lost(`no HELLO from ${host}:${port} within ${cfg.connectTimeoutMs} ms`), cfg.connectTimeoutMs);
-    writeHello(c.out.w, cfg.limits);
-    c.out.commit();
-    conn.stream({ data: (chunk) => c.data(chunk), end: (err) => c.lost(err === null ? "the server closed the connection" : err.message) });
-    try {
-      await hello;
-    } finally {
-      clearTimeout(timer);
-    }
+    const core = c.core;
+    core.sendHello(cfg.connectTimeoutMs, () => c.lost(`no HELLO from ${host}:${port} within ${cfg.connectTimeoutMs} ms`));
+    conn.stream({ data: (chunk) => core.data(chunk), end: (err) => c.lost(err === null ? "the server closed the connection" : err.message) });
+    await hello;
     c.keepalive.start();
     return c;
   }
@@ -222,18 +201,8 @@ export class ClientConnection implements CallTransport {
   /** Closes now: open calls fail with UNAVAILABLE. */
   close(why: string): void {
     if (this.closed) return;
-    writeGoAway(this.out.w, 0, GoAwayReason.NO_ERROR, why);
-    this.out.commit();
-    this.closed = true;
-    this.draining = true;
-    this.decoder.stop();
-    this.keepalive.stop();
-    this.failAll(new RpcError(Status.UNAVAILABLE, `connection closed: ${why}`));
-    this.owner.connectionEnded(this);
-    void this.out.drain().finally(() => {
-      this.out.abandon();
-      return this.conn.close();
-    });
+    this.core.sendGoAway(0, GoAwayReason.NO_ERROR, why);
+    this.shut(new RpcError(Status.UNAVAILABLE, `connection closed: ${why}`));
   }
 
   private startQueued(): void {
@@ -255,120 +224,69 @@ export class ClientConnection implements CallTransport {
     for (const [call] of queued) call.fail(err);
   }
 
-  private data(chunk: Uint8Array): void {
-    this.keepalive.touch();
-    const res = this.decoder.push(chunk, this.onFrame);
-    if (res === "ok" || res === "stopped") return;
-    if (res === "too_large") this.connectionError(GoAwayReason.FRAME_TOO_LARGE, `frame of ${this.decoder.rejectedLength} bytes is over the limit of ${this.cfg.limits.maxFrameBytes}`);
-    else this.connectionError(GoAwayReason.MALFORMED_FRAME, "frame with length 0");
+  /** ConnectionSide: the client's call frames. */
+  callFrame(type: number, id: number, count: number): void {
+    switch (type) {
+      case FrameType.RESPONSE: {
+        const call = this.calls.get(id);
+        if (call === undefined) return;
+        // A RESPONSE ends the call on the server, so a streaming call fails without a CANCEL.
+        if (call.inbound !== null) return call.fail(kindMismatch(call, "unary or client_stream (it sent a RESPONSE)"));
+        const v = this.decodeOutput(call);
+        if (v !== FAILED) call.succeed(v);
+        return;
+      }
+      case FrameType.MESSAGE: {
+        this.core.reader.int();
+        const call = this.calls.get(id);
+        if (call === undefined) return;
+        // A single-response call takes one MESSAGE (a response with trailers); a second means the server is streaming.
+        if (call.inbound === null && call.hasValue) return call.cancel(kindMismatch(call, "server_stream or bidi (it sent a second MESSAGE)"));
+        const v = this.decodeOutput(call);
+        if (v === FAILED) return;
+        if (call.inbound !== null) {
+          if (!call.inbound.push(v)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
+        } else {
+          call.value = v;
+          call.hasValue = true;
+        }
+        return;
+      }
+      case FrameType.HEADERS: {
+        const md = readMetadata(this.core.reader, Number.MAX_SAFE_INTEGER) ?? {};
+        const onHeaders = this.calls.get(id)?.headersHandler;
+        if (onHeaders !== undefined) runCallback(onHeaders, md);
+        return;
+      }
+      case FrameType.STATUS:
+        return this.status(id, count);
+      default:
+        throw this.core.unexpected(type);
+    }
   }
 
-  private frame(buf: Uint8Array, start: number, end: number): void {
-    if (this.closed) return;
-    const r = this.reader;
-    r.reset(buf, start, end);
-    try {
-      readFrameHead(r, this.head);
-      const { type, id, count } = this.head;
-      if (!this.helloSeen) {
-        if (type === FrameType.GOAWAY) return this.goAway(count);
-        if (type !== FrameType.HELLO) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `first frame must be HELLO, got type ${type}`);
-      }
-      const badId = frameIdProblem(type, id);
-      if (badId !== null) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, badId);
-      if (!this.helloSeen) return this.hello(count);
-      switch (type) {
-        case FrameType.RESPONSE: {
-          const call = this.calls.get(id);
-          if (call === undefined) return;
-          // A RESPONSE ends the call on the server, so a streaming call fails without a CANCEL.
-          if (call.inbound !== null) return call.fail(kindMismatch(call, "unary or client_stream (it sent a RESPONSE)"));
-          const v = this.decodeOutput(call);
-          if (v !== FAILED) call.succeed(v);
-          return;
-        }
-        case FrameType.MESSAGE: {
-          r.int();
-          const call = this.calls.get(id);
-          if (call === undefined) return;
-          // A single-response call takes one MESSAGE (a response with trailers); a second means the server is streaming.
-          if (call.inbound === null && call.hasValue) return call.cancel(kindMismatch(call, "server_stream or bidi (it sent a second MESSAGE)"));
-          const v = this.decodeOutput(call);
-          if (v === FAILED) return;
-          if (call.inbound !== null) {
-            if (!call.inbound.push(v)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
-          } else {
-            call.value = v;
-            call.hasValue = true;
-          }
-          return;
-        }
-        case FrameType.HEADERS: {
-          const md = readMetadata(r, Number.MAX_SAFE_INTEGER) ?? {};
-          const onHeaders = this.calls.get(id)?.headersHandler;
-          if (onHeaders !== undefined) runCallback(onHeaders, md);
-          return;
-        }
-        case FrameType.STATUS:
-          return this.status(id, count);
-        case FrameType.WINDOW: {
-          const credit = r.int();
-          if (credit <= 0) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `WINDOW with credit ${credit}`);
-          const call = this.calls.get(id);
-          if (call !== undefined) (call.credit ??= new OutboundCredit(this.peer.initialWindow)).add(credit);
-          return;
-        }
-        case FrameType.PING:
-          writePing(this.out.w, FrameType.PONG, r.int());
-          this.out.commit();
-          return;
-        case FrameType.PONG:
-          return;
-        case FrameType.GOAWAY:
-          return this.goAway(count);
-        case FrameType.HELLO:
-          throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, "second HELLO");
-        case FrameType.REQUEST:
-        case FrameType.HALF_CLOSE:
-        case FrameType.CANCEL:
-          throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `frame type ${type} is client-to-server only`);
-        default:
-          throw new ConnectionError(GoAwayReason.UNKNOWN_FRAME_TYPE, `unknown frame type ${type}`);
-      }
-    } catch (e) {
-      if (e instanceof ConnectionError) this.connectionError(e.reason, e.message);
-      else this.connectionError(GoAwayReason.MALFORMED_FRAME, `malformed frame: ${e instanceof Error ? e.message : String(e)}`);
-    }
+  helloReceived(): void {
+    const cb = this.onHello;
+    this.onHello = null;
+    cb?.(null);
+  }
+
+  openCall(id: number): ClientCallState | undefined {
+    return this.calls.get(id);
   }
 
   private decodeOutput(call: ClientCallState): unknown {
     try {
-      return call.method.output.decode(this.reader);
+      return call.method.output.decode(this.core.reader);
     } catch (e) {
       call.cancel(new RpcError(Status.INTERNAL, `could not decode response ${call.method.output.typeName}: ${e instanceof Error ? e.message : String(e)}`));
       return FAILED;
     }
   }
 
-  private hello(count: number): void {
-    if (count < 7) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `HELLO has ${count} elements, needs 7`);
-    const r = this.reader;
-    const version = r.int();
-    if (version !== PROTOCOL_VERSION) throw new ConnectionError(GoAwayReason.UNSUPPORTED_VERSION, `server speaks protocol version ${version}, this client speaks ${PROTOCOL_VERSION}`);
-    const peer = { maxFrameBytes: r.int(), maxConcurrentCalls: r.int(), initialWindow: r.int(), maxMetadataBytes: r.int() };
-    const bad = checkHelloLimits(peer);
-    if (bad !== null) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, bad);
-    this.peer = peer;
-    skipRest(r, count, 7);
-    this.helloSeen = true;
-    const cb = this.onHello;
-    this.onHello = null;
-    cb?.(null);
-  }
-
   private status(id: number, count: number): void {
     if (count < 4) throw new ConnectionError(GoAwayReason.MALFORMED_FRAME, `STATUS has ${count} elements, needs at least 4`);
-    const r = this.reader;
+    const r = this.core.reader;
     let code = r.int();
     const message = r.str();
     const trailers = count > 4 ? readMetadata(r, Number.MAX_SAFE_INTEGER) : undefined;
@@ -399,15 +317,16 @@ export class ClientConnection implements CallTransport {
     call.fail(err);
   }
 
-  private goAway(count: number): void {
-    const r = this.reader;
+  /** ConnectionSide: the server sent GOAWAY (possibly instead of its HELLO). */
+  peerGoAway(count: number): void {
+    const r = this.core.reader;
     const lastId = count > 2 ? r.int() : 0;
     const reason = count > 3 ? r.int() : GoAwayReason.PROTOCOL_ERROR;
     const message = count > 4 ? r.str() : "";
     this.draining = true;
     const why = `server sent GOAWAY ${goAwayReasonName(reason)}${message ? `: ${message}` : ""}`;
     this.owner.connectionEnded(this);
-    if (!this.helloSeen) {
+    if (!this.core.helloSeen) {
       const cb = this.onHello;
       this.onHello = null;
       cb?.(new RpcError(Status.UNAVAILABLE, why));
@@ -418,36 +337,37 @@ export class ClientConnection implements CallTransport {
     if (this.calls.size === 0) this.close("server went away");
   }
 
-  private connectionError(reason: GoAwayReasonCode, message: string): void {
+  connectionError(reason: GoAwayReasonCode, message: string): void {
     if (this.closed) return;
-    writeGoAway(this.out.w, 0, reason, message);
-    this.out.commit();
+    this.core.sendGoAway(0, reason, message);
     this.lost(`protocol error ${goAwayReasonName(reason)}: ${message}`);
   }
 
   /** The connection is gone: every open call fails now with UNAVAILABLE. */
   lost(why: string): void {
     if (this.closed) return;
-    this.closed = true;
-    this.draining = true;
-    this.decoder.stop();
     const err = new RpcError(Status.UNAVAILABLE, `connection lost: ${why}`);
     const cb = this.onHello;
     this.onHello = null;
     cb?.(err);
-    this.failAll(err);
+    this.shut(err);
+  }
+
+  /** No more frames either way: every open and queued call fails with `err`, then the socket closes once flushed. */
+  private shut(err: RpcError): void {
+    this.closed = true;
+    this.draining = true;
+    this.core.stop();
+    this.keepalive.stop();
+    const calls = this.calls.values();
+    this.calls.clear();
+    for (const call of calls) call.fail(err);
+    this.failQueued(err);
     this.owner.connectionEnded(this);
     void this.out.drain().finally(() => {
       this.out.abandon();
       return this.conn.close();
     });
-  }
-
-  private failAll(err: RpcError): void {
-    const calls = this.calls.values();
-    this.calls.clear();
-    for (const call of calls) call.fail(err);
-    this.failQueued(err);
   }
 }
 
@@ -468,6 +388,5 @@ function kindMismatch(call: ClientCallState, server: string): RpcError {
 }
 
 function asRpcError(e: unknown, context: string): RpcError {
-  if (typeof e === "object" && e !== null && typeof (e as RpcError).status === "number" && typeof (e as RpcError).code === "string") return e as RpcError;
-  return new RpcError(Status.INTERNAL, `${context}: ${e instanceof Error ? e.message : String(e)}`);
+  return isRpcErrorLike(e) ? e : new RpcError(Status.INTERNAL, `${context}: ${e instanceof Error ? e.message : String(e)}`);
 }

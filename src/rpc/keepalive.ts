@@ -19,18 +19,18 @@ export interface KeepaliveOptions {
 export interface KeepaliveHost {
   /** Open calls on the connection. */
   readonly openCalls: number;
+  /** Date.now() at the last read from the peer (any frame counts as life). */
+  readonly lastRead: number;
   sendPing(opaque: number): void;
   lost(why: string): void;
 }
 
 export class Keepalive {
-  private lastRead: number;
   private pingSentAt: number;
   private opaque: number;
   private timer: ReturnType<typeof setTimeout> | null;
 
   constructor(private readonly opts: KeepaliveOptions, private readonly host: KeepaliveHost) {
-    this.lastRead = Date.now();
     this.pingSentAt = 0;
     this.opaque = 0;
     this.timer = null;
@@ -38,11 +38,6 @@ export class Keepalive {
 
   start(): void {
     if (this.opts.intervalMs > 0) this.arm(this.opts.intervalMs);
-  }
-
-  /** Called for every chunk read from the peer. */
-  touch(): void {
-    if (this.opts.intervalMs > 0) this.lastRead = Date.now();
   }
 
   stop(): void {
@@ -57,7 +52,7 @@ export class Keepalive {
   private check(): void {
     const now = Date.now();
     if (this.pingSentAt > 0) {
-      if (this.lastRead >= this.pingSentAt) {
+      if (this.host.lastRead >= this.pingSentAt) {
         this.pingSentAt = 0; // answered (or other traffic arrived)
       } else if (now - this.pingSentAt >= this.opts.timeoutMs) {
         this.timer = null;
@@ -68,7 +63,7 @@ export class Keepalive {
         return;
       }
     }
-    const idle = now - this.lastRead;
+    const idle = now - this.host.lastRead;
     if (idle < this.opts.intervalMs || (this.host.openCalls === 0 && !this.opts.withoutCalls)) {
       this.arm(Math.max(1, this.opts.intervalMs - idle));
       return;
