@@ -3,12 +3,18 @@
  * connection (the deadline and abort signal already run during connect)
  * until its STATUS/RESPONSE, failure or cancel. Holds the promise (unary,
  * client stream) or the InboundStream (server stream, bidi) the caller sees,
- * and the credit for request messages. Frames are written by its connection.
+ * and the credit for request messages. Its connection writes the REQUEST and
+ * reads frames for it; the call writes its own request stream (MESSAGE,
+ * HALF_CLOSE) and turns RESPONSE/MESSAGE/STATUS into what the caller sees.
  */
+import type { MsgReader } from "../codec/reader.ts";
 import type { CallOptions, Metadata, MethodDescriptor } from "./descriptor.ts";
-import { MAX_TIMER_MS } from "./protocol.ts";
-import { InboundStream, type OutboundCredit } from "./stream.ts";
-import { RpcError, Status } from "./status.ts";
+import type { FrameOutput } from "./frame-output.ts";
+import { writeIdOnly, writeMessage } from "./frames.ts";
+import { kindMismatchMessage } from "./method-kind.ts";
+import { FrameType, MAX_TIMER_MS, type PeerLimits } from "./protocol.ts";
+import { InboundStream, OutboundCredit, roomToSend } from "./stream.ts";
+import { asRpcError, RpcError, Status, type StatusCode } from "./status.ts";
 
 /** What a call needs from the connection it runs on. */
 export interface CallTransport {
@@ -104,6 +110,101 @@ export class ClientCallState {
     return this.options.onHeaders;
   }
 
+  /** Writes a client stream's requests as MESSAGEs within the server's credit, then HALF_CLOSE. */
+  async sendRequests(source: AsyncIterable<unknown> | Iterable<unknown>, out: FrameOutput, peer: PeerLimits): Promise<void> {
+    const credit = (this.credit ??= new OutboundCredit(peer.initialWindow));
+    const m = this.method;
+    const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<unknown>)[Symbol.iterator]();
+    try {
+      for (;;) {
+        const room = roomToSend(credit, out, this);
+        if (room !== null) await room;
+        if (this.done) break;
+        const r = await it.next();
+        if (this.done) break;
+        if (r.done) {
+          writeIdOnly(out.w, FrameType.HALF_CLOSE, this.id);
+          out.commit();
+          return;
+        }
+        writeMessage(out.w, this.id, 0, m.input, r.value, peer.maxFrameBytes);
+        credit.credit--;
+        out.commit();
+      }
+      await it.return?.();
+    } catch (e) {
+      this.cancel(asRpcError(e, `request stream of ${m.path} failed`));
+      try {
+        await it.return?.();
+      } catch {
+        // The caller's iterator failed while closing after the call already ended.
+      }
+    }
+  }
+
+  /** RESPONSE: the single response of a unary or client-streaming call. */
+  response(r: MsgReader): void {
+    // A RESPONSE ends the call on the server, so a streaming call fails without a CANCEL.
+    if (this.inbound !== null) return this.fail(this.kindMismatch("unary or client_stream (it sent a RESPONSE)"));
+    const v = this.decodeOutput(r);
+    if (v !== FAILED) this.succeed(v);
+  }
+
+  /** MESSAGE: one response of a stream, or the single one before trailers. False when it is beyond the granted credit. */
+  message(r: MsgReader): boolean {
+    // A single-response call takes one MESSAGE (a response with trailers); a second means the server is streaming.
+    if (this.inbound === null && this.hasValue) {
+      this.cancel(this.kindMismatch("server_stream or bidi (it sent a second MESSAGE)"));
+      return true;
+    }
+    const v = this.decodeOutput(r);
+    if (v === FAILED) return true;
+    if (this.inbound !== null) return this.inbound.push(v);
+    this.value = v;
+    this.hasValue = true;
+    return true;
+  }
+
+  /** STATUS: the call's end; `r` is at the typed error's fields, or null when there are none. */
+  status(code: number, message: string, trailers: Metadata | undefined, errorCode: string | undefined, r: MsgReader | null): void {
+    const onTrailers = this.options.onTrailers;
+    if (onTrailers !== undefined) runCallback(onTrailers, trailers ?? {});
+    if (code === Status.OK) {
+      if (this.inbound !== null) return this.endStream();
+      if (this.hasValue) return this.succeed(this.value);
+      return this.fail(new RpcError(Status.INTERNAL, `server ended ${this.method.path} with OK but sent no response`));
+    }
+    if (code < 0 || code > 16) code = Status.UNKNOWN;
+    let err: RpcError | null = null;
+    if (errorCode !== undefined && r !== null) {
+      const et = this.method.errors.find((t) => t.code === errorCode);
+      if (et !== undefined) {
+        try {
+          err = et.decode(r, message);
+        } catch (e) {
+          err = new RpcError(code as StatusCode, `${message} (and its ${errorCode} fields did not decode: ${e instanceof Error ? e.message : String(e)})`, errorCode);
+        }
+      }
+    }
+    err ??= new RpcError(code as StatusCode, message, errorCode);
+    if (trailers !== undefined) err.metadata = trailers;
+    this.fail(err);
+  }
+
+  private decodeOutput(r: MsgReader): unknown {
+    try {
+      return this.method.output.decode(r);
+    } catch (e) {
+      this.cancel(new RpcError(Status.INTERNAL, `could not decode response ${this.method.output.typeName}: ${e instanceof Error ? e.message : String(e)}`));
+      return FAILED;
+    }
+  }
+
+  /** The error a call fails with when the server's frames do not fit its kind (Edge cases 18). */
+  private kindMismatch(server: string): RpcError {
+    return new RpcError(Status.UNIMPLEMENTED, kindMismatchMessage(this.method.path, this.method.kind, server));
+  }
+
   // Every way to end a call settles what the caller holds (promise or
   // stream): finish() clears the deadline timer, so a call it ended without
   // settling would hang past its deadline.
@@ -169,4 +270,15 @@ function cancelledBy(signal: AbortSignal): RpcError {
   const reason: unknown = signal.reason;
   const detail = reason instanceof Error ? reason.message : reason === undefined ? "" : String(reason);
   return new RpcError(Status.CANCELLED, `call cancelled by the caller${detail ? `: ${detail}` : ""}`);
+}
+
+const FAILED = Symbol("decode failed");
+
+/** Runs a caller's callback from inside frame handling: its exception must not be taken for a malformed frame. */
+export function runCallback<T>(fn: (v: T) => void, v: T): void {
+  try {
+    fn(v);
+  } catch (e) {
+    console.error("ringrpc: an onHeaders/onTrailers callback threw (ignored):", e);
+  }
 }

@@ -9,18 +9,16 @@
  */
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { CallTable } from "./call-table.ts";
-import { type CallTransport, ClientCallState } from "./client-call.ts";
+import { type CallTransport, ClientCallState, runCallback } from "./client-call.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
 import type { MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
-import { readOptionalStr, writeIdOnly, writeMessage, writeRequest, writeWindow } from "./frames.ts";
+import { readOptionalStr, writeIdOnly, writeRequest, writeWindow } from "./frames.ts";
 import { readMetadata } from "./metadata.ts";
-import { kindMismatchMessage, requestKindFlags, streamsRequests } from "./method-kind.ts";
+import { requestKindFlags, streamsRequests } from "./method-kind.ts";
 import { ConnectionError, DEFAULT_LIMITS, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits } from "./protocol.ts";
 import { Keepalive, type KeepaliveOptions } from "./keepalive.ts";
-import { isRpcErrorLike } from "./server-call.ts";
-import { OutboundCredit, roomToSend } from "./stream.ts";
-import { RpcError, Status, type StatusCode } from "./status.ts";
+import { asRpcError, RpcError, Status } from "./status.ts";
 
 export interface ClientConnectionConfig {
   readonly limits: PeerLimits;
@@ -146,38 +144,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     call.attach(this, id);
     this.calls.add(call);
     this.out.commit();
-    if (streamingIn) void this.sendRequests(call, request as AsyncIterable<unknown> | Iterable<unknown>);
-  }
-
-  private async sendRequests(call: ClientCallState, source: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
-    const credit = (call.credit ??= new OutboundCredit(this.peer.initialWindow));
-    const m = call.method;
-    const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<unknown>)[Symbol.iterator]();
-    try {
-      for (;;) {
-        const room = roomToSend(credit, this.out, call);
-        if (room !== null) await room;
-        if (call.done) break;
-        const r = await it.next();
-        if (call.done) break;
-        if (r.done) {
-          writeIdOnly(this.out.w, FrameType.HALF_CLOSE, call.id);
-          this.out.commit();
-          return;
-        }
-        writeMessage(this.out.w, call.id, 0, m.input, r.value, this.peer.maxFrameBytes);
-        credit.credit--;
-        this.out.commit();
-      }
-      await it.return?.();
-    } catch (e) {
-      call.cancel(asRpcError(e, `request stream of ${m.path} failed`));
-      try {
-        await it.return?.();
-      } catch {
-        // The caller's iterator failed while closing after the call already ended.
-      }
-    }
+    if (streamingIn) void call.sendRequests(request as AsyncIterable<unknown> | Iterable<unknown>, this.out, this.peer);
   }
 
   sendCancel(id: number): void {
@@ -227,29 +194,12 @@ export class ClientConnection implements CallTransport, ConnectionSide {
   /** ConnectionSide: the client's call frames. */
   callFrame(type: number, id: number, count: number): void {
     switch (type) {
-      case FrameType.RESPONSE: {
-        const call = this.calls.get(id);
-        if (call === undefined) return;
-        // A RESPONSE ends the call on the server, so a streaming call fails without a CANCEL.
-        if (call.inbound !== null) return call.fail(kindMismatch(call, "unary or client_stream (it sent a RESPONSE)"));
-        const v = this.decodeOutput(call);
-        if (v !== FAILED) call.succeed(v);
-        return;
-      }
+      case FrameType.RESPONSE:
+        return this.calls.get(id)?.response(this.core.reader);
       case FrameType.MESSAGE: {
         this.core.reader.int();
         const call = this.calls.get(id);
-        if (call === undefined) return;
-        // A single-response call takes one MESSAGE (a response with trailers); a second means the server is streaming.
-        if (call.inbound === null && call.hasValue) return call.cancel(kindMismatch(call, "server_stream or bidi (it sent a second MESSAGE)"));
-        const v = this.decodeOutput(call);
-        if (v === FAILED) return;
-        if (call.inbound !== null) {
-          if (!call.inbound.push(v)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
-        } else {
-          call.value = v;
-          call.hasValue = true;
-        }
+        if (call !== undefined && !call.message(this.core.reader)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
         return;
       }
       case FrameType.HEADERS: {
@@ -275,46 +225,14 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     return this.calls.get(id);
   }
 
-  private decodeOutput(call: ClientCallState): unknown {
-    try {
-      return call.method.output.decode(this.core.reader);
-    } catch (e) {
-      call.cancel(new RpcError(Status.INTERNAL, `could not decode response ${call.method.output.typeName}: ${e instanceof Error ? e.message : String(e)}`));
-      return FAILED;
-    }
-  }
-
   private status(id: number, count: number): void {
     if (count < 4) throw new ConnectionError(GoAwayReason.MALFORMED_FRAME, `STATUS has ${count} elements, needs at least 4`);
     const r = this.core.reader;
-    let code = r.int();
+    const code = r.int();
     const message = r.str();
     const trailers = count > 4 ? readMetadata(r, Number.MAX_SAFE_INTEGER) : undefined;
     const errorCode = count > 5 ? readOptionalStr(r) : undefined;
-    const call = this.calls.get(id);
-    if (call === undefined) return;
-    const onTrailers = call.options.onTrailers;
-    if (onTrailers !== undefined) runCallback(onTrailers, trailers ?? {});
-    if (code === Status.OK) {
-      if (call.inbound !== null) return call.endStream();
-      if (call.hasValue) return call.succeed(call.value);
-      return call.fail(new RpcError(Status.INTERNAL, `server ended ${call.method.path} with OK but sent no response`));
-    }
-    if (code < 0 || code > 16) code = Status.UNKNOWN;
-    let err: RpcError | null = null;
-    if (errorCode !== undefined && count > 6) {
-      const et = call.method.errors.find((t) => t.code === errorCode);
-      if (et !== undefined) {
-        try {
-          err = et.decode(r, message);
-        } catch (e) {
-          err = new RpcError(code as StatusCode, `${message} (and its ${errorCode} fields did not decode: ${e instanceof Error ? e.message : String(e)})`, errorCode);
-        }
-      }
-    }
-    err ??= new RpcError(code as StatusCode, message, errorCode);
-    if (trailers !== undefined) err.metadata = trailers;
-    call.fail(err);
+    this.calls.get(id)?.status(code, message, trailers, errorCode, count > 6 ? r : null);
   }
 
   /** ConnectionSide: the server sent GOAWAY (possibly instead of its HELLO). */
@@ -369,24 +287,4 @@ export class ClientConnection implements CallTransport, ConnectionSide {
       return this.conn.close();
     });
   }
-}
-
-const FAILED = Symbol("decode failed");
-
-/** Runs a caller's callback from inside frame handling: its exception must not be taken for a malformed frame. */
-function runCallback<T>(fn: (v: T) => void, v: T): void {
-  try {
-    fn(v);
-  } catch (e) {
-    console.error("ringrpc: an onHeaders/onTrailers callback threw (ignored):", e);
-  }
-}
-
-/** The error a call fails with when the server's frames do not fit its kind (Edge cases 18). */
-function kindMismatch(call: ClientCallState, server: string): RpcError {
-  return new RpcError(Status.UNIMPLEMENTED, kindMismatchMessage(call.method.path, call.method.kind, server));
-}
-
-function asRpcError(e: unknown, context: string): RpcError {
-  return isRpcErrorLike(e) ? e : new RpcError(Status.INTERNAL, `${context}: ${e instanceof Error ? e.message : String(e)}`);
 }

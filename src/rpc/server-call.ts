@@ -13,7 +13,7 @@ import type { FrameOutput } from "./frame-output.ts";
 import { writeHeaders, writeMessage, writeResponse, writeStatus, writeWindow } from "./frames.ts";
 import { isValidMetadataKey } from "./metadata.ts";
 import { InboundStream, OutboundCredit, roomToSend } from "./stream.ts";
-import { RpcError, Status, type StatusCode } from "./status.ts";
+import { asRpcError, isRpcErrorLike, RpcError, Status, type StatusCode } from "./status.ts";
 
 /** What a call needs from its connection. */
 export interface CallHost {
@@ -51,11 +51,6 @@ export function decodeInput(m: MethodDescriptor, r: MsgReader, end: number, vali
   if (!validate) return v;
   const issue = t.validate(v);
   return issue === null ? v : new InvalidInput(`invalid ${t.typeName}: ${issue.path === "" ? "" : `${issue.path}: `}${issue.message}`);
-}
-
-/** True for anything shaped like an RpcError (works across Worker boundaries, no instanceof). */
-export function isRpcErrorLike(e: unknown): e is RpcError {
-  return typeof e === "object" && e !== null && typeof (e as RpcError).status === "number" && typeof (e as RpcError).code === "string";
 }
 
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -188,7 +183,7 @@ export class ServerCallState implements CallContext {
         writeStatus(w, this.id, Status.OK, "", this.trailers, null, null);
       }
     } catch (e) {
-      this.fail(isRpcErrorLike(e) ? e : new RpcError(Status.INTERNAL, `could not encode response ${this.method.output.typeName}: ${e instanceof Error ? e.message : String(e)}`));
+      this.fail(asRpcError(e, `could not encode response ${this.method.output.typeName}`));
       return;
     }
     this.finish();

@@ -51,3 +51,13 @@ export class RpcError extends Error {
     this.metadata = undefined;
   }
 }
+
+/** True for anything shaped like an RpcError (works across Worker boundaries, no instanceof). */
+export function isRpcErrorLike(e: unknown): e is RpcError {
+  return typeof e === "object" && e !== null && typeof (e as RpcError).status === "number" && typeof (e as RpcError).code === "string";
+}
+
+/** `e` itself when it is an RpcError, else an INTERNAL error saying `context` and what `e` was. */
+export function asRpcError(e: unknown, context: string): RpcError {
+  return isRpcErrorLike(e) ? e : new RpcError(Status.INTERNAL, `${context}: ${e instanceof Error ? e.message : String(e)}`);
+}
