@@ -60,13 +60,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     this.queue = [];
     this.queueHead = 0;
     this.onHello = null;
-    this.out = new FrameOutput(
-      rt,
-      conn,
-      cfg.writeHighWaterBytes,
-      () => {},
-      (e) => this.lost(`write failed: ${e.message}`),
-    );
+    this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, () => {}, (e) => this.lost(`write failed: ${e.message}`));
     const core = (this.core = new ConnectionCore("client", conn, this.out, this, cfg.limits, { ...DEFAULT_LIMITS }));
     const calls = this.calls;
     this.keepalive = new Keepalive(cfg.keepalive, {

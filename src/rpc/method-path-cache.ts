@@ -29,9 +29,20 @@ export class MethodPathCache<T> {
     return true;
   }
 
-  /** Decodes buf[start, end) as UTF-8 (throws TypeError when invalid). */
-  static decode(buf: Uint8Array, start: number, end: number): string {
-    return utf8.decode(buf.subarray(start, end));
+  /**
+   * Makes buf[start, end) the current path: the remembered one, or else
+   * decoded and looked up with `table.lookup`. False when it is not UTF-8.
+   */
+  resolve(buf: Uint8Array, start: number, end: number, table: { lookup(path: string): T | undefined }): boolean {
+    if (this.match(buf, start, end)) return true;
+    let decoded: string;
+    try {
+      decoded = utf8.decode(buf.subarray(start, end));
+    } catch {
+      return false;
+    }
+    this.remember(buf, start, end, decoded, table.lookup(decoded));
+    return true;
   }
 
   remember(buf: Uint8Array, start: number, end: number, path: string, value: T | undefined): void {

@@ -78,13 +78,7 @@ export class ServerConnection implements CallHost, ConnectionSide {
     this.goAwaySent = false;
     this.lastRequestId = 0;
     this.idleTimer = null;
-    this.out = new FrameOutput(
-      rt,
-      conn,
-      cfg.writeHighWaterBytes,
-      (over) => (over ? conn.pause() : conn.resume()),
-      () => this.lost(),
-    );
+    this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => (over ? conn.pause() : conn.resume()), () => this.lost());
     this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits);
   }
 
@@ -171,15 +165,7 @@ export class ServerConnection implements CallHost, ConnectionSide {
     const r = this.core.reader;
     const pathStart = r.strSpan();
     const paths = this.paths;
-    if (!paths.match(r.buf, pathStart, r.pos)) {
-      let decoded: string;
-      try {
-        decoded = MethodPathCache.decode(r.buf, pathStart, r.pos);
-      } catch {
-        throw new ConnectionError(GoAwayReason.MALFORMED_FRAME, "REQUEST path is not valid UTF-8");
-      }
-      paths.remember(r.buf, pathStart, r.pos, decoded, this.owner.lookup(decoded));
-    }
+    if (!paths.resolve(r.buf, pathStart, r.pos, this.owner)) throw new ConnectionError(GoAwayReason.MALFORMED_FRAME, "REQUEST path is not valid UTF-8");
     const path = paths.path;
     const timeoutMs = readOptionalInt(r);
     let metadata: Metadata | undefined;
