@@ -1,6 +1,7 @@
 /**
  * Method kinds on the wire: the kind a client declares in its REQUEST flags,
- * the REQUEST shape each kind uses, and the text of the one error both sides
+ * the REQUEST shape each kind uses, the server's check of a REQUEST against
+ * its method's kind, and the text of the one error both sides
  * give a method-kind mismatch (docs/PROTOCOL.md, Edge cases 18: STATUS
  * UNIMPLEMENTED, the call fails, the connection stays). Reads and writes no
  * frames itself.
