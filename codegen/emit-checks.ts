@@ -60,7 +60,7 @@ export class CheckEmitter {
         const e = `e${depth}`;
         const join = this.p.runtime("codec", "joinPath");
         return [
-          `const ${e} = ${this.p.sym(d, "check")}(${x});`,
+          `const ${e} = ${this.p.codec(d, "check")}(${x});`,
           `if (${e} !== null) return { path: ${join}(${path}, ${e}.path), message: ${e}.message };`,
         ];
       }
@@ -100,10 +100,10 @@ export class CheckEmitter {
 
   emitStruct(d: StructLike): void {
     const p = this.p;
-    const name = p.exportName(`check${declIdent(d.name)}`, `validator of ${d.qualifiedName}`);
+    const name = p.claimName(`check${declIdent(d.name)}`, `validator of ${d.qualifiedName}`);
     const vi = p.runtime("rpc", "ValidationIssue", true);
     p.doc(`Checks that v is a well-formed ${d.qualifiedName}; returns the first problem, or null.`);
-    p.block(`export function ${name}(v: unknown): ${vi} | null {`, () => {
+    p.block(`function ${name}(v: unknown): ${vi} | null {`, () => {
       p.line(`if (typeof v !== "object" || v === null) ${this.issue('""', `expected an object (${d.qualifiedName})`)}`);
       if (d.fields.length > 0) p.line("const o = v as Record<string, unknown>;");
       for (const f of d.fields) {
@@ -124,10 +124,10 @@ export class CheckEmitter {
 
   emitUnion(d: UnionDecl): void {
     const p = this.p;
-    const name = p.exportName(`check${declIdent(d.name)}`, `validator of ${d.qualifiedName}`);
+    const name = p.claimName(`check${declIdent(d.name)}`, `validator of ${d.qualifiedName}`);
     const vi = p.runtime("rpc", "ValidationIssue", true);
     p.doc(`Checks that v is a well-formed ${d.qualifiedName} ({ kind, value }); returns the first problem, or null.`);
-    p.block(`export function ${name}(v: unknown): ${vi} | null {`, () => {
+    p.block(`function ${name}(v: unknown): ${vi} | null {`, () => {
       p.line(`if (typeof v !== "object" || v === null) ${this.issue('""', `expected an object { kind, value } (${d.qualifiedName})`)}`);
       p.line("const u = v as { kind?: unknown; value?: unknown };");
       p.line("const x = u.value;");
@@ -145,9 +145,10 @@ export class CheckEmitter {
     p.line();
   }
 
+  /** Module-private validators of structs and unions (reached through `XType.validate`); errors have none. */
   emitAll(decls: readonly Decl[]): void {
     for (const d of decls) {
-      if (d.kind === "struct" || d.kind === "error") this.emitStruct(d);
+      if (d.kind === "struct") this.emitStruct(d);
       else if (d.kind === "union") this.emitUnion(d);
     }
   }

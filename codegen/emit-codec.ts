@@ -1,6 +1,8 @@
 /**
  * Emits the specialised msgpack encode/decode functions of structs, errors,
- * enums and unions (wire format: docs/ENCODING.md). Straight-line code per
+ * enums and unions (wire format: docs/ENCODING.md), all module-private: other
+ * modules reach them through `XType` (generate.ts); an enum's decoder is
+ * emitted in every file that decodes it. Straight-line code per
  * message: no reflection, no per-field closures; one try/catch per message
  * turns a failure into a DecodeError whose path names the field.
  */
@@ -48,7 +50,7 @@ export class CodecEmitter {
       case "ref": {
         const d = lookup(this.model, t.qualifiedName);
         if (d.kind === "enum") return [`w.int(${expr});`];
-        return [`${this.p.sym(d, "encode")}(w, ${expr});`];
+        return [`${this.p.codec(d, "encode")}(w, ${expr});`];
       }
       case "list": {
         const a = `a${depth}`;
@@ -94,7 +96,10 @@ export class CodecEmitter {
   /** A single expression that reads a value of type t, or null when statements are needed. */
   private decodeExpr(t: TypeRef): string | null {
     if (t.kind === "scalar") return `r.${SCALAR_READ[t.name]}()`;
-    if (t.kind === "ref") return `${this.p.sym(lookup(this.model, t.qualifiedName), "decode")}(r)`;
+    if (t.kind === "ref") {
+      const d = lookup(this.model, t.qualifiedName);
+      return d.kind === "enum" ? `${this.enumDecoder(d)}(r)` : `${this.p.codec(d, "decode")}(r)`;
+    }
     return null;
   }
 
@@ -152,6 +157,20 @@ export class CodecEmitter {
     ];
   }
 
+  /** Enums decoded by this file (local or imported), in order of first use: each gets a private decoder. */
+  private readonly enumsUsed = new Map<string, { decl: EnumDecl; name: string }>();
+
+  /** The private decoder of an enum this file decodes (emitted by emitAll, after the other codecs). */
+  private enumDecoder(d: EnumDecl): string {
+    let e = this.enumsUsed.get(d.qualifiedName);
+    if (e === undefined) {
+      const name = this.p.claimName(`decode${this.p.sym(d, "type", true)}`, `decoder of ${d.qualifiedName}`);
+      e = { decl: d, name };
+      this.enumsUsed.set(d.qualifiedName, e);
+    }
+    return e.name;
+  }
+
   // ------------------------------------------------------------ declarations
 
   emitStruct(d: StructLike): void {
@@ -160,12 +179,12 @@ export class CodecEmitter {
     const fields = [...d.fields].sort((a, b) => a.id - b.id);
     const required = fields.filter((f) => !f.optional).length;
     const optional = fields.filter((f) => f.optional);
-    const enc = p.exportName(`encode${declIdent(d.name)}`, `encoder of ${d.qualifiedName}`);
-    const dec = p.exportName(`decode${declIdent(d.name)}`, `decoder of ${d.qualifiedName}`);
+    const enc = p.claimName(`encode${declIdent(d.name)}`, `encoder of ${d.qualifiedName}`);
+    const dec = p.claimName(`decode${declIdent(d.name)}`, `decoder of ${d.qualifiedName}`);
     const de = this.decodeError();
 
     p.doc(`Appends ${d.qualifiedName} as a msgpack map keyed by field id.`);
-    p.block(`export function ${enc}(w: ${this.w()}, v: ${typeName}): void {`, () => {
+    p.block(`function ${enc}(w: ${this.w()}, v: ${typeName}): void {`, () => {
       if (optional.length === 0) p.line(`w.mapHeader(${required});`);
       else {
         p.line(`let n = ${required};`);
@@ -183,7 +202,7 @@ export class CodecEmitter {
     p.line();
 
     p.doc(`Reads ${d.qualifiedName}; unknown field ids are skipped. Throws DecodeError with the field path.`);
-    p.block(`export function ${dec}(r: ${this.r()}): ${typeName} {`, () => {
+    p.block(`function ${dec}(r: ${this.r()}): ${typeName} {`, () => {
       p.line("const n = r.mapHeader();");
       for (const f of fields) p.line(this.fieldVarDecl(f));
       p.line('let at = "";');
@@ -234,13 +253,12 @@ export class CodecEmitter {
     return `let f_${f.name}: ${t} | undefined;`;
   }
 
-  emitEnum(d: EnumDecl): void {
+  private emitEnumDecoder(d: EnumDecl, dec: string): void {
     const p = this.p;
-    const type = p.sym(d, "type");
-    const dec = p.exportName(`decode${declIdent(d.name)}`, `decoder of ${d.qualifiedName}`);
+    const type = p.sym(d, "type", true);
     const de = this.decodeError();
     p.doc(`Reads ${d.qualifiedName}; a number that is not a member is a DecodeError.`);
-    p.block(`export function ${dec}(r: ${this.r()}): ${type} {`, () => {
+    p.block(`function ${dec}(r: ${this.r()}): ${type} {`, () => {
       p.line("const v = r.int();");
       p.block("switch (v) {", () => {
         for (const v of d.values) p.line(`case ${v.value}:`);
@@ -255,11 +273,11 @@ export class CodecEmitter {
   emitUnion(d: UnionDecl): void {
     const p = this.p;
     const type = p.sym(d, "type");
-    const enc = p.exportName(`encode${declIdent(d.name)}`, `encoder of ${d.qualifiedName}`);
-    const dec = p.exportName(`decode${declIdent(d.name)}`, `decoder of ${d.qualifiedName}`);
+    const enc = p.claimName(`encode${declIdent(d.name)}`, `encoder of ${d.qualifiedName}`);
+    const dec = p.claimName(`decode${declIdent(d.name)}`, `decoder of ${d.qualifiedName}`);
     const de = this.decodeError();
     p.doc(`Appends ${d.qualifiedName} as a 1-entry msgpack map {variant id: value}.`);
-    p.block(`export function ${enc}(w: ${this.w()}, v: ${type}): void {`, () => {
+    p.block(`function ${enc}(w: ${this.w()}, v: ${type}): void {`, () => {
       p.line("w.mapHeader(1);");
       p.block("switch (v.kind) {", () => {
         for (const variant of d.variants) {
@@ -273,7 +291,7 @@ export class CodecEmitter {
     });
     p.line();
     p.doc(`Reads ${d.qualifiedName}; an unknown variant id is a DecodeError.`);
-    p.block(`export function ${dec}(r: ${this.r()}): ${type} {`, () => {
+    p.block(`function ${dec}(r: ${this.r()}): ${type} {`, () => {
       p.line("const n = r.mapHeader();");
       p.line(`if (n !== 1) throw new ${de}(\`union ${d.qualifiedName} must be a map with 1 entry, found \${n}\`);`);
       p.line("const id = r.int();");
@@ -303,13 +321,16 @@ export class CodecEmitter {
     p.line();
   }
 
-  /** Emits the codec functions of one file's declarations, in source order. */
+  /**
+   * Emits the module-private codec functions of one file's structs, errors
+   * and unions in source order, then a decoder for each enum they decode.
+   */
   emitAll(decls: readonly Decl[]): void {
     for (const d of decls) {
       if (d.kind === "struct" || d.kind === "error") this.emitStruct(d);
-      else if (d.kind === "enum") this.emitEnum(d);
       else if (d.kind === "union") this.emitUnion(d);
     }
+    for (const { decl, name } of this.enumsUsed.values()) this.emitEnumDecoder(decl, name);
   }
 }
 

@@ -19,7 +19,7 @@ export function emitError(p: Printer, model: Model, d: ErrorDecl): void {
       throw new CodegenError(`${d.pos.file}: field "${f.name}" of error ${d.qualifiedName} clashes with RpcError.${f.name}; rename the field (its wire id stays the same)`);
     }
   }
-  const cls = p.exportName(declIdent(d.name), d.qualifiedName);
+  const cls = p.claimName(declIdent(d.name), d.qualifiedName);
   const fields = p.sym(d, "fields", true);
   const rpcError = p.runtime("rpc", "RpcError");
   const status = p.runtime("rpc", "Status");
@@ -40,7 +40,7 @@ export function emitError(p: Printer, model: Model, d: ErrorDecl): void {
   });
   p.line();
 
-  const et = p.exportName(`${declIdent(d.name)}Type`, `error type of ${d.qualifiedName}`);
+  const et = p.claimName(`${declIdent(d.name)}Type`, `error type of ${d.qualifiedName}`);
   const errorType = p.runtime("rpc", "ErrorType", true);
   const enc = p.sym(d, "encode");
   const dec = p.sym(d, "decode");

@@ -92,7 +92,7 @@ export class SchemaEmitter {
   private emit(d: SchemaDecl): void {
     const p = this.p;
     const z = p.zod();
-    const name = p.exportName(`${declIdent(d.name)}Schema`, `zod schema of ${d.qualifiedName}`);
+    const name = p.claimName(`${declIdent(d.name)}Schema`, `zod schema of ${d.qualifiedName}`);
     const type = p.sym(d, d.kind === "error" ? "fields" : "type");
     p.doc(`zod schema of ${d.qualifiedName}.`);
     switch (d.kind) {

@@ -11,11 +11,11 @@ import { lookup } from "./emit-types.ts";
 
 export function emitService(p: Printer, model: Model, s: ServiceDecl): void {
   const base = declIdent(s.name);
-  const svc = p.exportName(base, s.qualifiedName);
-  const descIface = p.exportName(`${base}Descriptor`, `descriptor type of ${s.qualifiedName}`);
-  const handlers = p.exportName(`${base}Handlers`, `handlers of ${s.qualifiedName}`);
-  const bind = p.exportName(`bind${base}`, `binder of ${s.qualifiedName}`);
-  const client = p.exportName(`${base}Client`, `client of ${s.qualifiedName}`);
+  const svc = p.claimName(base, s.qualifiedName);
+  const descIface = p.claimName(`${base}Descriptor`, `descriptor type of ${s.qualifiedName}`);
+  const handlers = p.claimName(`${base}Handlers`, `handlers of ${s.qualifiedName}`);
+  const bind = p.claimName(`bind${base}`, `binder of ${s.qualifiedName}`);
+  const client = p.claimName(`${base}Client`, `client of ${s.qualifiedName}`);
   const md = p.runtime("rpc", "MethodDescriptor", true);
   const sd = p.runtime("rpc", "ServiceDescriptor", true);
   const ctx = p.runtime("rpc", "CallContext", true);

@@ -81,12 +81,12 @@ function emitFields(p: Printer, model: Model, fields: readonly Field[]): void {
 
 function emitStruct(p: Printer, model: Model, d: StructDecl): void {
   p.doc(d.doc);
-  p.block(`export interface ${p.exportName(declIdent(d.name), d.qualifiedName)} {`, () => emitFields(p, model, d.fields));
+  p.block(`export interface ${p.claimName(declIdent(d.name), d.qualifiedName)} {`, () => emitFields(p, model, d.fields));
 }
 
 function emitErrorFields(p: Printer, model: Model, d: ErrorDecl): void {
   p.doc(`Fields of the error ${d.qualifiedName}.`);
-  const name = p.exportName(`${declIdent(d.name)}Fields`, `fields of ${d.qualifiedName}`);
+  const name = p.claimName(`${declIdent(d.name)}Fields`, `fields of ${d.qualifiedName}`);
   if (d.fields.length === 0) {
     p.line(`export type ${name} = Record<never, never>;`);
     return;
@@ -95,7 +95,7 @@ function emitErrorFields(p: Printer, model: Model, d: ErrorDecl): void {
 }
 
 function emitEnum(p: Printer, d: EnumDecl): void {
-  const name = p.exportName(declIdent(d.name), d.qualifiedName);
+  const name = p.claimName(declIdent(d.name), d.qualifiedName);
   p.doc(d.doc);
   p.block(`export const ${name} = {`, () => {
     for (const v of d.values) {
@@ -108,7 +108,7 @@ function emitEnum(p: Printer, d: EnumDecl): void {
 }
 
 function emitUnion(p: Printer, model: Model, d: UnionDecl): void {
-  const name = p.exportName(declIdent(d.name), d.qualifiedName);
+  const name = p.claimName(declIdent(d.name), d.qualifiedName);
   p.doc(d.doc);
   if (d.variants.length === 0) {
     p.line(`export type ${name} = never;`);
@@ -124,7 +124,7 @@ function emitUnion(p: Printer, model: Model, d: UnionDecl): void {
 
 function emitConst(p: Printer, model: Model, d: ConstDecl): void {
   p.doc(d.doc);
-  p.line(`export const ${p.exportName(declIdent(d.name), d.qualifiedName)} = ${valueLiteral(p, model, d.value, d.type)};`);
+  p.line(`export const ${p.claimName(declIdent(d.name), d.qualifiedName)} = ${valueLiteral(p, model, d.value, d.type)};`);
 }
 
 /** Emits the types section for the declarations of one file, in source order. */

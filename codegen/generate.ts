@@ -2,11 +2,13 @@
  * The generator's entry point: one TypeScript module per loaded .ridl file,
  * written into an output directory that mirrors the sources' common
  * directory. Each module holds, in this order: types, codecs, validators,
- * MessageType objects, zod schemas, error classes, services. Output is a pure
+ * MessageType objects, zod schemas, error classes, services; codecs and
+ * validators are module-private, reached through the MessageType objects
+ * (docs/CODEGEN.md, "What a generated module exports"). Output is a pure
  * function of (model, options): deterministic, no clock, no file system.
  */
 import { posix } from "node:path";
-import type { Decl, Model, StructDecl } from "../idl/model.ts";
+import type { Decl, Model, StructDecl, UnionDecl } from "../idl/model.ts";
 import { CheckEmitter } from "./emit-checks.ts";
 import { CodecEmitter } from "./emit-codec.ts";
 import { emitError } from "./emit-errors.ts";
@@ -53,9 +55,10 @@ function outputPath(root: string, source: string): string {
   return rel.replace(/\.ridl$/, "") + ".ts";
 }
 
-function emitMessageType(p: Printer, d: StructDecl): void {
+/** `XType`, the one exported handle on the private codecs and validator of a struct or union. */
+function emitMessageType(p: Printer, d: StructDecl | UnionDecl): void {
   const base = declIdent(d.name);
-  const name = p.exportName(`${base}Type`, `message type of ${d.qualifiedName}`);
+  const name = p.claimName(`${base}Type`, `message type of ${d.qualifiedName}`);
   const mt = p.runtime("rpc", "MessageType", true);
   p.doc(`Codec and validator of ${d.qualifiedName} for the RPC layer.`);
   p.block(`export const ${name}: ${mt}<${base}> = {`, () => {
@@ -82,7 +85,7 @@ function generateFile(model: Model, source: string, root: string, opts: Generate
   emitTypes(p, model, decls);
   new CodecEmitter(p, model).emitAll(decls);
   new CheckEmitter(p, model).emitAll(decls);
-  for (const d of decls) if (d.kind === "struct") emitMessageType(p, d);
+  for (const d of decls) if (d.kind === "struct" || d.kind === "union") emitMessageType(p, d);
   new SchemaEmitter(p, model, source).emitAll(decls);
   for (const d of decls) if (d.kind === "error") emitError(p, model, d);
   let services = 0;

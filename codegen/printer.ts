@@ -2,7 +2,8 @@
  * Printer: accumulates the lines of one generated file, collects the imports
  * that emitted code asks for (runtime, zod, other generated files), resolves
  * declaration names to local identifiers (aliasing clashing imports), detects
- * duplicate exports, and renders the final text with its header.
+ * clashing module-level names (exported or private), and renders the final
+ * text with its header.
  * Owns layout and imports; emitters decide what code to write.
  */
 import type { Decl, Model } from "../idl/model.ts";
@@ -13,12 +14,16 @@ const ROLES_BY_KIND: Record<Decl["kind"], readonly SymbolRole[]> = {
   struct: ["type", "encode", "decode", "check", "schema", "messageType"],
   error: ["errorClass", "fields", "encode", "decode", "check", "schema", "errorType"],
   enum: ["type", "decode", "schema"],
-  union: ["type", "encode", "decode", "check", "schema"],
+  union: ["type", "encode", "decode", "check", "schema", "messageType"],
   const: ["const"],
   service: ["service", "descriptor", "handlers", "bind", "client"],
 };
 
-/** The exported names a declaration generates (for clash avoidance). */
+/**
+ * The module-level names a declaration generates, exported or private (for
+ * clash avoidance). What is exported: docs/CODEGEN.md, "What a generated
+ * module exports".
+ */
 export function generatedNames(d: Decl): string[] {
   return ROLES_BY_KIND[d.kind].map((role) => derivedName(declIdent(d.name), role));
 }
@@ -108,8 +113,8 @@ export class Printer {
 
   // ------------------------------------------------------------ names
 
-  /** Records an exported identifier of this file; two exports of one name are a CodegenError. */
-  exportName(ident: string, what: string): string {
+  /** Records a module-level identifier of this file (exported or private); two of one name are a CodegenError. */
+  claimName(ident: string, what: string): string {
     const prev = this.taken.get(ident);
     if (prev !== undefined && prev !== what) {
       throw new CodegenError(`${this.sourcePath}: generated name "${ident}" for ${what} clashes with ${prev}; rename one of them in the IDL`);
@@ -139,6 +144,19 @@ export class Printer {
     const local = derivedName(base, role);
     this.addImport(this.opts.moduleFor(decl.pos.file), exported, local, typeOnly);
     return local;
+  }
+
+  /**
+   * How to call a codec of a struct, union or error: its module-private
+   * function when declared in this file, else the imported `XType`'s
+   * `encode`/`decode`/`validate` (codec functions are never exported).
+   */
+  codec(decl: Decl, op: "encode" | "decode" | "check"): string {
+    if (decl.pos.file === this.sourcePath) return derivedName(declIdent(decl.name), op);
+    if (decl.kind !== "struct" && decl.kind !== "union") {
+      throw new CodegenError(`${this.sourcePath}: no codec of ${decl.kind} ${decl.qualifiedName} is reachable from another file`);
+    }
+    return `${this.sym(decl, "messageType")}.${op === "check" ? "validate" : op}`;
   }
 
   /** A runtime symbol: `codec` -> "<runtime>/codec", `rpc` -> "<runtime>/rpc". */

@@ -9,7 +9,7 @@
  * gc-log.ts can count heap bytes per call.
  *   bun bench/client-profile/loopback.ts [--calls 1000000] [--depth 32]
  */
-import { BenchClient, encodeEchoReply } from "../gen/bench.ts";
+import { BenchClient, EchoReplyType } from "../gen/bench.ts";
 import { intFlag, parseArgs } from "../../src/cli/args.ts";
 import { MsgReader } from "../../src/codec/reader.ts";
 import { MsgWriter } from "../../src/codec/writer.ts";
@@ -35,7 +35,7 @@ class EchoPeer {
 
   constructor() {
     const w = new MsgWriter(256);
-    encodeEchoReply(w, { data: new Uint8Array(64).fill(0x61) });
+    EchoReplyType.encode(w, { data: new Uint8Array(64).fill(0x61) });
     this.replyBody = w.buf.slice(0, w.pos);
     writeHello(this.out, DEFAULT_LIMITS);
   }

@@ -88,14 +88,14 @@ export interface Tick {
 }
 
 /** Appends bench.v1.EchoRequest as a msgpack map keyed by field id. */
-export function encodeEchoRequest(w: MsgWriter, v: EchoRequest): void {
+function encodeEchoRequest(w: MsgWriter, v: EchoRequest): void {
   w.mapHeader(1);
   w.int(1);
   w.bin(v.data);
 }
 
 /** Reads bench.v1.EchoRequest; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeEchoRequest(r: MsgReader): EchoRequest {
+function decodeEchoRequest(r: MsgReader): EchoRequest {
   const n = r.mapHeader();
   let f_data: Uint8Array | undefined;
   let at = "";
@@ -121,14 +121,14 @@ export function decodeEchoRequest(r: MsgReader): EchoRequest {
 }
 
 /** Appends bench.v1.EchoReply as a msgpack map keyed by field id. */
-export function encodeEchoReply(w: MsgWriter, v: EchoReply): void {
+function encodeEchoReply(w: MsgWriter, v: EchoReply): void {
   w.mapHeader(1);
   w.int(1);
   w.bin(v.data);
 }
 
 /** Reads bench.v1.EchoReply; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeEchoReply(r: MsgReader): EchoReply {
+function decodeEchoReply(r: MsgReader): EchoReply {
   const n = r.mapHeader();
   let f_data: Uint8Array | undefined;
   let at = "";
@@ -154,14 +154,14 @@ export function decodeEchoReply(r: MsgReader): EchoReply {
 }
 
 /** Appends bench.v1.TextRequest as a msgpack map keyed by field id. */
-export function encodeTextRequest(w: MsgWriter, v: TextRequest): void {
+function encodeTextRequest(w: MsgWriter, v: TextRequest): void {
   w.mapHeader(1);
   w.int(1);
   w.str(v.text);
 }
 
 /** Reads bench.v1.TextRequest; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeTextRequest(r: MsgReader): TextRequest {
+function decodeTextRequest(r: MsgReader): TextRequest {
   const n = r.mapHeader();
   let f_text: string | undefined;
   let at = "";
@@ -187,14 +187,14 @@ export function decodeTextRequest(r: MsgReader): TextRequest {
 }
 
 /** Appends bench.v1.TextReply as a msgpack map keyed by field id. */
-export function encodeTextReply(w: MsgWriter, v: TextReply): void {
+function encodeTextReply(w: MsgWriter, v: TextReply): void {
   w.mapHeader(1);
   w.int(1);
   w.str(v.text);
 }
 
 /** Reads bench.v1.TextReply; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeTextReply(r: MsgReader): TextReply {
+function decodeTextReply(r: MsgReader): TextReply {
   const n = r.mapHeader();
   let f_text: string | undefined;
   let at = "";
@@ -220,7 +220,7 @@ export function decodeTextReply(r: MsgReader): TextReply {
 }
 
 /** Appends bench.v1.AddRequest as a msgpack map keyed by field id. */
-export function encodeAddRequest(w: MsgWriter, v: AddRequest): void {
+function encodeAddRequest(w: MsgWriter, v: AddRequest): void {
   w.mapHeader(2);
   w.int(1);
   w.int(v.a);
@@ -229,7 +229,7 @@ export function encodeAddRequest(w: MsgWriter, v: AddRequest): void {
 }
 
 /** Reads bench.v1.AddRequest; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeAddRequest(r: MsgReader): AddRequest {
+function decodeAddRequest(r: MsgReader): AddRequest {
   const n = r.mapHeader();
   let f_a: number | undefined;
   let f_b: number | undefined;
@@ -261,14 +261,14 @@ export function decodeAddRequest(r: MsgReader): AddRequest {
 }
 
 /** Appends bench.v1.AddReply as a msgpack map keyed by field id. */
-export function encodeAddReply(w: MsgWriter, v: AddReply): void {
+function encodeAddReply(w: MsgWriter, v: AddReply): void {
   w.mapHeader(1);
   w.int(1);
   w.i64(v.sum);
 }
 
 /** Reads bench.v1.AddReply; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeAddReply(r: MsgReader): AddReply {
+function decodeAddReply(r: MsgReader): AddReply {
   const n = r.mapHeader();
   let f_sum: bigint | undefined;
   let at = "";
@@ -294,7 +294,7 @@ export function decodeAddReply(r: MsgReader): AddReply {
 }
 
 /** Appends bench.v1.Item as a msgpack map keyed by field id. */
-export function encodeItem(w: MsgWriter, v: Item): void {
+function encodeItem(w: MsgWriter, v: Item): void {
   w.mapHeader(6);
   w.int(1);
   w.int(v.id);
@@ -325,7 +325,7 @@ export function encodeItem(w: MsgWriter, v: Item): void {
 }
 
 /** Reads bench.v1.Item; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeItem(r: MsgReader): Item {
+function decodeItem(r: MsgReader): Item {
   const n = r.mapHeader();
   let f_id: number | undefined;
   let f_name: string | undefined;
@@ -404,7 +404,7 @@ export function decodeItem(r: MsgReader): Item {
 }
 
 /** Appends bench.v1.OrderRequest as a msgpack map keyed by field id. */
-export function encodeOrderRequest(w: MsgWriter, v: OrderRequest): void {
+function encodeOrderRequest(w: MsgWriter, v: OrderRequest): void {
   let n = 2;
   if (v.note !== undefined) n++;
   w.mapHeader(n);
@@ -425,7 +425,7 @@ export function encodeOrderRequest(w: MsgWriter, v: OrderRequest): void {
 }
 
 /** Reads bench.v1.OrderRequest; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeOrderRequest(r: MsgReader): OrderRequest {
+function decodeOrderRequest(r: MsgReader): OrderRequest {
   const n = r.mapHeader();
   let f_customer: string | undefined;
   let f_items: Item[] | undefined;
@@ -474,7 +474,7 @@ export function decodeOrderRequest(r: MsgReader): OrderRequest {
 }
 
 /** Appends bench.v1.OrderReply as a msgpack map keyed by field id. */
-export function encodeOrderReply(w: MsgWriter, v: OrderReply): void {
+function encodeOrderReply(w: MsgWriter, v: OrderReply): void {
   w.mapHeader(4);
   w.int(1);
   w.str(v.customer);
@@ -493,7 +493,7 @@ export function encodeOrderReply(w: MsgWriter, v: OrderReply): void {
 }
 
 /** Reads bench.v1.OrderReply; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeOrderReply(r: MsgReader): OrderReply {
+function decodeOrderReply(r: MsgReader): OrderReply {
   const n = r.mapHeader();
   let f_customer: string | undefined;
   let f_total: number | undefined;
@@ -548,7 +548,7 @@ export function decodeOrderReply(r: MsgReader): OrderReply {
 }
 
 /** Appends bench.v1.TickRequest as a msgpack map keyed by field id. */
-export function encodeTickRequest(w: MsgWriter, v: TickRequest): void {
+function encodeTickRequest(w: MsgWriter, v: TickRequest): void {
   w.mapHeader(2);
   w.int(1);
   w.int(v.count);
@@ -557,7 +557,7 @@ export function encodeTickRequest(w: MsgWriter, v: TickRequest): void {
 }
 
 /** Reads bench.v1.TickRequest; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeTickRequest(r: MsgReader): TickRequest {
+function decodeTickRequest(r: MsgReader): TickRequest {
   const n = r.mapHeader();
   let f_count: number | undefined;
   let f_size: number | undefined;
@@ -589,7 +589,7 @@ export function decodeTickRequest(r: MsgReader): TickRequest {
 }
 
 /** Appends bench.v1.Tick as a msgpack map keyed by field id. */
-export function encodeTick(w: MsgWriter, v: Tick): void {
+function encodeTick(w: MsgWriter, v: Tick): void {
   w.mapHeader(2);
   w.int(1);
   w.int(v.seq);
@@ -598,7 +598,7 @@ export function encodeTick(w: MsgWriter, v: Tick): void {
 }
 
 /** Reads bench.v1.Tick; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeTick(r: MsgReader): Tick {
+function decodeTick(r: MsgReader): Tick {
   const n = r.mapHeader();
   let f_seq: number | undefined;
   let f_data: Uint8Array | undefined;
@@ -630,7 +630,7 @@ export function decodeTick(r: MsgReader): Tick {
 }
 
 /** Checks that v is a well-formed bench.v1.EchoRequest; returns the first problem, or null. */
-export function checkEchoRequest(v: unknown): ValidationIssue | null {
+function checkEchoRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.EchoRequest)" };
   const o = v as Record<string, unknown>;
   const x_data = o["data"];
@@ -640,7 +640,7 @@ export function checkEchoRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed bench.v1.EchoReply; returns the first problem, or null. */
-export function checkEchoReply(v: unknown): ValidationIssue | null {
+function checkEchoReply(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.EchoReply)" };
   const o = v as Record<string, unknown>;
   const x_data = o["data"];
@@ -650,7 +650,7 @@ export function checkEchoReply(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed bench.v1.TextRequest; returns the first problem, or null. */
-export function checkTextRequest(v: unknown): ValidationIssue | null {
+function checkTextRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.TextRequest)" };
   const o = v as Record<string, unknown>;
   const x_text = o["text"];
@@ -660,7 +660,7 @@ export function checkTextRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed bench.v1.TextReply; returns the first problem, or null. */
-export function checkTextReply(v: unknown): ValidationIssue | null {
+function checkTextReply(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.TextReply)" };
   const o = v as Record<string, unknown>;
   const x_text = o["text"];
@@ -670,7 +670,7 @@ export function checkTextReply(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed bench.v1.AddRequest; returns the first problem, or null. */
-export function checkAddRequest(v: unknown): ValidationIssue | null {
+function checkAddRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.AddRequest)" };
   const o = v as Record<string, unknown>;
   const x_a = o["a"];
@@ -683,7 +683,7 @@ export function checkAddRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed bench.v1.AddReply; returns the first problem, or null. */
-export function checkAddReply(v: unknown): ValidationIssue | null {
+function checkAddReply(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.AddReply)" };
   const o = v as Record<string, unknown>;
   const x_sum = o["sum"];
@@ -693,7 +693,7 @@ export function checkAddReply(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed bench.v1.Item; returns the first problem, or null. */
-export function checkItem(v: unknown): ValidationIssue | null {
+function checkItem(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.Item)" };
   const o = v as Record<string, unknown>;
   const x_id = o["id"];
@@ -730,7 +730,7 @@ export function checkItem(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed bench.v1.OrderRequest; returns the first problem, or null. */
-export function checkOrderRequest(v: unknown): ValidationIssue | null {
+function checkOrderRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.OrderRequest)" };
   const o = v as Record<string, unknown>;
   const x_customer = o["customer"];
@@ -754,7 +754,7 @@ export function checkOrderRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed bench.v1.OrderReply; returns the first problem, or null. */
-export function checkOrderReply(v: unknown): ValidationIssue | null {
+function checkOrderReply(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.OrderReply)" };
   const o = v as Record<string, unknown>;
   const x_customer = o["customer"];
@@ -780,7 +780,7 @@ export function checkOrderReply(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed bench.v1.TickRequest; returns the first problem, or null. */
-export function checkTickRequest(v: unknown): ValidationIssue | null {
+function checkTickRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.TickRequest)" };
   const o = v as Record<string, unknown>;
   const x_count = o["count"];
@@ -793,7 +793,7 @@ export function checkTickRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed bench.v1.Tick; returns the first problem, or null. */
-export function checkTick(v: unknown): ValidationIssue | null {
+function checkTick(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (bench.v1.Tick)" };
   const o = v as Record<string, unknown>;
   const x_seq = o["seq"];

@@ -28,8 +28,11 @@ export interface MessageType<T> {
   encode(w: MsgWriter, v: T): void;
   /** Reads one value; throws DecodeError (with a field path) on malformed input. */
   decode(r: MsgReader): T;
-  /** Semantic checks beyond what decode enforces; null when valid. */
-  validate(v: T): ValidationIssue | null;
+  /**
+   * Structural checks of a value that claims to be a T (it may come from
+   * untrusted code, so it is typed unknown); the first problem, or null.
+   */
+  validate(v: unknown): ValidationIssue | null;
 }
 
 /** A typed IDL error a method may raise (generated class + codec). */

@@ -138,71 +138,71 @@ describe("decode errors name the field", () => {
 
   test("a bad element deep in a list", () => {
     const bytes = packr.pack(map([[2, [map([[1, 1.5], [2, 2]]), map([[1, "x"], [2, 2]])]]]));
-    const e = decodeError(() => all.decodeContainers(new MsgReader(bytes)));
+    const e = decodeError(() => all.ContainersType.decode(new MsgReader(bytes)));
     expect(e.path).toBe("points[1].x");
     expect(e.message).toBe("points[1].x: expected float but found string");
   });
 
   test("a bad value in a string-keyed map and an integer-keyed map", () => {
-    const e1 = decodeError(() => all.decodeContainers(new MsgReader(packr.pack(map([[4, { home: map([[1, true]]) }]])))));
+    const e1 = decodeError(() => all.ContainersType.decode(new MsgReader(packr.pack(map([[4, { home: map([[1, true]]) }]])))));
     expect(e1.path).toBe('by_name["home"].x');
-    const e2 = decodeError(() => all.decodeContainers(new MsgReader(packr.pack(map([[5, map([[7, 8]])]])))));
+    const e2 = decodeError(() => all.ContainersType.decode(new MsgReader(packr.pack(map([[5, map([[7, 8]])]])))));
     expect(e2.path).toBe("by_id[7]");
   });
 
   test("a missing required field", () => {
-    const e = decodeError(() => all.decodeCircle(new MsgReader(packr.pack(map([[2, 1.0]])))));
+    const e = decodeError(() => all.CircleType.decode(new MsgReader(packr.pack(map([[2, 1.0]])))));
     expect(e.path).toBe("center");
     expect(e.message).toContain("required field center (id 1) is missing");
   });
 
   test("unknown enum values and union variants are rejected", () => {
-    const e1 = decodeError(() => all.decodeContainers(new MsgReader(packr.pack(map([[8, [0, 9]]])))));
+    const e1 = decodeError(() => all.ContainersType.decode(new MsgReader(packr.pack(map([[8, [0, 9]]])))));
     expect(e1.path).toBe("colors[1]");
     expect(e1.message).toContain("9 is not a value of enum test.base.Color");
-    const e2 = decodeError(() => all.decodeReply(new MsgReader(packr.pack(map([[1, 1], [2, map([[99, 1]])]])))));
+    const e2 = decodeError(() => all.ReplyType.decode(new MsgReader(packr.pack(map([[1, 1], [2, map([[99, 1]])]])))));
     expect(e2.path).toBe("shape");
     expect(e2.message).toContain("unknown variant id 99");
-    const e3 = decodeError(() => all.decodeReply(new MsgReader(packr.pack(map([[1, 1], [2, map([[2, 1.0], [1, 2.0]])]])))));
+    const e3 = decodeError(() => all.ReplyType.decode(new MsgReader(packr.pack(map([[1, 1], [2, map([[2, 1.0], [1, 2.0]])]])))));
     expect(e3.message).toContain("must be a map with 1 entry, found 2");
   });
 
   test("nil for an optional field means absent; nil for a required one is an error", () => {
-    const ok = all.decodeOptionals(new MsgReader(packr.pack(map([[7, null], [2, 5]]))));
+    const ok = all.OptionalsType.decode(new MsgReader(packr.pack(map([[7, null], [2, 5]]))));
     expect(ok.name).toBeUndefined();
     expect(ok.small).toBe(5);
-    const e = decodeError(() => all.decodeScalars(new MsgReader(packr.pack(map([[7, null]])))));
+    const e = decodeError(() => all.ScalarsType.decode(new MsgReader(packr.pack(map([[7, null]])))));
     expect(e.path).toBe("name");
   });
 
   test("integer ranges are enforced per type", () => {
-    expect(decodeError(() => all.decodeOptionals(new MsgReader(packr.pack(map([[2, 2 ** 31]]))))).path).toBe("small");
-    expect(decodeError(() => all.decodeOptionals(new MsgReader(packr.pack(map([[3, -1]]))))).path).toBe("count");
+    expect(decodeError(() => all.OptionalsType.decode(new MsgReader(packr.pack(map([[2, 2 ** 31]]))))).path).toBe("small");
+    expect(decodeError(() => all.OptionalsType.decode(new MsgReader(packr.pack(map([[3, -1]]))))).path).toBe("count");
   });
 
   test("a deeply recursive message hits the depth limit", () => {
     let tree: unknown = map([[1, "leaf"], [2, []]]);
     for (let i = 0; i < 100; i++) tree = map([[1, `n${i}`], [2, [tree]]]);
-    const e = decodeError(() => all.decodeTree(new MsgReader(packr.pack(tree))));
+    const e = decodeError(() => all.TreeType.decode(new MsgReader(packr.pack(tree))));
     expect(e.message).toContain("nesting deeper than 64");
     expect(e.path.startsWith("children[0].children[0]")).toBe(true);
   });
 
   test("unknown fields of every type are skipped", () => {
     const bytes = packr.pack(map([[1, 5], [99, { a: [1, "x", new Uint8Array(3)] }], [100, new Date(5)], [2, map([[2, 3.5]])]]));
-    expect(all.decodeReply(new MsgReader(bytes))).toEqual({ id: 5n, shape: { kind: "square", value: 3.5 } });
+    expect(all.ReplyType.decode(new MsgReader(bytes))).toEqual({ id: 5n, shape: { kind: "square", value: 3.5 } });
   });
 });
 
 describe("generated validators", () => {
   test("report the path and problem of the first bad field", () => {
-    expect(all.checkContainers({ names: [], points: [{ x: 1, y: 2 }, { x: "1", y: 2 }] })).toEqual({ path: "points[1].x", message: "expected a number" });
-    expect(all.checkScalars({})).toEqual({ path: "flag", message: "required field is missing" });
-    expect(all.checkOptionals({ small: 1.5 })).toEqual({ path: "small", message: "expected an i32 (integer in [-2^31, 2^31-1])" });
-    expect(all.checkOptionals({ ubig: -1n })?.path).toBe("ubig");
-    expect(all.checkOptionals({ color: 7 })?.path).toBe("color");
-    expect(all.checkReply({ id: 1n, shape: { kind: "hexagon", value: 1 } })).toEqual({ path: "shape.kind", message: "unknown kind for union test.all.Shape" });
-    expect(all.checkContainers({ names: [], points: [], matrix: [[1], [2, "x"]], by_name: {}, by_id: new Map(), by_big_id: new Map(), nested: {}, colors: [], shapes: [] })?.path).toBe("matrix[1][1]");
-    expect(all.checkContainers(null)).toEqual({ path: "", message: "expected an object (test.all.Containers)" });
+    expect(all.ContainersType.validate({ names: [], points: [{ x: 1, y: 2 }, { x: "1", y: 2 }] })).toEqual({ path: "points[1].x", message: "expected a number" });
+    expect(all.ScalarsType.validate({})).toEqual({ path: "flag", message: "required field is missing" });
+    expect(all.OptionalsType.validate({ small: 1.5 })).toEqual({ path: "small", message: "expected an i32 (integer in [-2^31, 2^31-1])" });
+    expect(all.OptionalsType.validate({ ubig: -1n })?.path).toBe("ubig");
+    expect(all.OptionalsType.validate({ color: 7 })?.path).toBe("color");
+    expect(all.ReplyType.validate({ id: 1n, shape: { kind: "hexagon", value: 1 } })).toEqual({ path: "shape.kind", message: "unknown kind for union test.all.Shape" });
+    expect(all.ContainersType.validate({ names: [], points: [], matrix: [[1], [2, "x"]], by_name: {}, by_id: new Map(), by_big_id: new Map(), nested: {}, colors: [], shapes: [] })?.path).toBe("matrix[1][1]");
+    expect(all.ContainersType.validate(null)).toEqual({ path: "", message: "expected an object (test.all.Containers)" });
   });
 });

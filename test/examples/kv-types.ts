@@ -10,6 +10,7 @@ import {
   KeyValueClient, type KeyValueHandlers, Origin, type PutReply, type PutRequest, type UploadReply, type WatchRequest,
   bindKeyValue, EntrySchema, EntryType, MAX_KEY_BYTES,
 } from "../../examples/kv/gen/kv.ts";
+import * as kv from "../../examples/kv/gen/kv.ts";
 import * as all from "../codegen/golden/all/expected/main.ts";
 
 // ---- message types: exact optional semantics, bigint/Date/Uint8Array mapping
@@ -51,6 +52,11 @@ const mt: MessageType<Entry> = EntryType;
 // @ts-expect-error an Entry codec is not a PutReply codec (decode returns an Entry)
 const wrongMt: MessageType<PutReply> = EntryType;
 const parsed: Entry = EntrySchema.parse(entry);
+const changeMt: MessageType<Event["change"]> = kv.ChangeType;
+// @ts-expect-error codecs are module-private: encode through EntryType.encode
+const privateEncoder = kv.encodeEntry;
+// @ts-expect-error validators are module-private: check through EntryType.validate
+const privateCheck = kv.checkEntry;
 
 // ---- errors
 const err = new KeyNotFound({ key: "k" });

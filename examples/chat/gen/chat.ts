@@ -76,21 +76,8 @@ export interface NotAMemberFields {
   room: string;
 }
 
-/** Reads chat.v1.Presence; a number that is not a member is a DecodeError. */
-export function decodePresence(r: MsgReader): Presence {
-  const v = r.int();
-  switch (v) {
-    case 0:
-    case 1:
-    case 2:
-      return v;
-    default:
-      throw new DecodeError(`${v} is not a value of enum chat.v1.Presence`);
-  }
-}
-
 /** Appends chat.v1.User as a msgpack map keyed by field id. */
-export function encodeUser(w: MsgWriter, v: User): void {
+function encodeUser(w: MsgWriter, v: User): void {
   w.mapHeader(4);
   w.int(1);
   w.u64(v.id);
@@ -111,7 +98,7 @@ export function encodeUser(w: MsgWriter, v: User): void {
 }
 
 /** Reads chat.v1.User; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeUser(r: MsgReader): User {
+function decodeUser(r: MsgReader): User {
   const n = r.mapHeader();
   let f_id: bigint | undefined;
   let f_name: string | undefined;
@@ -166,7 +153,7 @@ export function decodeUser(r: MsgReader): User {
 }
 
 /** Appends chat.v1.Attachment as a msgpack map keyed by field id. */
-export function encodeAttachment(w: MsgWriter, v: Attachment): void {
+function encodeAttachment(w: MsgWriter, v: Attachment): void {
   w.mapHeader(2);
   w.int(1);
   w.str(v.mime_type);
@@ -175,7 +162,7 @@ export function encodeAttachment(w: MsgWriter, v: Attachment): void {
 }
 
 /** Reads chat.v1.Attachment; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeAttachment(r: MsgReader): Attachment {
+function decodeAttachment(r: MsgReader): Attachment {
   const n = r.mapHeader();
   let f_mime_type: string | undefined;
   let f_data: Uint8Array | undefined;
@@ -207,7 +194,7 @@ export function decodeAttachment(r: MsgReader): Attachment {
 }
 
 /** Appends chat.v1.Body as a 1-entry msgpack map {variant id: value}. */
-export function encodeBody(w: MsgWriter, v: Body): void {
+function encodeBody(w: MsgWriter, v: Body): void {
   w.mapHeader(1);
   switch (v.kind) {
     case "text": {
@@ -231,7 +218,7 @@ export function encodeBody(w: MsgWriter, v: Body): void {
 }
 
 /** Reads chat.v1.Body; an unknown variant id is a DecodeError. */
-export function decodeBody(r: MsgReader): Body {
+function decodeBody(r: MsgReader): Body {
   const n = r.mapHeader();
   if (n !== 1) throw new DecodeError(`union chat.v1.Body must be a map with 1 entry, found ${n}`);
   const id = r.int();
@@ -266,7 +253,7 @@ export function decodeBody(r: MsgReader): Body {
 }
 
 /** Appends chat.v1.Message as a msgpack map keyed by field id. */
-export function encodeMessage(w: MsgWriter, v: Message): void {
+function encodeMessage(w: MsgWriter, v: Message): void {
   let n = 6;
   if (v.reply_to !== undefined) n++;
   w.mapHeader(n);
@@ -302,7 +289,7 @@ export function encodeMessage(w: MsgWriter, v: Message): void {
 }
 
 /** Reads chat.v1.Message; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeMessage(r: MsgReader): Message {
+function decodeMessage(r: MsgReader): Message {
   const n = r.mapHeader();
   let f_room: string | undefined;
   let f_author: User | undefined;
@@ -387,7 +374,7 @@ export function decodeMessage(r: MsgReader): Message {
 }
 
 /** Appends chat.v1.JoinRequest as a msgpack map keyed by field id. */
-export function encodeJoinRequest(w: MsgWriter, v: JoinRequest): void {
+function encodeJoinRequest(w: MsgWriter, v: JoinRequest): void {
   w.mapHeader(2);
   w.int(1);
   w.str(v.room);
@@ -396,7 +383,7 @@ export function encodeJoinRequest(w: MsgWriter, v: JoinRequest): void {
 }
 
 /** Reads chat.v1.JoinRequest; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeJoinRequest(r: MsgReader): JoinRequest {
+function decodeJoinRequest(r: MsgReader): JoinRequest {
   const n = r.mapHeader();
   let f_room: string | undefined;
   let f_user: User | undefined;
@@ -428,14 +415,14 @@ export function decodeJoinRequest(r: MsgReader): JoinRequest {
 }
 
 /** Appends chat.v1.PostReply as a msgpack map keyed by field id. */
-export function encodePostReply(w: MsgWriter, v: PostReply): void {
+function encodePostReply(w: MsgWriter, v: PostReply): void {
   w.mapHeader(1);
   w.int(1);
   w.u64(v.id);
 }
 
 /** Reads chat.v1.PostReply; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodePostReply(r: MsgReader): PostReply {
+function decodePostReply(r: MsgReader): PostReply {
   const n = r.mapHeader();
   let f_id: bigint | undefined;
   let at = "";
@@ -461,7 +448,7 @@ export function decodePostReply(r: MsgReader): PostReply {
 }
 
 /** Appends chat.v1.HistoryRequest as a msgpack map keyed by field id. */
-export function encodeHistoryRequest(w: MsgWriter, v: HistoryRequest): void {
+function encodeHistoryRequest(w: MsgWriter, v: HistoryRequest): void {
   w.mapHeader(2);
   w.int(1);
   w.str(v.room);
@@ -470,7 +457,7 @@ export function encodeHistoryRequest(w: MsgWriter, v: HistoryRequest): void {
 }
 
 /** Reads chat.v1.HistoryRequest; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeHistoryRequest(r: MsgReader): HistoryRequest {
+function decodeHistoryRequest(r: MsgReader): HistoryRequest {
   const n = r.mapHeader();
   let f_room: string | undefined;
   let f_limit: number = 50;
@@ -501,7 +488,7 @@ export function decodeHistoryRequest(r: MsgReader): HistoryRequest {
 }
 
 /** Appends chat.v1.History as a msgpack map keyed by field id. */
-export function encodeHistory(w: MsgWriter, v: History): void {
+function encodeHistory(w: MsgWriter, v: History): void {
   w.mapHeader(1);
   {
     w.int(1);
@@ -514,7 +501,7 @@ export function encodeHistory(w: MsgWriter, v: History): void {
 }
 
 /** Reads chat.v1.History; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeHistory(r: MsgReader): History {
+function decodeHistory(r: MsgReader): History {
   const n = r.mapHeader();
   let f_messages: Message[] | undefined;
   let at = "";
@@ -551,7 +538,7 @@ export function decodeHistory(r: MsgReader): History {
 }
 
 /** Appends chat.v1.RoomFull as a msgpack map keyed by field id. */
-export function encodeRoomFull(w: MsgWriter, v: RoomFullFields): void {
+function encodeRoomFull(w: MsgWriter, v: RoomFullFields): void {
   w.mapHeader(2);
   w.int(1);
   w.str(v.room);
@@ -560,7 +547,7 @@ export function encodeRoomFull(w: MsgWriter, v: RoomFullFields): void {
 }
 
 /** Reads chat.v1.RoomFull; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeRoomFull(r: MsgReader): RoomFullFields {
+function decodeRoomFull(r: MsgReader): RoomFullFields {
   const n = r.mapHeader();
   let f_room: string | undefined;
   let f_capacity: number | undefined;
@@ -592,14 +579,14 @@ export function decodeRoomFull(r: MsgReader): RoomFullFields {
 }
 
 /** Appends chat.v1.NotAMember as a msgpack map keyed by field id. */
-export function encodeNotAMember(w: MsgWriter, v: NotAMemberFields): void {
+function encodeNotAMember(w: MsgWriter, v: NotAMemberFields): void {
   w.mapHeader(1);
   w.int(1);
   w.str(v.room);
 }
 
 /** Reads chat.v1.NotAMember; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeNotAMember(r: MsgReader): NotAMemberFields {
+function decodeNotAMember(r: MsgReader): NotAMemberFields {
   const n = r.mapHeader();
   let f_room: string | undefined;
   let at = "";
@@ -624,8 +611,21 @@ export function decodeNotAMember(r: MsgReader): NotAMemberFields {
   return { room: f_room };
 }
 
+/** Reads chat.v1.Presence; a number that is not a member is a DecodeError. */
+function decodePresence(r: MsgReader): Presence {
+  const v = r.int();
+  switch (v) {
+    case 0:
+    case 1:
+    case 2:
+      return v;
+    default:
+      throw new DecodeError(`${v} is not a value of enum chat.v1.Presence`);
+  }
+}
+
 /** Checks that v is a well-formed chat.v1.User; returns the first problem, or null. */
-export function checkUser(v: unknown): ValidationIssue | null {
+function checkUser(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (chat.v1.User)" };
   const o = v as Record<string, unknown>;
   const x_id = o["id"];
@@ -650,7 +650,7 @@ export function checkUser(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed chat.v1.Attachment; returns the first problem, or null. */
-export function checkAttachment(v: unknown): ValidationIssue | null {
+function checkAttachment(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (chat.v1.Attachment)" };
   const o = v as Record<string, unknown>;
   const x_mime_type = o["mime_type"];
@@ -663,7 +663,7 @@ export function checkAttachment(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed chat.v1.Body ({ kind, value }); returns the first problem, or null. */
-export function checkBody(v: unknown): ValidationIssue | null {
+function checkBody(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object { kind, value } (chat.v1.Body)" };
   const u = v as { kind?: unknown; value?: unknown };
   const x = u.value;
@@ -687,7 +687,7 @@ export function checkBody(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed chat.v1.Message; returns the first problem, or null. */
-export function checkMessage(v: unknown): ValidationIssue | null {
+function checkMessage(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (chat.v1.Message)" };
   const o = v as Record<string, unknown>;
   const x_room = o["room"];
@@ -734,7 +734,7 @@ export function checkMessage(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed chat.v1.JoinRequest; returns the first problem, or null. */
-export function checkJoinRequest(v: unknown): ValidationIssue | null {
+function checkJoinRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (chat.v1.JoinRequest)" };
   const o = v as Record<string, unknown>;
   const x_room = o["room"];
@@ -750,7 +750,7 @@ export function checkJoinRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed chat.v1.PostReply; returns the first problem, or null. */
-export function checkPostReply(v: unknown): ValidationIssue | null {
+function checkPostReply(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (chat.v1.PostReply)" };
   const o = v as Record<string, unknown>;
   const x_id = o["id"];
@@ -760,7 +760,7 @@ export function checkPostReply(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed chat.v1.HistoryRequest; returns the first problem, or null. */
-export function checkHistoryRequest(v: unknown): ValidationIssue | null {
+function checkHistoryRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (chat.v1.HistoryRequest)" };
   const o = v as Record<string, unknown>;
   const x_room = o["room"];
@@ -773,7 +773,7 @@ export function checkHistoryRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed chat.v1.History; returns the first problem, or null. */
-export function checkHistory(v: unknown): ValidationIssue | null {
+function checkHistory(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (chat.v1.History)" };
   const o = v as Record<string, unknown>;
   const x_messages = o["messages"];
@@ -786,29 +786,6 @@ export function checkHistory(v: unknown): ValidationIssue | null {
       if (e2 !== null) return { path: joinPath(`messages[${i1}]`, e2.path), message: e2.message };
     }
   }
-  return null;
-}
-
-/** Checks that v is a well-formed chat.v1.RoomFull; returns the first problem, or null. */
-export function checkRoomFull(v: unknown): ValidationIssue | null {
-  if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (chat.v1.RoomFull)" };
-  const o = v as Record<string, unknown>;
-  const x_room = o["room"];
-  if (x_room === undefined) return { path: "room", message: "required field is missing" };
-  if (typeof x_room !== "string") return { path: "room", message: "expected a string" };
-  const x_capacity = o["capacity"];
-  if (x_capacity === undefined) return { path: "capacity", message: "required field is missing" };
-  if (typeof x_capacity !== "number" || x_capacity >>> 0 !== x_capacity) return { path: "capacity", message: "expected a u32 (integer in [0, 2^32-1])" };
-  return null;
-}
-
-/** Checks that v is a well-formed chat.v1.NotAMember; returns the first problem, or null. */
-export function checkNotAMember(v: unknown): ValidationIssue | null {
-  if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (chat.v1.NotAMember)" };
-  const o = v as Record<string, unknown>;
-  const x_room = o["room"];
-  if (x_room === undefined) return { path: "room", message: "required field is missing" };
-  if (typeof x_room !== "string") return { path: "room", message: "expected a string" };
   return null;
 }
 
@@ -826,6 +803,14 @@ export const AttachmentType: $MessageType<Attachment> = {
   encode: encodeAttachment,
   decode: decodeAttachment,
   validate: checkAttachment,
+};
+
+/** Codec and validator of chat.v1.Body for the RPC layer. */
+export const BodyType: $MessageType<Body> = {
+  typeName: "chat.v1.Body",
+  encode: encodeBody,
+  decode: decodeBody,
+  validate: checkBody,
 };
 
 /** Codec and validator of chat.v1.Message for the RPC layer. */

@@ -85,21 +85,8 @@ export interface VersionMismatchFields {
   current: bigint;
 }
 
-/** Reads kv.v1.Origin; a number that is not a member is a DecodeError. */
-export function decodeOrigin(r: MsgReader): Origin {
-  const v = r.int();
-  switch (v) {
-    case 0:
-    case 1:
-    case 2:
-      return v;
-    default:
-      throw new DecodeError(`${v} is not a value of enum kv.v1.Origin`);
-  }
-}
-
 /** Appends kv.v1.Entry as a msgpack map keyed by field id. */
-export function encodeEntry(w: MsgWriter, v: Entry): void {
+function encodeEntry(w: MsgWriter, v: Entry): void {
   let n = 2;
   if (v.version !== undefined) n++;
   if (v.updated_at !== undefined) n++;
@@ -119,7 +106,7 @@ export function encodeEntry(w: MsgWriter, v: Entry): void {
 }
 
 /** Reads kv.v1.Entry; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeEntry(r: MsgReader): Entry {
+function decodeEntry(r: MsgReader): Entry {
   const n = r.mapHeader();
   let f_key: string | undefined;
   let f_value: Uint8Array | undefined;
@@ -163,14 +150,14 @@ export function decodeEntry(r: MsgReader): Entry {
 }
 
 /** Appends kv.v1.GetRequest as a msgpack map keyed by field id. */
-export function encodeGetRequest(w: MsgWriter, v: GetRequest): void {
+function encodeGetRequest(w: MsgWriter, v: GetRequest): void {
   w.mapHeader(1);
   w.int(1);
   w.str(v.key);
 }
 
 /** Reads kv.v1.GetRequest; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeGetRequest(r: MsgReader): GetRequest {
+function decodeGetRequest(r: MsgReader): GetRequest {
   const n = r.mapHeader();
   let f_key: string | undefined;
   let at = "";
@@ -196,14 +183,14 @@ export function decodeGetRequest(r: MsgReader): GetRequest {
 }
 
 /** Appends kv.v1.GetReply as a msgpack map keyed by field id. */
-export function encodeGetReply(w: MsgWriter, v: GetReply): void {
+function encodeGetReply(w: MsgWriter, v: GetReply): void {
   w.mapHeader(1);
   w.int(1);
   encodeEntry(w, v.entry);
 }
 
 /** Reads kv.v1.GetReply; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeGetReply(r: MsgReader): GetReply {
+function decodeGetReply(r: MsgReader): GetReply {
   const n = r.mapHeader();
   let f_entry: Entry | undefined;
   let at = "";
@@ -229,7 +216,7 @@ export function decodeGetReply(r: MsgReader): GetReply {
 }
 
 /** Appends kv.v1.PutRequest as a msgpack map keyed by field id. */
-export function encodePutRequest(w: MsgWriter, v: PutRequest): void {
+function encodePutRequest(w: MsgWriter, v: PutRequest): void {
   let n = 3;
   if (v.expected_version !== undefined) n++;
   w.mapHeader(n);
@@ -246,7 +233,7 @@ export function encodePutRequest(w: MsgWriter, v: PutRequest): void {
 }
 
 /** Reads kv.v1.PutRequest; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodePutRequest(r: MsgReader): PutRequest {
+function decodePutRequest(r: MsgReader): PutRequest {
   const n = r.mapHeader();
   let f_key: string | undefined;
   let f_value: Uint8Array | undefined;
@@ -289,14 +276,14 @@ export function decodePutRequest(r: MsgReader): PutRequest {
 }
 
 /** Appends kv.v1.PutReply as a msgpack map keyed by field id. */
-export function encodePutReply(w: MsgWriter, v: PutReply): void {
+function encodePutReply(w: MsgWriter, v: PutReply): void {
   w.mapHeader(1);
   w.int(1);
   w.u64(v.version);
 }
 
 /** Reads kv.v1.PutReply; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodePutReply(r: MsgReader): PutReply {
+function decodePutReply(r: MsgReader): PutReply {
   const n = r.mapHeader();
   let f_version: bigint | undefined;
   let at = "";
@@ -322,14 +309,14 @@ export function decodePutReply(r: MsgReader): PutReply {
 }
 
 /** Appends kv.v1.WatchRequest as a msgpack map keyed by field id. */
-export function encodeWatchRequest(w: MsgWriter, v: WatchRequest): void {
+function encodeWatchRequest(w: MsgWriter, v: WatchRequest): void {
   w.mapHeader(1);
   w.int(1);
   w.str(v.prefix);
 }
 
 /** Reads kv.v1.WatchRequest; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeWatchRequest(r: MsgReader): WatchRequest {
+function decodeWatchRequest(r: MsgReader): WatchRequest {
   const n = r.mapHeader();
   let f_prefix: string | undefined;
   let at = "";
@@ -355,7 +342,7 @@ export function decodeWatchRequest(r: MsgReader): WatchRequest {
 }
 
 /** Appends kv.v1.Change as a 1-entry msgpack map {variant id: value}. */
-export function encodeChange(w: MsgWriter, v: Change): void {
+function encodeChange(w: MsgWriter, v: Change): void {
   w.mapHeader(1);
   switch (v.kind) {
     case "put": {
@@ -374,7 +361,7 @@ export function encodeChange(w: MsgWriter, v: Change): void {
 }
 
 /** Reads kv.v1.Change; an unknown variant id is a DecodeError. */
-export function decodeChange(r: MsgReader): Change {
+function decodeChange(r: MsgReader): Change {
   const n = r.mapHeader();
   if (n !== 1) throw new DecodeError(`union kv.v1.Change must be a map with 1 entry, found ${n}`);
   const id = r.int();
@@ -403,7 +390,7 @@ export function decodeChange(r: MsgReader): Change {
 }
 
 /** Appends kv.v1.Event as a msgpack map keyed by field id. */
-export function encodeEvent(w: MsgWriter, v: Event): void {
+function encodeEvent(w: MsgWriter, v: Event): void {
   w.mapHeader(2);
   w.int(1);
   encodeChange(w, v.change);
@@ -412,7 +399,7 @@ export function encodeEvent(w: MsgWriter, v: Event): void {
 }
 
 /** Reads kv.v1.Event; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeEvent(r: MsgReader): Event {
+function decodeEvent(r: MsgReader): Event {
   const n = r.mapHeader();
   let f_change: Change | undefined;
   let f_at: Date | undefined;
@@ -444,7 +431,7 @@ export function decodeEvent(r: MsgReader): Event {
 }
 
 /** Appends kv.v1.Chunk as a msgpack map keyed by field id. */
-export function encodeChunk(w: MsgWriter, v: Chunk): void {
+function encodeChunk(w: MsgWriter, v: Chunk): void {
   w.mapHeader(1);
   {
     w.int(1);
@@ -457,7 +444,7 @@ export function encodeChunk(w: MsgWriter, v: Chunk): void {
 }
 
 /** Reads kv.v1.Chunk; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeChunk(r: MsgReader): Chunk {
+function decodeChunk(r: MsgReader): Chunk {
   const n = r.mapHeader();
   let f_entries: Entry[] | undefined;
   let at = "";
@@ -494,14 +481,14 @@ export function decodeChunk(r: MsgReader): Chunk {
 }
 
 /** Appends kv.v1.UploadReply as a msgpack map keyed by field id. */
-export function encodeUploadReply(w: MsgWriter, v: UploadReply): void {
+function encodeUploadReply(w: MsgWriter, v: UploadReply): void {
   w.mapHeader(1);
   w.int(1);
   w.int(v.count);
 }
 
 /** Reads kv.v1.UploadReply; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeUploadReply(r: MsgReader): UploadReply {
+function decodeUploadReply(r: MsgReader): UploadReply {
   const n = r.mapHeader();
   let f_count: number | undefined;
   let at = "";
@@ -527,7 +514,7 @@ export function decodeUploadReply(r: MsgReader): UploadReply {
 }
 
 /** Appends kv.v1.ChatMsg as a msgpack map keyed by field id. */
-export function encodeChatMsg(w: MsgWriter, v: ChatMsg): void {
+function encodeChatMsg(w: MsgWriter, v: ChatMsg): void {
   w.mapHeader(2);
   w.int(1);
   w.str(v.from);
@@ -536,7 +523,7 @@ export function encodeChatMsg(w: MsgWriter, v: ChatMsg): void {
 }
 
 /** Reads kv.v1.ChatMsg; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeChatMsg(r: MsgReader): ChatMsg {
+function decodeChatMsg(r: MsgReader): ChatMsg {
   const n = r.mapHeader();
   let f_from: string | undefined;
   let f_text: string | undefined;
@@ -568,14 +555,14 @@ export function decodeChatMsg(r: MsgReader): ChatMsg {
 }
 
 /** Appends kv.v1.KeyNotFound as a msgpack map keyed by field id. */
-export function encodeKeyNotFound(w: MsgWriter, v: KeyNotFoundFields): void {
+function encodeKeyNotFound(w: MsgWriter, v: KeyNotFoundFields): void {
   w.mapHeader(1);
   w.int(1);
   w.str(v.key);
 }
 
 /** Reads kv.v1.KeyNotFound; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeKeyNotFound(r: MsgReader): KeyNotFoundFields {
+function decodeKeyNotFound(r: MsgReader): KeyNotFoundFields {
   const n = r.mapHeader();
   let f_key: string | undefined;
   let at = "";
@@ -601,7 +588,7 @@ export function decodeKeyNotFound(r: MsgReader): KeyNotFoundFields {
 }
 
 /** Appends kv.v1.VersionMismatch as a msgpack map keyed by field id. */
-export function encodeVersionMismatch(w: MsgWriter, v: VersionMismatchFields): void {
+function encodeVersionMismatch(w: MsgWriter, v: VersionMismatchFields): void {
   w.mapHeader(2);
   w.int(1);
   w.str(v.key);
@@ -610,7 +597,7 @@ export function encodeVersionMismatch(w: MsgWriter, v: VersionMismatchFields): v
 }
 
 /** Reads kv.v1.VersionMismatch; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeVersionMismatch(r: MsgReader): VersionMismatchFields {
+function decodeVersionMismatch(r: MsgReader): VersionMismatchFields {
   const n = r.mapHeader();
   let f_key: string | undefined;
   let f_current: bigint | undefined;
@@ -641,8 +628,21 @@ export function decodeVersionMismatch(r: MsgReader): VersionMismatchFields {
   return { key: f_key, current: f_current };
 }
 
+/** Reads kv.v1.Origin; a number that is not a member is a DecodeError. */
+function decodeOrigin(r: MsgReader): Origin {
+  const v = r.int();
+  switch (v) {
+    case 0:
+    case 1:
+    case 2:
+      return v;
+    default:
+      throw new DecodeError(`${v} is not a value of enum kv.v1.Origin`);
+  }
+}
+
 /** Checks that v is a well-formed kv.v1.Entry; returns the first problem, or null. */
-export function checkEntry(v: unknown): ValidationIssue | null {
+function checkEntry(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.Entry)" };
   const o = v as Record<string, unknown>;
   const x_key = o["key"];
@@ -663,7 +663,7 @@ export function checkEntry(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed kv.v1.GetRequest; returns the first problem, or null. */
-export function checkGetRequest(v: unknown): ValidationIssue | null {
+function checkGetRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.GetRequest)" };
   const o = v as Record<string, unknown>;
   const x_key = o["key"];
@@ -673,7 +673,7 @@ export function checkGetRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed kv.v1.GetReply; returns the first problem, or null. */
-export function checkGetReply(v: unknown): ValidationIssue | null {
+function checkGetReply(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.GetReply)" };
   const o = v as Record<string, unknown>;
   const x_entry = o["entry"];
@@ -686,7 +686,7 @@ export function checkGetReply(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed kv.v1.PutRequest; returns the first problem, or null. */
-export function checkPutRequest(v: unknown): ValidationIssue | null {
+function checkPutRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.PutRequest)" };
   const o = v as Record<string, unknown>;
   const x_key = o["key"];
@@ -706,7 +706,7 @@ export function checkPutRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed kv.v1.PutReply; returns the first problem, or null. */
-export function checkPutReply(v: unknown): ValidationIssue | null {
+function checkPutReply(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.PutReply)" };
   const o = v as Record<string, unknown>;
   const x_version = o["version"];
@@ -716,7 +716,7 @@ export function checkPutReply(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed kv.v1.WatchRequest; returns the first problem, or null. */
-export function checkWatchRequest(v: unknown): ValidationIssue | null {
+function checkWatchRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.WatchRequest)" };
   const o = v as Record<string, unknown>;
   const x_prefix = o["prefix"];
@@ -726,7 +726,7 @@ export function checkWatchRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed kv.v1.Change ({ kind, value }); returns the first problem, or null. */
-export function checkChange(v: unknown): ValidationIssue | null {
+function checkChange(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object { kind, value } (kv.v1.Change)" };
   const u = v as { kind?: unknown; value?: unknown };
   const x = u.value;
@@ -746,7 +746,7 @@ export function checkChange(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed kv.v1.Event; returns the first problem, or null. */
-export function checkEvent(v: unknown): ValidationIssue | null {
+function checkEvent(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.Event)" };
   const o = v as Record<string, unknown>;
   const x_change = o["change"];
@@ -762,7 +762,7 @@ export function checkEvent(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed kv.v1.Chunk; returns the first problem, or null. */
-export function checkChunk(v: unknown): ValidationIssue | null {
+function checkChunk(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.Chunk)" };
   const o = v as Record<string, unknown>;
   const x_entries = o["entries"];
@@ -779,7 +779,7 @@ export function checkChunk(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed kv.v1.UploadReply; returns the first problem, or null. */
-export function checkUploadReply(v: unknown): ValidationIssue | null {
+function checkUploadReply(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.UploadReply)" };
   const o = v as Record<string, unknown>;
   const x_count = o["count"];
@@ -789,7 +789,7 @@ export function checkUploadReply(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed kv.v1.ChatMsg; returns the first problem, or null. */
-export function checkChatMsg(v: unknown): ValidationIssue | null {
+function checkChatMsg(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.ChatMsg)" };
   const o = v as Record<string, unknown>;
   const x_from = o["from"];
@@ -798,29 +798,6 @@ export function checkChatMsg(v: unknown): ValidationIssue | null {
   const x_text = o["text"];
   if (x_text === undefined) return { path: "text", message: "required field is missing" };
   if (typeof x_text !== "string") return { path: "text", message: "expected a string" };
-  return null;
-}
-
-/** Checks that v is a well-formed kv.v1.KeyNotFound; returns the first problem, or null. */
-export function checkKeyNotFound(v: unknown): ValidationIssue | null {
-  if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.KeyNotFound)" };
-  const o = v as Record<string, unknown>;
-  const x_key = o["key"];
-  if (x_key === undefined) return { path: "key", message: "required field is missing" };
-  if (typeof x_key !== "string") return { path: "key", message: "expected a string" };
-  return null;
-}
-
-/** Checks that v is a well-formed kv.v1.VersionMismatch; returns the first problem, or null. */
-export function checkVersionMismatch(v: unknown): ValidationIssue | null {
-  if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (kv.v1.VersionMismatch)" };
-  const o = v as Record<string, unknown>;
-  const x_key = o["key"];
-  if (x_key === undefined) return { path: "key", message: "required field is missing" };
-  if (typeof x_key !== "string") return { path: "key", message: "expected a string" };
-  const x_current = o["current"];
-  if (x_current === undefined) return { path: "current", message: "required field is missing" };
-  if (typeof x_current !== "bigint" || x_current < 0n || x_current > 0xffffffffffffffffn) return { path: "current", message: "expected a u64 (bigint in [0, 2^64-1])" };
   return null;
 }
 
@@ -870,6 +847,14 @@ export const WatchRequestType: MessageType<WatchRequest> = {
   encode: encodeWatchRequest,
   decode: decodeWatchRequest,
   validate: checkWatchRequest,
+};
+
+/** Codec and validator of kv.v1.Change for the RPC layer. */
+export const ChangeType: MessageType<Change> = {
+  typeName: "kv.v1.Change",
+  encode: encodeChange,
+  decode: decodeChange,
+  validate: checkChange,
 };
 
 /** Codec and validator of kv.v1.Event for the RPC layer. */

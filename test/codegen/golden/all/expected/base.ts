@@ -29,22 +29,8 @@ export interface BaseFailureFields {
   reason: string;
 }
 
-/** Reads test.base.Color; a number that is not a member is a DecodeError. */
-export function decodeColor(r: MsgReader): Color {
-  const v = r.int();
-  switch (v) {
-    case 0:
-    case 1:
-    case 2:
-    case -5:
-      return v;
-    default:
-      throw new DecodeError(`${v} is not a value of enum test.base.Color`);
-  }
-}
-
 /** Appends test.base.Point as a msgpack map keyed by field id. */
-export function encodePoint(w: MsgWriter, v: Point): void {
+function encodePoint(w: MsgWriter, v: Point): void {
   w.mapHeader(2);
   w.int(1);
   w.f64(v.x);
@@ -53,7 +39,7 @@ export function encodePoint(w: MsgWriter, v: Point): void {
 }
 
 /** Reads test.base.Point; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodePoint(r: MsgReader): Point {
+function decodePoint(r: MsgReader): Point {
   const n = r.mapHeader();
   let f_x: number | undefined;
   let f_y: number | undefined;
@@ -85,14 +71,14 @@ export function decodePoint(r: MsgReader): Point {
 }
 
 /** Appends test.base.Entry as a msgpack map keyed by field id. */
-export function encodeEntry(w: MsgWriter, v: Entry): void {
+function encodeEntry(w: MsgWriter, v: Entry): void {
   w.mapHeader(1);
   w.int(1);
   w.str(v.label);
 }
 
 /** Reads test.base.Entry; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeEntry(r: MsgReader): Entry {
+function decodeEntry(r: MsgReader): Entry {
   const n = r.mapHeader();
   let f_label: string | undefined;
   let at = "";
@@ -118,14 +104,14 @@ export function decodeEntry(r: MsgReader): Entry {
 }
 
 /** Appends test.base.BaseFailure as a msgpack map keyed by field id. */
-export function encodeBaseFailure(w: MsgWriter, v: BaseFailureFields): void {
+function encodeBaseFailure(w: MsgWriter, v: BaseFailureFields): void {
   w.mapHeader(1);
   w.int(1);
   w.str(v.reason);
 }
 
 /** Reads test.base.BaseFailure; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeBaseFailure(r: MsgReader): BaseFailureFields {
+function decodeBaseFailure(r: MsgReader): BaseFailureFields {
   const n = r.mapHeader();
   let f_reason: string | undefined;
   let at = "";
@@ -151,7 +137,7 @@ export function decodeBaseFailure(r: MsgReader): BaseFailureFields {
 }
 
 /** Checks that v is a well-formed test.base.Point; returns the first problem, or null. */
-export function checkPoint(v: unknown): ValidationIssue | null {
+function checkPoint(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.base.Point)" };
   const o = v as Record<string, unknown>;
   const x_x = o["x"];
@@ -164,22 +150,12 @@ export function checkPoint(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed test.base.Entry; returns the first problem, or null. */
-export function checkEntry(v: unknown): ValidationIssue | null {
+function checkEntry(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.base.Entry)" };
   const o = v as Record<string, unknown>;
   const x_label = o["label"];
   if (x_label === undefined) return { path: "label", message: "required field is missing" };
   if (typeof x_label !== "string") return { path: "label", message: "expected a string" };
-  return null;
-}
-
-/** Checks that v is a well-formed test.base.BaseFailure; returns the first problem, or null. */
-export function checkBaseFailure(v: unknown): ValidationIssue | null {
-  if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.base.BaseFailure)" };
-  const o = v as Record<string, unknown>;
-  const x_reason = o["reason"];
-  if (x_reason === undefined) return { path: "reason", message: "required field is missing" };
-  if (typeof x_reason !== "string") return { path: "reason", message: "expected a string" };
   return null;
 }
 

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { DecodeError, type MsgReader, type MsgWriter, joinPath } from "ringrpc/codec";
 import { type CallContext, type CallInvoker, type CallOptions, type ErrorType, type MessageType as $MessageType, type MethodDescriptor, RpcError, type ServiceBinding, type ServiceDescriptor, Status, type ValidationIssue } from "ringrpc/rpc";
-import { BaseFailureType, Color, ColorSchema, type Entry as TestBaseEntry, EntrySchema as TestBaseEntrySchema, type Point, PointSchema, checkEntry as checkTestBaseEntry, checkPoint, decodeColor, decodeEntry as decodeTestBaseEntry, decodePoint, encodeEntry as encodeTestBaseEntry, encodePoint } from "./base.ts";
+import { BaseFailureType, Color, ColorSchema, type Entry as TestBaseEntry, EntrySchema as TestBaseEntrySchema, EntryType as TestBaseEntryType, type Point, PointSchema, PointType } from "./base.ts";
 
 export const MAX_ITEMS = 100;
 
@@ -141,7 +141,7 @@ export interface Reply {
 }
 
 /** Appends test.all.Scalars as a msgpack map keyed by field id. */
-export function encodeScalars(w: MsgWriter, v: Scalars): void {
+function encodeScalars(w: MsgWriter, v: Scalars): void {
   w.mapHeader(9);
   w.int(1);
   w.bool(v.flag);
@@ -164,7 +164,7 @@ export function encodeScalars(w: MsgWriter, v: Scalars): void {
 }
 
 /** Reads test.all.Scalars; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeScalars(r: MsgReader): Scalars {
+function decodeScalars(r: MsgReader): Scalars {
   const n = r.mapHeader();
   let f_flag: boolean | undefined;
   let f_small: number | undefined;
@@ -238,7 +238,7 @@ export function decodeScalars(r: MsgReader): Scalars {
 }
 
 /** Appends test.all.Optionals as a msgpack map keyed by field id. */
-export function encodeOptionals(w: MsgWriter, v: Optionals): void {
+function encodeOptionals(w: MsgWriter, v: Optionals): void {
   let n = 0;
   if (v.flag !== undefined) n++;
   if (v.small !== undefined) n++;
@@ -294,12 +294,12 @@ export function encodeOptionals(w: MsgWriter, v: Optionals): void {
   }
   if (v.point !== undefined) {
     w.int(11);
-    encodePoint(w, v.point);
+    PointType.encode(w, v.point);
   }
 }
 
 /** Reads test.all.Optionals; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeOptionals(r: MsgReader): Optionals {
+function decodeOptionals(r: MsgReader): Optionals {
   const n = r.mapHeader();
   let f_flag: boolean | undefined;
   let f_small: number | undefined;
@@ -370,7 +370,7 @@ export function decodeOptionals(r: MsgReader): Optionals {
         case 11:
           at = "point";
           if (r.peekNil()) r.nil();
-          else f_point = decodePoint(r);
+          else f_point = PointType.decode(r);
           break;
         default:
           at = "";
@@ -385,7 +385,7 @@ export function decodeOptionals(r: MsgReader): Optionals {
 }
 
 /** Appends test.all.Defaults as a msgpack map keyed by field id. */
-export function encodeDefaults(w: MsgWriter, v: Defaults): void {
+function encodeDefaults(w: MsgWriter, v: Defaults): void {
   let n = 6;
   if (v.maybe !== undefined) n++;
   w.mapHeader(n);
@@ -408,7 +408,7 @@ export function encodeDefaults(w: MsgWriter, v: Defaults): void {
 }
 
 /** Reads test.all.Defaults; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeDefaults(r: MsgReader): Defaults {
+function decodeDefaults(r: MsgReader): Defaults {
   const n = r.mapHeader();
   let f_flag: boolean = true;
   let f_small: number = -7;
@@ -464,12 +464,12 @@ export function decodeDefaults(r: MsgReader): Defaults {
 }
 
 /** Appends test.all.Empty as a msgpack map keyed by field id. */
-export function encodeEmpty(w: MsgWriter, v: Empty): void {
+function encodeEmpty(w: MsgWriter, v: Empty): void {
   w.mapHeader(0);
 }
 
 /** Reads test.all.Empty; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeEmpty(r: MsgReader): Empty {
+function decodeEmpty(r: MsgReader): Empty {
   const n = r.mapHeader();
   let at = "";
   r.enter();
@@ -489,7 +489,7 @@ export function decodeEmpty(r: MsgReader): Empty {
 }
 
 /** Appends test.all.Containers as a msgpack map keyed by field id. */
-export function encodeContainers(w: MsgWriter, v: Containers): void {
+function encodeContainers(w: MsgWriter, v: Containers): void {
   w.mapHeader(9);
   {
     w.int(1);
@@ -504,7 +504,7 @@ export function encodeContainers(w: MsgWriter, v: Containers): void {
     const a1 = v.points;
     w.arrayHeader(a1.length);
     for (let i1 = 0; i1 < a1.length; i1++) {
-      encodePoint(w, a1[i1]!);
+      PointType.encode(w, a1[i1]!);
     }
   }
   {
@@ -526,7 +526,7 @@ export function encodeContainers(w: MsgWriter, v: Containers): void {
     w.mapHeader(ks1.length);
     for (const k1 of ks1) {
       w.str(k1);
-      encodePoint(w, m1[k1]!);
+      PointType.encode(w, m1[k1]!);
     }
   }
   {
@@ -585,7 +585,7 @@ export function encodeContainers(w: MsgWriter, v: Containers): void {
 }
 
 /** Reads test.all.Containers; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeContainers(r: MsgReader): Containers {
+function decodeContainers(r: MsgReader): Containers {
   const n = r.mapHeader();
   let f_names: string[] | undefined;
   let f_points: Point[] | undefined;
@@ -623,7 +623,7 @@ export function decodeContainers(r: MsgReader): Containers {
             const a1: Point[] = [];
             for (let i1 = 0; i1 < n1; i1++) {
               try {
-                a1.push(decodePoint(r));
+                a1.push(PointType.decode(r));
               } catch (err) {
                 throw DecodeError.at(err, `[${i1}]`);
               }
@@ -665,7 +665,7 @@ export function decodeContainers(r: MsgReader): Containers {
             for (let i1 = 0; i1 < n1; i1++) {
               const k1 = r.str();
               try {
-                m1[k1] = decodePoint(r);
+                m1[k1] = PointType.decode(r);
               } catch (err) {
                 throw DecodeError.at(err, `[${JSON.stringify(k1)}]`);
               }
@@ -796,7 +796,7 @@ export function decodeContainers(r: MsgReader): Containers {
 }
 
 /** Appends test.all.Shape as a 1-entry msgpack map {variant id: value}. */
-export function encodeShape(w: MsgWriter, v: Shape): void {
+function encodeShape(w: MsgWriter, v: Shape): void {
   w.mapHeader(1);
   switch (v.kind) {
     case "circle": {
@@ -814,7 +814,7 @@ export function encodeShape(w: MsgWriter, v: Shape): void {
       const a1 = v.value;
       w.arrayHeader(a1.length);
       for (let i1 = 0; i1 < a1.length; i1++) {
-        encodePoint(w, a1[i1]!);
+        PointType.encode(w, a1[i1]!);
       }
       return;
     }
@@ -834,7 +834,7 @@ export function encodeShape(w: MsgWriter, v: Shape): void {
 }
 
 /** Reads test.all.Shape; an unknown variant id is a DecodeError. */
-export function decodeShape(r: MsgReader): Shape {
+function decodeShape(r: MsgReader): Shape {
   const n = r.mapHeader();
   if (n !== 1) throw new DecodeError(`union test.all.Shape must be a map with 1 entry, found ${n}`);
   const id = r.int();
@@ -861,7 +861,7 @@ export function decodeShape(r: MsgReader): Shape {
         const a1: Point[] = [];
         for (let i1 = 0; i1 < n1; i1++) {
           try {
-            a1.push(decodePoint(r));
+            a1.push(PointType.decode(r));
           } catch (err) {
             throw DecodeError.at(err, `[${i1}]`);
           }
@@ -891,16 +891,16 @@ export function decodeShape(r: MsgReader): Shape {
 }
 
 /** Appends test.all.Circle as a msgpack map keyed by field id. */
-export function encodeCircle(w: MsgWriter, v: Circle): void {
+function encodeCircle(w: MsgWriter, v: Circle): void {
   w.mapHeader(2);
   w.int(1);
-  encodePoint(w, v.center);
+  PointType.encode(w, v.center);
   w.int(2);
   w.f64(v.radius);
 }
 
 /** Reads test.all.Circle; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeCircle(r: MsgReader): Circle {
+function decodeCircle(r: MsgReader): Circle {
   const n = r.mapHeader();
   let f_center: Point | undefined;
   let f_radius: number | undefined;
@@ -911,7 +911,7 @@ export function decodeCircle(r: MsgReader): Circle {
       switch (r.int()) {
         case 1:
           at = "center";
-          f_center = decodePoint(r);
+          f_center = PointType.decode(r);
           break;
         case 2:
           at = "radius";
@@ -932,7 +932,7 @@ export function decodeCircle(r: MsgReader): Circle {
 }
 
 /** Appends test.all.Tree as a msgpack map keyed by field id. */
-export function encodeTree(w: MsgWriter, v: Tree): void {
+function encodeTree(w: MsgWriter, v: Tree): void {
   let n = 2;
   if (v.parent !== undefined) n++;
   w.mapHeader(n);
@@ -953,7 +953,7 @@ export function encodeTree(w: MsgWriter, v: Tree): void {
 }
 
 /** Reads test.all.Tree; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeTree(r: MsgReader): Tree {
+function decodeTree(r: MsgReader): Tree {
   const n = r.mapHeader();
   let f_label: string | undefined;
   let f_children: Tree[] | undefined;
@@ -1002,16 +1002,16 @@ export function decodeTree(r: MsgReader): Tree {
 }
 
 /** Appends test.all.Entry as a msgpack map keyed by field id. */
-export function encodeEntry(w: MsgWriter, v: Entry): void {
+function encodeEntry(w: MsgWriter, v: Entry): void {
   w.mapHeader(2);
   w.int(1);
   w.str(v.key);
   w.int(2);
-  encodeTestBaseEntry(w, v.base);
+  TestBaseEntryType.encode(w, v.base);
 }
 
 /** Reads test.all.Entry; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeEntry(r: MsgReader): Entry {
+function decodeEntry(r: MsgReader): Entry {
   const n = r.mapHeader();
   let f_key: string | undefined;
   let f_base: TestBaseEntry | undefined;
@@ -1026,7 +1026,7 @@ export function decodeEntry(r: MsgReader): Entry {
           break;
         case 2:
           at = "base";
-          f_base = decodeTestBaseEntry(r);
+          f_base = TestBaseEntryType.decode(r);
           break;
         default:
           at = "";
@@ -1043,7 +1043,7 @@ export function decodeEntry(r: MsgReader): Entry {
 }
 
 /** Appends test.all.Message as a msgpack map keyed by field id. */
-export function encodeMessage(w: MsgWriter, v: Message): void {
+function encodeMessage(w: MsgWriter, v: Message): void {
   let n = 2;
   if (v.class !== undefined) n++;
   w.mapHeader(n);
@@ -1058,7 +1058,7 @@ export function encodeMessage(w: MsgWriter, v: Message): void {
 }
 
 /** Reads test.all.Message; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeMessage(r: MsgReader): Message {
+function decodeMessage(r: MsgReader): Message {
   const n = r.mapHeader();
   let f_default: string | undefined;
   let f_class: number | undefined;
@@ -1096,7 +1096,7 @@ export function decodeMessage(r: MsgReader): Message {
 }
 
 /** Appends test.all.Map as a msgpack map keyed by field id. */
-export function encodeMap_(w: MsgWriter, v: Map_): void {
+function encodeMap_(w: MsgWriter, v: Map_): void {
   w.mapHeader(1);
   {
     w.int(1);
@@ -1109,7 +1109,7 @@ export function encodeMap_(w: MsgWriter, v: Map_): void {
 }
 
 /** Reads test.all.Map; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeMap_(r: MsgReader): Map_ {
+function decodeMap_(r: MsgReader): Map_ {
   const n = r.mapHeader();
   let f_entries: Entry[] | undefined;
   let at = "";
@@ -1146,7 +1146,7 @@ export function decodeMap_(r: MsgReader): Map_ {
 }
 
 /** Appends test.all.NotFound as a msgpack map keyed by field id. */
-export function encodeNotFound(w: MsgWriter, v: NotFoundFields): void {
+function encodeNotFound(w: MsgWriter, v: NotFoundFields): void {
   let n = 1;
   if (v.tried !== undefined) n++;
   w.mapHeader(n);
@@ -1163,7 +1163,7 @@ export function encodeNotFound(w: MsgWriter, v: NotFoundFields): void {
 }
 
 /** Reads test.all.NotFound; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeNotFound(r: MsgReader): NotFoundFields {
+function decodeNotFound(r: MsgReader): NotFoundFields {
   const n = r.mapHeader();
   let f_key: string | undefined;
   let f_tried: string[] | undefined;
@@ -1206,12 +1206,12 @@ export function decodeNotFound(r: MsgReader): NotFoundFields {
 }
 
 /** Appends test.all.Unit as a msgpack map keyed by field id. */
-export function encodeUnit(w: MsgWriter, v: UnitFields): void {
+function encodeUnit(w: MsgWriter, v: UnitFields): void {
   w.mapHeader(0);
 }
 
 /** Reads test.all.Unit; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeUnit(r: MsgReader): UnitFields {
+function decodeUnit(r: MsgReader): UnitFields {
   const n = r.mapHeader();
   let at = "";
   r.enter();
@@ -1231,7 +1231,7 @@ export function decodeUnit(r: MsgReader): UnitFields {
 }
 
 /** Appends test.all.Request as a msgpack map keyed by field id. */
-export function encodeRequest(w: MsgWriter, v: Request): void {
+function encodeRequest(w: MsgWriter, v: Request): void {
   let n = 1;
   if (v.payload !== undefined) n++;
   w.mapHeader(n);
@@ -1244,7 +1244,7 @@ export function encodeRequest(w: MsgWriter, v: Request): void {
 }
 
 /** Reads test.all.Request; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeRequest(r: MsgReader): Request {
+function decodeRequest(r: MsgReader): Request {
   const n = r.mapHeader();
   let f_id: bigint | undefined;
   let f_payload: Containers | undefined;
@@ -1276,7 +1276,7 @@ export function decodeRequest(r: MsgReader): Request {
 }
 
 /** Appends test.all.Reply as a msgpack map keyed by field id. */
-export function encodeReply(w: MsgWriter, v: Reply): void {
+function encodeReply(w: MsgWriter, v: Reply): void {
   let n = 1;
   if (v.shape !== undefined) n++;
   w.mapHeader(n);
@@ -1289,7 +1289,7 @@ export function encodeReply(w: MsgWriter, v: Reply): void {
 }
 
 /** Reads test.all.Reply; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeReply(r: MsgReader): Reply {
+function decodeReply(r: MsgReader): Reply {
   const n = r.mapHeader();
   let f_id: bigint | undefined;
   let f_shape: Shape | undefined;
@@ -1320,8 +1320,22 @@ export function decodeReply(r: MsgReader): Reply {
   return { id: f_id, shape: f_shape };
 }
 
+/** Reads test.base.Color; a number that is not a member is a DecodeError. */
+function decodeColor(r: MsgReader): Color {
+  const v = r.int();
+  switch (v) {
+    case 0:
+    case 1:
+    case 2:
+    case -5:
+      return v;
+    default:
+      throw new DecodeError(`${v} is not a value of enum test.base.Color`);
+  }
+}
+
 /** Checks that v is a well-formed test.all.Scalars; returns the first problem, or null. */
-export function checkScalars(v: unknown): ValidationIssue | null {
+function checkScalars(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Scalars)" };
   const o = v as Record<string, unknown>;
   const x_flag = o["flag"];
@@ -1355,7 +1369,7 @@ export function checkScalars(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed test.all.Optionals; returns the first problem, or null. */
-export function checkOptionals(v: unknown): ValidationIssue | null {
+function checkOptionals(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Optionals)" };
   const o = v as Record<string, unknown>;
   const x_flag = o["flag"];
@@ -1400,14 +1414,14 @@ export function checkOptionals(v: unknown): ValidationIssue | null {
   }
   const x_point = o["point"];
   if (x_point !== undefined) {
-    const e1 = checkPoint(x_point);
+    const e1 = PointType.validate(x_point);
     if (e1 !== null) return { path: joinPath("point", e1.path), message: e1.message };
   }
   return null;
 }
 
 /** Checks that v is a well-formed test.all.Defaults; returns the first problem, or null. */
-export function checkDefaults(v: unknown): ValidationIssue | null {
+function checkDefaults(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Defaults)" };
   const o = v as Record<string, unknown>;
   const x_ratio = o["ratio"];
@@ -1436,13 +1450,13 @@ export function checkDefaults(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed test.all.Empty; returns the first problem, or null. */
-export function checkEmpty(v: unknown): ValidationIssue | null {
+function checkEmpty(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Empty)" };
   return null;
 }
 
 /** Checks that v is a well-formed test.all.Containers; returns the first problem, or null. */
-export function checkContainers(v: unknown): ValidationIssue | null {
+function checkContainers(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Containers)" };
   const o = v as Record<string, unknown>;
   const x_names = o["names"];
@@ -1460,7 +1474,7 @@ export function checkContainers(v: unknown): ValidationIssue | null {
     if (!Array.isArray(x_points)) return { path: "points", message: "expected an array" };
     for (let i1 = 0; i1 < x_points.length; i1++) {
       const x1: unknown = x_points[i1];
-      const e2 = checkPoint(x1);
+      const e2 = PointType.validate(x1);
       if (e2 !== null) return { path: joinPath(`points[${i1}]`, e2.path), message: e2.message };
     }
   }
@@ -1483,7 +1497,7 @@ export function checkContainers(v: unknown): ValidationIssue | null {
     if (typeof x_by_name !== "object" || x_by_name === null || Array.isArray(x_by_name) || x_by_name instanceof Map) return { path: "by_name", message: "expected a plain object (string-keyed map)" };
     for (const k1 in x_by_name) {
       const x1: unknown = (x_by_name as Record<string, unknown>)[k1];
-      const e2 = checkPoint(x1);
+      const e2 = PointType.validate(x1);
       if (e2 !== null) return { path: joinPath(`by_name[${JSON.stringify(k1)}]`, e2.path), message: e2.message };
     }
   }
@@ -1545,7 +1559,7 @@ export function checkContainers(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed test.all.Shape ({ kind, value }); returns the first problem, or null. */
-export function checkShape(v: unknown): ValidationIssue | null {
+function checkShape(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object { kind, value } (test.all.Shape)" };
   const u = v as { kind?: unknown; value?: unknown };
   const x = u.value;
@@ -1563,7 +1577,7 @@ export function checkShape(v: unknown): ValidationIssue | null {
       if (!Array.isArray(x)) return { path: "polygon", message: "expected an array" };
       for (let i1 = 0; i1 < x.length; i1++) {
         const x1: unknown = x[i1];
-        const e2 = checkPoint(x1);
+        const e2 = PointType.validate(x1);
         if (e2 !== null) return { path: joinPath(`polygon[${i1}]`, e2.path), message: e2.message };
       }
       return null;
@@ -1583,13 +1597,13 @@ export function checkShape(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed test.all.Circle; returns the first problem, or null. */
-export function checkCircle(v: unknown): ValidationIssue | null {
+function checkCircle(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Circle)" };
   const o = v as Record<string, unknown>;
   const x_center = o["center"];
   if (x_center === undefined) return { path: "center", message: "required field is missing" };
   {
-    const e1 = checkPoint(x_center);
+    const e1 = PointType.validate(x_center);
     if (e1 !== null) return { path: joinPath("center", e1.path), message: e1.message };
   }
   const x_radius = o["radius"];
@@ -1599,7 +1613,7 @@ export function checkCircle(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed test.all.Tree; returns the first problem, or null. */
-export function checkTree(v: unknown): ValidationIssue | null {
+function checkTree(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Tree)" };
   const o = v as Record<string, unknown>;
   const x_label = o["label"];
@@ -1624,7 +1638,7 @@ export function checkTree(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed test.all.Entry; returns the first problem, or null. */
-export function checkEntry(v: unknown): ValidationIssue | null {
+function checkEntry(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Entry)" };
   const o = v as Record<string, unknown>;
   const x_key = o["key"];
@@ -1633,14 +1647,14 @@ export function checkEntry(v: unknown): ValidationIssue | null {
   const x_base = o["base"];
   if (x_base === undefined) return { path: "base", message: "required field is missing" };
   {
-    const e1 = checkTestBaseEntry(x_base);
+    const e1 = TestBaseEntryType.validate(x_base);
     if (e1 !== null) return { path: joinPath("base", e1.path), message: e1.message };
   }
   return null;
 }
 
 /** Checks that v is a well-formed test.all.Message; returns the first problem, or null. */
-export function checkMessage(v: unknown): ValidationIssue | null {
+function checkMessage(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Message)" };
   const o = v as Record<string, unknown>;
   const x_default = o["default"];
@@ -1657,7 +1671,7 @@ export function checkMessage(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed test.all.Map; returns the first problem, or null. */
-export function checkMap_(v: unknown): ValidationIssue | null {
+function checkMap_(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Map)" };
   const o = v as Record<string, unknown>;
   const x_entries = o["entries"];
@@ -1673,32 +1687,8 @@ export function checkMap_(v: unknown): ValidationIssue | null {
   return null;
 }
 
-/** Checks that v is a well-formed test.all.NotFound; returns the first problem, or null. */
-export function checkNotFound(v: unknown): ValidationIssue | null {
-  if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.NotFound)" };
-  const o = v as Record<string, unknown>;
-  const x_key = o["key"];
-  if (x_key === undefined) return { path: "key", message: "required field is missing" };
-  if (typeof x_key !== "string") return { path: "key", message: "expected a string" };
-  const x_tried = o["tried"];
-  if (x_tried !== undefined) {
-    if (!Array.isArray(x_tried)) return { path: "tried", message: "expected an array" };
-    for (let i1 = 0; i1 < x_tried.length; i1++) {
-      const x1: unknown = x_tried[i1];
-      if (typeof x1 !== "string") return { path: `tried[${i1}]`, message: "expected a string" };
-    }
-  }
-  return null;
-}
-
-/** Checks that v is a well-formed test.all.Unit; returns the first problem, or null. */
-export function checkUnit(v: unknown): ValidationIssue | null {
-  if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Unit)" };
-  return null;
-}
-
 /** Checks that v is a well-formed test.all.Request; returns the first problem, or null. */
-export function checkRequest(v: unknown): ValidationIssue | null {
+function checkRequest(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Request)" };
   const o = v as Record<string, unknown>;
   const x_id = o["id"];
@@ -1713,7 +1703,7 @@ export function checkRequest(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed test.all.Reply; returns the first problem, or null. */
-export function checkReply(v: unknown): ValidationIssue | null {
+function checkReply(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (test.all.Reply)" };
   const o = v as Record<string, unknown>;
   const x_id = o["id"];
@@ -1765,6 +1755,14 @@ export const ContainersType: $MessageType<Containers> = {
   encode: encodeContainers,
   decode: decodeContainers,
   validate: checkContainers,
+};
+
+/** Codec and validator of test.all.Shape for the RPC layer. */
+export const ShapeType: $MessageType<Shape> = {
+  typeName: "test.all.Shape",
+  encode: encodeShape,
+  decode: decodeShape,
+  validate: checkShape,
 };
 
 /** Codec and validator of test.all.Circle for the RPC layer. */

@@ -33,20 +33,8 @@ export interface Team {
   motto?: string | undefined;
 }
 
-/** Reads evo.Role; a number that is not a member is a DecodeError. */
-export function decodeRole(r: MsgReader): Role {
-  const v = r.int();
-  switch (v) {
-    case 0:
-    case 1:
-      return v;
-    default:
-      throw new DecodeError(`${v} is not a value of enum evo.Role`);
-  }
-}
-
 /** Appends evo.Address as a msgpack map keyed by field id. */
-export function encodeAddress(w: MsgWriter, v: Address): void {
+function encodeAddress(w: MsgWriter, v: Address): void {
   w.mapHeader(2);
   w.int(1);
   w.str(v.city);
@@ -61,7 +49,7 @@ export function encodeAddress(w: MsgWriter, v: Address): void {
 }
 
 /** Reads evo.Address; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeAddress(r: MsgReader): Address {
+function decodeAddress(r: MsgReader): Address {
   const n = r.mapHeader();
   let f_city: string | undefined;
   let f_lines: string[] | undefined;
@@ -104,7 +92,7 @@ export function decodeAddress(r: MsgReader): Address {
 }
 
 /** Appends evo.Profile as a msgpack map keyed by field id. */
-export function encodeProfile(w: MsgWriter, v: Profile): void {
+function encodeProfile(w: MsgWriter, v: Profile): void {
   let n = 5;
   if (v.email !== undefined) n++;
   if (v.address !== undefined) n++;
@@ -147,7 +135,7 @@ export function encodeProfile(w: MsgWriter, v: Profile): void {
 }
 
 /** Reads evo.Profile; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeProfile(r: MsgReader): Profile {
+function decodeProfile(r: MsgReader): Profile {
   const n = r.mapHeader();
   let f_id: bigint | undefined;
   let f_name: string | undefined;
@@ -236,7 +224,7 @@ export function decodeProfile(r: MsgReader): Profile {
 }
 
 /** Appends evo.Team as a msgpack map keyed by field id. */
-export function encodeTeam(w: MsgWriter, v: Team): void {
+function encodeTeam(w: MsgWriter, v: Team): void {
   let n = 1;
   if (v.motto !== undefined) n++;
   w.mapHeader(n);
@@ -255,7 +243,7 @@ export function encodeTeam(w: MsgWriter, v: Team): void {
 }
 
 /** Reads evo.Team; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeTeam(r: MsgReader): Team {
+function decodeTeam(r: MsgReader): Team {
   const n = r.mapHeader();
   let f_members: Profile[] | undefined;
   let f_motto: string | undefined;
@@ -297,8 +285,20 @@ export function decodeTeam(r: MsgReader): Team {
   return { members: f_members, motto: f_motto };
 }
 
+/** Reads evo.Role; a number that is not a member is a DecodeError. */
+function decodeRole(r: MsgReader): Role {
+  const v = r.int();
+  switch (v) {
+    case 0:
+    case 1:
+      return v;
+    default:
+      throw new DecodeError(`${v} is not a value of enum evo.Role`);
+  }
+}
+
 /** Checks that v is a well-formed evo.Address; returns the first problem, or null. */
-export function checkAddress(v: unknown): ValidationIssue | null {
+function checkAddress(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (evo.Address)" };
   const o = v as Record<string, unknown>;
   const x_city = o["city"];
@@ -317,7 +317,7 @@ export function checkAddress(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed evo.Profile; returns the first problem, or null. */
-export function checkProfile(v: unknown): ValidationIssue | null {
+function checkProfile(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (evo.Profile)" };
   const o = v as Record<string, unknown>;
   const x_id = o["id"];
@@ -362,7 +362,7 @@ export function checkProfile(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed evo.Team; returns the first problem, or null. */
-export function checkTeam(v: unknown): ValidationIssue | null {
+function checkTeam(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (evo.Team)" };
   const o = v as Record<string, unknown>;
   const x_members = o["members"];

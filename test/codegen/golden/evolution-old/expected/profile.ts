@@ -15,7 +15,7 @@ export interface Team {
 }
 
 /** Appends evo.Profile as a msgpack map keyed by field id. */
-export function encodeProfile(w: MsgWriter, v: Profile): void {
+function encodeProfile(w: MsgWriter, v: Profile): void {
   w.mapHeader(3);
   w.int(1);
   w.u64(v.id);
@@ -32,7 +32,7 @@ export function encodeProfile(w: MsgWriter, v: Profile): void {
 }
 
 /** Reads evo.Profile; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeProfile(r: MsgReader): Profile {
+function decodeProfile(r: MsgReader): Profile {
   const n = r.mapHeader();
   let f_id: bigint | undefined;
   let f_name: string | undefined;
@@ -81,7 +81,7 @@ export function decodeProfile(r: MsgReader): Profile {
 }
 
 /** Appends evo.Team as a msgpack map keyed by field id. */
-export function encodeTeam(w: MsgWriter, v: Team): void {
+function encodeTeam(w: MsgWriter, v: Team): void {
   w.mapHeader(1);
   {
     w.int(1);
@@ -94,7 +94,7 @@ export function encodeTeam(w: MsgWriter, v: Team): void {
 }
 
 /** Reads evo.Team; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodeTeam(r: MsgReader): Team {
+function decodeTeam(r: MsgReader): Team {
   const n = r.mapHeader();
   let f_members: Profile[] | undefined;
   let at = "";
@@ -131,7 +131,7 @@ export function decodeTeam(r: MsgReader): Team {
 }
 
 /** Checks that v is a well-formed evo.Profile; returns the first problem, or null. */
-export function checkProfile(v: unknown): ValidationIssue | null {
+function checkProfile(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (evo.Profile)" };
   const o = v as Record<string, unknown>;
   const x_id = o["id"];
@@ -153,7 +153,7 @@ export function checkProfile(v: unknown): ValidationIssue | null {
 }
 
 /** Checks that v is a well-formed evo.Team; returns the first problem, or null. */
-export function checkTeam(v: unknown): ValidationIssue | null {
+function checkTeam(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (evo.Team)" };
   const o = v as Record<string, unknown>;
   const x_members = o["members"];

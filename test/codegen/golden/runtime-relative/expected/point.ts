@@ -10,7 +10,7 @@ export interface Point {
 }
 
 /** Appends rel.Point as a msgpack map keyed by field id. */
-export function encodePoint(w: MsgWriter, v: Point): void {
+function encodePoint(w: MsgWriter, v: Point): void {
   w.mapHeader(2);
   w.int(1);
   w.int(v.x);
@@ -19,7 +19,7 @@ export function encodePoint(w: MsgWriter, v: Point): void {
 }
 
 /** Reads rel.Point; unknown field ids are skipped. Throws DecodeError with the field path. */
-export function decodePoint(r: MsgReader): Point {
+function decodePoint(r: MsgReader): Point {
   const n = r.mapHeader();
   let f_x: number | undefined;
   let f_y: number | undefined;
@@ -51,7 +51,7 @@ export function decodePoint(r: MsgReader): Point {
 }
 
 /** Checks that v is a well-formed rel.Point; returns the first problem, or null. */
-export function checkPoint(v: unknown): ValidationIssue | null {
+function checkPoint(v: unknown): ValidationIssue | null {
   if (typeof v !== "object" || v === null) return { path: "", message: "expected an object (rel.Point)" };
   const o = v as Record<string, unknown>;
   const x_x = o["x"];
