@@ -113,6 +113,9 @@ export interface WakeStats {
   probes: number;
   lateWakes: number;
   maxLateUs: number;
+  /** In the poll mode: self-tests re-run, and those that returned the loop to the eventfd. */
+  rechecks: number;
+  recoveries: number;
   /** The startup self-test, null when it did not run; `replaced`: the test a "defer" ring failed before a "coop" one took over. */
   selfTest: (WakeSample & { verdict: "ok" | "late"; replaced: WakeSample | null }) | null;
 }

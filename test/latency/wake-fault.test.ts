@@ -72,6 +72,40 @@ describe.skipIf(skip !== null)(`a muted eventfd${skip ? ` (skipped: ${skip})` : 
     }
   });
 
+  test("in the poll mode the guard re-runs the self-test and returns to the eventfd once wake-ups are on time again", async () => {
+    process.env.RINGRPC_TEST_FAULT = "mute-eventfd";
+    let rt;
+    try {
+      rt = await startUringRuntime();
+    } finally {
+      delete process.env.RINGRPC_TEST_FAULT;
+    }
+    try {
+      expect(rt.stats().wake!.wakeMode).toBe("poll");
+      // A re-test while the fault lasts fails and backs off; then the kernel "recovers".
+      rt.guard.recheckEveryMs = 0;
+      const deadline = Date.now() + 5000;
+      while (rt.stats().wake!.rechecks < 1 && Date.now() < deadline) await Bun.sleep(10);
+      // No more re-tests for now; one already running (~0.35 s under the fault) ends first.
+      rt.guard.recheckEveryMs = 1e9;
+      await Bun.sleep(600);
+      expect(rt.stats().wake!).toMatchObject({ recoveries: 0, wakeMode: "poll" });
+      expect(rt.stats().wake!.rechecks).toBeGreaterThanOrEqual(1);
+      rt.core.ring.eventfdMuted = false;
+      rt.guard.recheckEveryMs = 0;
+      while (rt.stats().wake!.recoveries < 1 && Date.now() < deadline) await Bun.sleep(10);
+      const w = rt.stats().wake!;
+      expect(w.wakeMode).toBe("eventfd");
+      expect(w.recoveries).toBe(1);
+      // Woken by the eventfd again: a 5 ms ring sleep ends without the poll timer.
+      const before = rt.stats().wake!;
+      await rt.sleep(5);
+      expect(rt.stats().wake!.pollWakes).toBe(before.pollWakes);
+    } finally {
+      await rt.close();
+    }
+  });
+
   test.skipIf(noLoadgen !== null)(skipTitle("a server under the fault says so at startup and answers 1 connection's calls within the bound", noLoadgen), async () => {
     const srv = await startServer("bench/server/server.ts", ["--port", "0", "--workers", "1", "--driver", "uring"], { env: FAULT });
     try {

@@ -56,8 +56,9 @@ export class Ring {
    * Test-only fault (RINGRPC_TEST_FAULT=mute-eventfd): the eventfd is never
    * turned on, as if the kernel lost every wake-up, so tests can prove that
    * the wake self-test and the guard notice and that the loop still delivers.
+   * A test may clear it to model wake-ups that are on time again.
    */
-  readonly eventfdMuted: boolean = (process.env.RINGRPC_TEST_FAULT ?? "").split(",").includes("mute-eventfd");
+  eventfdMuted: boolean = (process.env.RINGRPC_TEST_FAULT ?? "").split(",").includes("mute-eventfd");
 
   constructor(opts: RingOptions) {
     const lib = loadNative();

@@ -73,6 +73,7 @@ export class UringRuntime implements Runtime {
     this.ringMode = ringMode;
     this.buffers = core.pool;
     this.guard = new WakeGuard(core);
+    this.guard.recheck = () => checkWake(this, this.ringModeInUse);
     process.on("exit", this.onExit);
   }
 

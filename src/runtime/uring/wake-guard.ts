@@ -5,11 +5,17 @@
  * completion: the same path (kernel task work -> wake-up -> eventfd -> Bun's
  * loop -> step) a peer's request takes. A probe later than LATE_MS counts as
  * a late wake-up; after LATE_SWITCH of them the loop is moved to the safe
- * "poll" wake mode and one line says so. Owns only these counters; the
- * timeout itself is an ordinary ring sleep (timers.ts).
+ * "poll" wake mode and one line says so. In the poll mode (from here or from
+ * the startup self-test) it re-runs the self-test when idle, first after
+ * RECHECK_FIRST_MS and then at doubling intervals up to RECHECK_MAX_MS, and
+ * returns the loop to the eventfd once a test passes: a late verdict caused
+ * by a burst of load is not kept for the life of the runtime. Owns only
+ * these counters and that schedule; the probe is an ordinary ring sleep
+ * (ops/timers.ts), the test is wake-check.ts.
  */
 import type { UringCore } from "./core.ts";
 import { startSleep } from "./ops/timers.ts";
+import type { WakeCheck } from "./wake-check.ts";
 
 /** Idle time between probes: one extra wake-up a second costs no measurable CPU. */
 const PROBE_EVERY_MS = 1000;
@@ -19,6 +25,9 @@ const PROBE_MS = 1;
 export const LATE_MS = 2;
 /** Late probes before the guard switches the loop to the poll wake mode. */
 const LATE_SWITCH = 3;
+/** In the poll mode: the first self-test again after this long, then at doubling intervals up to RECHECK_MAX_MS. */
+const RECHECK_FIRST_MS = 30_000;
+const RECHECK_MAX_MS = 3_600_000;
 
 export interface WakeGuardStats {
   probes: number;
@@ -26,12 +35,20 @@ export interface WakeGuardStats {
   lateWakes: number;
   /** Worst probe lateness seen, in microseconds. */
   maxLateUs: number;
+  /** Self-tests re-run in the poll mode, and how many of them returned the loop to the eventfd. */
+  rechecks: number;
+  recoveries: number;
 }
 
 export class WakeGuard {
-  readonly stats: WakeGuardStats = { probes: 0, lateWakes: 0, maxLateUs: 0 };
+  readonly stats: WakeGuardStats = { probes: 0, lateWakes: 0, maxLateUs: 0, rechecks: 0, recoveries: 0 };
   /** Idle time between probes (tests lower it). */
   probeEveryMs = PROBE_EVERY_MS;
+  /** Wait before the next self-test in the poll mode (tests lower it); doubles after each failed one. */
+  recheckEveryMs = RECHECK_FIRST_MS;
+  /** Runs the wake self-test on this runtime (set by the runtime, which owns the sockets it needs). */
+  recheck: (() => Promise<WakeCheck>) | null = null;
+  private lastRecheck: number;
   private readonly core: UringCore;
   private readonly now: () => number;
   private lastProbe: number;
@@ -43,6 +60,7 @@ export class WakeGuard {
     const clock = core.lib.rr_clock_ms;
     this.now = () => clock();
     this.lastProbe = this.now();
+    this.lastRecheck = this.lastProbe;
     core.loop.onIdle = () => this.maybeProbe();
   }
 
@@ -54,6 +72,7 @@ export class WakeGuard {
   private maybeProbe(): void {
     if (!this.enabled || this.inFlight || this.core.closing) return;
     const armed = this.now();
+    if (this.core.loop.wakeMode === "poll" && this.maybeRecheck(armed)) return;
     if (armed - this.lastProbe < this.probeEveryMs) return;
     this.inFlight = true;
     this.lastProbe = armed;
@@ -63,6 +82,33 @@ export class WakeGuard {
         this.inFlight = false; // cancelled by close()
       },
     );
+  }
+
+  /** In the poll mode, re-runs the self-test when it is due; true when it started one. */
+  private maybeRecheck(now: number): boolean {
+    const recheck = this.recheck;
+    if (recheck === null || now - this.lastRecheck < this.recheckEveryMs) return false;
+    this.inFlight = true;
+    this.lastRecheck = now;
+    const loop = this.core.loop;
+    recheck().then(
+      (c) => {
+        this.inFlight = false;
+        this.stats.rechecks++;
+        if (c.verdict !== "ok" || this.core.closing) {
+          this.recheckEveryMs = Math.min(RECHECK_MAX_MS, Math.max(1, this.recheckEveryMs) * 2);
+          return;
+        }
+        this.stats.recoveries++;
+        this.recheckEveryMs = RECHECK_FIRST_MS;
+        loop.wakeMode = "eventfd";
+        console.error(`ringrpc uring: idle wake-ups are on time again (self-test: p50 ${(c.p50Us / 1000).toFixed(3)} ms, ${c.late}/${c.samples} late): back to the eventfd wake mode`);
+      },
+      () => {
+        this.inFlight = false; // the runtime closed under the test
+      },
+    );
+    return true;
   }
 
   private record(lateMs: number): void {
