@@ -24,8 +24,8 @@ import { probeUring } from "./probe.ts";
 import type { RingMode } from "./ring.ts";
 import { ringModeFromEnv } from "./ring-mode.ts";
 import { startDeadline, startSleep } from "./ops/timers.ts";
-import { checkWake, type WakeCheck } from "./wake-check.ts";
-import { LATE_MS, WakeGuard } from "./wake-guard.ts";
+import { checkWake, LATE_MS, type WakeCheck } from "./wake-check.ts";
+import { WakeGuard } from "./wake-guard.ts";
 
 export interface UringRuntimeOptions {
   /** SQ entries of the ring (default 1024). */

@@ -15,8 +15,9 @@ import { ioError } from "../errors.ts";
 import type { Conn } from "../types.ts";
 import type { UringCore } from "./core.ts";
 import type { RingMode } from "./ring.ts";
-import { LATE_MS } from "./wake-guard.ts";
 
+/** A completion seen later than this after it was posted is a late wake-up (a lost eventfd wake costs ~16 ms). */
+export const LATE_MS = 2;
 const SAMPLES = 12;
 /** How long the sender waits: long enough for the loop to be asleep. */
 const SEND_DELAY_US = 1000;

@@ -15,14 +15,12 @@
  */
 import type { UringCore } from "./core.ts";
 import { startSleep } from "./ops/timers.ts";
-import type { WakeCheck } from "./wake-check.ts";
+import { LATE_MS, type WakeCheck } from "./wake-check.ts";
 
 /** Idle time between probes: one extra wake-up a second costs no measurable CPU. */
 const PROBE_EVERY_MS = 1000;
 /** The probe's own timeout. */
 const PROBE_MS = 1;
-/** A completion seen later than this after it was posted is a late wake-up (a lost eventfd wake costs ~16 ms). */
-export const LATE_MS = 2;
 /** Late probes before the guard switches the loop to the poll wake mode. */
 const LATE_SWITCH = 3;
 /** In the poll mode: the first self-test again after this long, then at doubling intervals up to RECHECK_MAX_MS. */
