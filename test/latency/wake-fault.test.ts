@@ -23,15 +23,19 @@ const FAULT = { RINGRPC_TEST_FAULT: "mute-eventfd" };
 // the lost wake-up without the safe mode never completes a call at all.
 const POLL_P99_US = 5000;
 
+/** A uring runtime whose eventfd never fires (the fault is read when its ring is created). */
+async function mutedRuntime(wakeCheck: boolean): Promise<Awaited<ReturnType<typeof startUringRuntime>>> {
+  process.env.RINGRPC_TEST_FAULT = "mute-eventfd";
+  try {
+    return await startUringRuntime({ wakeCheck });
+  } finally {
+    delete process.env.RINGRPC_TEST_FAULT;
+  }
+}
+
 describe.skipIf(skip !== null)(`a muted eventfd${skip ? ` (skipped: ${skip})` : ""}`, () => {
   test("the self-test finds every sample late and picks the poll wake mode, which still delivers", async () => {
-    process.env.RINGRPC_TEST_FAULT = "mute-eventfd";
-    let rt;
-    try {
-      rt = await startUringRuntime();
-    } finally {
-      delete process.env.RINGRPC_TEST_FAULT;
-    }
+    const rt = await mutedRuntime(true);
     try {
       const w = rt.stats().wake!;
       expect(w.selfTest?.verdict).toBe("late");
@@ -48,13 +52,7 @@ describe.skipIf(skip !== null)(`a muted eventfd${skip ? ` (skipped: ${skip})` : 
   });
 
   test("the guard counts late wake-ups of a loop that loses them after start, then switches to poll", async () => {
-    process.env.RINGRPC_TEST_FAULT = "mute-eventfd";
-    let rt;
-    try {
-      rt = await startUringRuntime({ wakeCheck: false });
-    } finally {
-      delete process.env.RINGRPC_TEST_FAULT;
-    }
+    const rt = await mutedRuntime(false);
     try {
       rt.guard.probeEveryMs = 0; // probe at every idle moment instead of once a second
       // Nothing but the guard's probes and a JS timer nudging the loop every
@@ -73,13 +71,7 @@ describe.skipIf(skip !== null)(`a muted eventfd${skip ? ` (skipped: ${skip})` : 
   });
 
   test("in the poll mode the guard re-runs the self-test and returns to the eventfd once wake-ups are on time again", async () => {
-    process.env.RINGRPC_TEST_FAULT = "mute-eventfd";
-    let rt;
-    try {
-      rt = await startUringRuntime();
-    } finally {
-      delete process.env.RINGRPC_TEST_FAULT;
-    }
+    const rt = await mutedRuntime(true);
     try {
       expect(rt.stats().wake!.wakeMode).toBe("poll");
       // A re-test while the fault lasts fails and backs off; then the kernel "recovers".
