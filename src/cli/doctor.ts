@@ -13,7 +13,8 @@ import { chooseDriver } from "../runtime/select.ts";
 import { probeUring } from "../runtime/uring/probe.ts";
 import { ringModeFromEnv } from "../runtime/uring/ring-mode.ts";
 import type { RingMode } from "../runtime/uring/ring.ts";
-import { startUringRuntime } from "../runtime/uring/runtime.ts";
+import { createUringRuntime } from "../runtime/uring/runtime.ts";
+import { checkWake } from "../runtime/uring/wake-check.ts";
 import { ms } from "../runtime/startup-line.ts";
 
 function readOr(path: string, dflt: string): string {
@@ -41,10 +42,9 @@ function liburingVersion(): string {
 /** Runs the wake self-test on a fresh ring of the given mode, without falling back. */
 async function wakeLine(mode: RingMode): Promise<string> {
   try {
-    const rt = await startUringRuntime({ ringMode: mode, wakeCheck: false, arenaBytes: 1 << 20, bufCount: 8, bufSize: 4096 });
+    const rt = createUringRuntime({ ringMode: mode, arenaBytes: 1 << 20, bufCount: 8, bufSize: 4096 });
     try {
-      const { checkWake } = await import("../runtime/uring/wake-check.ts");
-      const c = await checkWake(rt, rt.ringModeInUse);
+      const c = await checkWake(rt);
       const granted = rt.ringModeInUse === mode ? "" : ` (asked for ${mode}, the kernel gave ${rt.ringModeInUse})`;
       return `wake-up ${mode}: self-test ${c.verdict}${granted}: p50 ${ms(c.p50Us)}, max ${ms(c.maxUs)}, ${c.late}/${c.samples} late`;
     } finally {

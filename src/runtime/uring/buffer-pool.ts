@@ -158,11 +158,6 @@ export class ArenaBufferPool implements BufferPool {
   get wrapped(): number {
     return this.slabs.reduce((n, ab) => n + ab.byteLength, 0);
   }
-
-  /** The wrapped slabs, for the ring to detach before it frees the arena. */
-  get views(): readonly ArrayBuffer[] {
-    return this.slabs;
-  }
 }
 
 function classOf(size: number): number {

@@ -21,7 +21,7 @@ const SETTLE_HOPS = 3;
 /** Failed eventfd reads before the loop falls back to timer polling. */
 const MAX_READ_FAILURES = 3;
 /** Longest sleep in the "poll" wake mode (and after the eventfd reader failed). */
-export const POLL_MS = 1;
+const POLL_MS = 1;
 
 /**
  * How an idle loop is woken: "eventfd" (the ring's eventfd alone) or "poll"

@@ -52,8 +52,6 @@ export class UringRuntime implements Runtime {
   readonly buffers: BufferPool;
   /** The engine, for tests and diagnostics. */
   readonly core: UringCore;
-  /** The ring mode asked for; `ringModeInUse` says what the kernel gave. */
-  readonly ringMode: RingMode;
   readonly guard: WakeGuard;
   /** The self-test's result (null when it did not run), and the one a replaced "defer" ring failed. */
   wakeCheck: WakeCheck | null = null;
@@ -68,12 +66,11 @@ export class UringRuntime implements Runtime {
 
   private readonly onExit = (): void => this.core.teardownNow();
 
-  constructor(core: UringCore, ringMode: RingMode) {
+  constructor(core: UringCore) {
     this.core = core;
-    this.ringMode = ringMode;
     this.buffers = core.pool;
     this.guard = new WakeGuard(core);
-    this.guard.recheck = () => checkWake(this, this.ringModeInUse);
+    this.guard.recheck = () => checkWake(this);
     process.on("exit", this.onExit);
   }
 
@@ -181,17 +178,17 @@ export async function startUringRuntime(opts: UringStartOptions = {}): Promise<U
     return rt;
   }
   if (opts.wakeCheck === false) return rt;
-  let check = await checkWake(rt, rt.ringModeInUse);
+  let check = await checkWake(rt);
   if (check.verdict === "late" && rt.ringModeInUse === "defer") {
     await rt.close();
     rt = createUringRuntime({ ...opts, ringMode: "coop" });
     rt.replacedCheck = check;
-    check = await checkWake(rt, rt.ringModeInUse);
+    check = await checkWake(rt);
   }
   // A coop ring is slow to wake only under a fault or a scheduling burst at
   // start (every worker starting at once): test once more before settling
   // on the poll mode for the life of the runtime.
-  if (check.verdict === "late") check = await checkWake(rt, rt.ringModeInUse);
+  if (check.verdict === "late") check = await checkWake(rt);
   rt.wakeCheck = check;
   if (check.verdict === "late") {
     rt.core.loop.wakeMode = "poll";
@@ -219,7 +216,7 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): UringRuntime
     bufSize,
     mode,
   });
-  return new UringRuntime(core, mode);
+  return new UringRuntime(core);
 }
 
 function isPowerOfTwo(n: number): boolean {

@@ -14,7 +14,6 @@
 import { ioError } from "../errors.ts";
 import type { Conn } from "../types.ts";
 import type { UringCore } from "./core.ts";
-import type { RingMode } from "./ring.ts";
 
 /** A completion seen later than this after it was posted is a late wake-up (a lost eventfd wake costs ~16 ms). */
 export const LATE_MS = 2;
@@ -27,7 +26,6 @@ const LATE_LIMIT = 1;
 const NUDGE_MS = 25;
 
 export interface WakeCheck {
-  ringMode: RingMode;
   samples: number;
   /** Samples later than LATE_MS. */
   late: number;
@@ -43,7 +41,7 @@ export interface WakeCheckHost {
 }
 
 /** Runs the self-test on host's runtime and restores its wake mode afterwards. */
-export async function checkWake(host: WakeCheckHost, ringMode: RingMode): Promise<WakeCheck> {
+export async function checkWake(host: WakeCheckHost): Promise<WakeCheck> {
   const core = host.core;
   const loop = core.loop;
   const saved = loop.wakeMode;
@@ -61,7 +59,6 @@ export async function checkWake(host: WakeCheckHost, ringMode: RingMode): Promis
     lateUs.sort((a, b) => a - b);
     const late = lateUs.filter((us) => us > LATE_MS * 1000).length;
     return {
-      ringMode,
       samples: SAMPLES,
       late,
       p50Us: lateUs[SAMPLES >> 1]!,
