@@ -12,6 +12,7 @@ import { describe, expect, test } from "bun:test";
 import type { Conn, Runtime } from "../../src/runtime/types.ts";
 import { createUringRuntime } from "../../src/runtime/uring/runtime.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
+import { bestOf } from "../latency/fixtures/latency-runs.ts";
 
 const probe = probeUring();
 const it = (name: string, fn: () => Promise<void>, timeoutMs = 15_000) =>
@@ -58,26 +59,46 @@ function threadCpuNs(): number {
   return Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]);
 }
 
+interface IdleSecond {
+  steps: number;
+  pollWakes: number;
+  sleeps: number;
+  cpuMs: number;
+}
+
+/** Counters and this thread's CPU over one idle second of a runtime with an armed read and a listener. */
+async function idleSecond(): Promise<IdleSecond> {
+  const rt = createUringRuntime();
+  const p = await echoPair(rt); // the server's read stays armed all along
+  await Bun.sleep(20);
+  Bun.gc(true);
+  const s0 = rt.stats();
+  const cpu0 = threadCpuNs();
+  await Bun.sleep(1000);
+  const cpuMs = (threadCpuNs() - cpu0) / 1e6;
+  const s1 = rt.stats();
+  await p.stop();
+  await rt.close();
+  return {
+    steps: s1.steps - s0.steps,
+    pollWakes: s1.wake!.pollWakes - s0.wake!.pollWakes,
+    sleeps: s1.wake!.sleeps - s0.wake!.sleeps,
+    cpuMs: Math.round(cpuMs * 100) / 100,
+  };
+}
+
 describe("uring idle loop", () => {
   it("an idle runtime sleeps for 1 s: few steps, < 10 ms of CPU, no polling", async () => {
-    const rt = createUringRuntime();
-    const p = await echoPair(rt); // the server's read stays armed all along
-    await Bun.sleep(20);
-    const s0 = rt.stats();
-    const cpu0 = threadCpuNs();
-    await Bun.sleep(1000);
-    const cpuMs = (threadCpuNs() - cpu0) / 1e6;
-    const s1 = rt.stats();
-    await p.stop();
-    await rt.close();
     // Measured 2026-12-05 (2 vCPU Xeon, 3 runs): 0 steps, 0 new sleeps (one
     // sleep spans the second), 2.1-2.5 ms of this thread's CPU (the test
     // runner's own work included). A polling loop would step ~1,000 times.
-    expect(s1.steps - s0.steps).toBeLessThanOrEqual(3);
-    expect(s1.wake!.pollWakes - s0.wake!.pollWakes).toBe(0);
-    expect(s1.wake!.sleeps - s0.wake!.sleeps).toBeLessThanOrEqual(2);
-    expect(cpuMs).toBeLessThan(10);
-  });
+    // All test files share one process, so a garbage collection of what the
+    // earlier files left can land in the window (CI saw one): up to three
+    // tries; a loop that polls or spins fails all three.
+    const within = (r: IdleSecond) => r.steps <= 3 && r.pollWakes === 0 && r.sleeps <= 2 && r.cpuMs < 10;
+    const r = await bestOf(3, idleSecond, within);
+    expect({ ...r, within: within(r) }).toEqual({ ...r, within: true });
+  }, 20_000);
 
   it("setTimeout(10) is as punctual beside an idle runtime as without one", async () => {
     const alone = await timerLateness(10);
