@@ -2,7 +2,8 @@
  * DecodeError: the one error type the msgpack reader and generated decoders
  * throw. It carries a field path ("items[3].key") that generated decoders
  * build on the way out by catching and rethrowing through `DecodeError.at`.
- * Owns no decoding logic.
+ * EncodeLimitError: what MsgWriter throws when a value would carry its
+ * cursor past the writer's limit. Owns no encoding or decoding logic.
  */
 
 export class DecodeError extends Error {
@@ -37,4 +38,19 @@ export function joinPath(segment: string, rest: string): string {
   if (rest === "") return segment;
   if (segment === "") return rest;
   return rest.charCodeAt(0) === 0x5b /* [ */ ? segment + rest : `${segment}.${rest}`;
+}
+
+/** A value would carry a MsgWriter past its limit (a frame over the peer's size limit); nothing past the limit was written. */
+export class EncodeLimitError extends RangeError {
+  override name = "EncodeLimitError";
+  readonly code = "ENCODE_LIMIT";
+
+  constructor(
+    /** The writer's limit (an offset). */
+    readonly limit: number,
+    /** Where the cursor would have had to go. */
+    readonly wanted: number,
+  ) {
+    super(`encoding would need ${wanted} bytes, over the limit of ${limit}`);
+  }
 }

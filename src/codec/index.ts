@@ -4,4 +4,4 @@
  */
 export { MsgWriter } from "./writer.ts";
 export { MsgReader, describeByte } from "./reader.ts";
-export { DecodeError, joinPath } from "./errors.ts";
+export { DecodeError, EncodeLimitError, joinPath } from "./errors.ts";

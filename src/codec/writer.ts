@@ -2,8 +2,13 @@
  * MsgWriter: appends msgpack values to one growable Uint8Array with a cursor.
  * Every value costs one capacity check; the DataView is cached and replaced
  * only when the buffer grows. Integers always take their smallest encoding.
- * Owns encoding primitives only: no knowledge of messages or frames.
+ * An optional `limit` bounds the cursor: a value that would carry it past the
+ * limit throws EncodeLimitError before the buffer grows for it, so a frame
+ * over its size limit is refused while it is encoded, not after gigabytes
+ * were copied. Owns encoding primitives only: no knowledge of messages or
+ * frames.
  */
+import { EncodeLimitError } from "./errors.ts";
 
 const SAFETY_MARGIN = 16;
 const TWO_32 = 4294967296;
@@ -15,12 +20,15 @@ const utf8 = new TextEncoder();
 export class MsgWriter {
   buf: Uint8Array;
   pos: number;
+  /** The cursor may not pass this (Infinity: no limit); checked whenever the buffer must grow. */
+  limit: number;
   private view: DataView;
 
   constructor(initialSize = 4096) {
     this.buf = new Uint8Array(Math.max(initialSize, SAFETY_MARGIN));
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.pos = 0;
+    this.limit = Infinity;
   }
 
   /** Rewinds the cursor; keeps the buffer (views from bytes() become invalid). */
@@ -34,6 +42,7 @@ export class MsgWriter {
   }
 
   private grow(n: number): void {
+    if (this.pos + n > this.limit) throw new EncodeLimitError(this.limit, this.pos + n);
     let size = this.buf.length * 2;
     while (size < this.pos + n + SAFETY_MARGIN) size *= 2;
     const next = new Uint8Array(size);
@@ -172,7 +181,9 @@ export class MsgWriter {
   }
 
   private strUtf8(v: string): void {
-    const max = v.length * 3;
+    let max = v.length * 3;
+    // Near a limit, ask for the exact UTF-8 length instead of the 3x bound.
+    if (this.pos + 5 + max > this.limit) max = Buffer.byteLength(v, "utf8");
     const header = max < 32 ? 1 : max < 0x100 ? 2 : max < 0x10000 ? 3 : 5;
     this.ensure(header + max);
     const start = this.pos;

@@ -18,7 +18,7 @@
  */
 import { MsgReader } from "../codec/reader.ts";
 import type { Conn } from "../runtime/types.ts";
-import { FrameDecoder } from "./frame-decoder.ts";
+import { type DecodeResult, FrameDecoder } from "./frame-decoder.ts";
 import type { FrameOutput } from "./frame-output.ts";
 import { type FrameHead, readFrameHead, skipRest, writeGoAway, writeHello, writePing } from "./frames.ts";
 import { checkHelloLimits, ConnectionError, frameIdProblem, FrameType, GoAwayReason, type GoAwayReasonCode, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
@@ -102,7 +102,29 @@ export class ConnectionCore {
   /** The socket's data sink. */
   data(chunk: Uint8Array): void {
     this.lastRead = Date.now();
-    const res = this.decoder.push(chunk, this.onFrame);
+    this.decoded(this.decoder.push(chunk, this.onFrame));
+  }
+
+  /** Delivers no frame after the current one until releaseFrames(); bytes read meanwhile are kept (FrameDecoder.hold). */
+  holdFrames(): void {
+    this.decoder.hold();
+  }
+
+  get framesHeld(): boolean {
+    return this.decoder.isHeld;
+  }
+
+  /** Delivers the frames kept since holdFrames(). */
+  releaseFrames(): void {
+    if (!this.stopped) this.decoded(this.decoder.release(this.onFrame));
+  }
+
+  /** Bytes read but not yet delivered as frames: a partial frame, or what arrived while held. */
+  get bufferedBytes(): number {
+    return this.decoder.buffered;
+  }
+
+  private decoded(res: DecodeResult): void {
     if (res === "ok" || res === "stopped") return;
     if (res === "too_large")
       this.side.connectionError(GoAwayReason.FRAME_TOO_LARGE, `frame of ${this.decoder.rejectedLength} bytes is over the limit of ${this.limits.maxFrameBytes}`);

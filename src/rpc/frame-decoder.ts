@@ -5,13 +5,24 @@
  * chunks is copied, into a buffer that grows with the bytes actually
  * received (a peer announcing 4 MiB and sending 10 bytes costs 64 KiB, not
  * 4 MiB). A length over the limit is rejected from the prefix alone, before
- * any of the body is buffered. Knows nothing about what a body contains.
+ * any of the body is buffered. The owner can hold frame delivery between
+ * two frames (hold()): the rest of the chunk, and chunks that arrive while
+ * held, are kept (copied once, as received) until release() hands them on.
+ * A server holds while its output is over the high-water mark, so frames
+ * already read cannot queue answers without bound. Knows nothing about what
+ * a body contains.
  */
 
 /** Receives one frame body: buf[start, end). Valid only during the call. */
 export type FrameHandler = (buf: Uint8Array, start: number, end: number) => void;
 
 export type DecodeResult = "ok" | "too_large" | "empty" | "stopped";
+
+/** Bytes received while delivery is held, not yet split into frames. */
+interface HeldBytes {
+  buf: Uint8Array;
+  off: number;
+}
 
 /** First allocation for a frame split across chunks; doubled as more arrives. */
 const PARTIAL_INITIAL_BYTES = 64 * 1024;
@@ -27,6 +38,9 @@ export class FrameDecoder {
   /** Body length of the frame being assembled in `partial`. */
   private partialNeed: number;
   private stopped: boolean;
+  /** hold() was called: no frame is delivered until release(). */
+  private holding: boolean;
+  private held: HeldBytes | null;
 
   constructor(maxFrameBytes: number) {
     this.maxFrameBytes = maxFrameBytes;
@@ -37,6 +51,27 @@ export class FrameDecoder {
     this.partialLen = 0;
     this.partialNeed = 0;
     this.stopped = false;
+    this.holding = false;
+    this.held = null;
+  }
+
+  /** Stops delivering frames after the current one; bytes pushed meanwhile are kept. */
+  hold(): void {
+    this.holding = true;
+  }
+
+  get isHeld(): boolean {
+    return this.holding;
+  }
+
+  /** Delivers what was kept while held (it may hold again part-way). */
+  release(onFrame: FrameHandler): DecodeResult {
+    this.holding = false;
+    const h = this.held;
+    if (h === null) return this.stopped ? "stopped" : "ok";
+    const res = this.push(h.buf, onFrame, h.off); // holding again part-way moves h.off (keep)
+    if (!this.holding && this.held === h) this.held = null;
+    return res;
   }
 
   /** Stops delivering frames (after a connection error); later pushes return "stopped". */
@@ -45,23 +80,28 @@ export class FrameDecoder {
     this.partial = null;
     this.partialLen = 0;
     this.partialNeed = 0;
+    this.held = null;
   }
 
   /** Bytes held for an incomplete frame (prefix or body). */
   get buffered(): number {
-    return this.headerLen + this.partialLen;
+    const h = this.held;
+    return this.headerLen + this.partialLen + (h === null ? 0 : h.buf.length - h.off);
   }
 
-  push(chunk: Uint8Array, onFrame: FrameHandler): DecodeResult {
+  /** Splits chunk[from..] into frames; `chunk` is only read during the call (what must outlive it is copied). */
+  push(chunk: Uint8Array, onFrame: FrameHandler, from = 0): DecodeResult {
     if (this.stopped) return "stopped";
     const n = chunk.length;
-    let off = 0;
+    let off = from;
+    if (this.holding) return this.keep(chunk, off);
     if (this.headerLen > 0 || this.partial !== null) {
-      off = this.continuePartial(chunk, onFrame);
+      off = this.continuePartial(chunk, onFrame, off);
       if (off < 0) return this.failure(off);
     }
     while (off < n) {
       if (this.stopped) return "stopped";
+      if (this.holding) return this.keep(chunk, off);
       if (n - off < 4) {
         this.header.set(chunk.subarray(off, n));
         this.headerLen = n - off;
@@ -81,17 +121,18 @@ export class FrameDecoder {
         return "ok";
       }
     }
-    return this.stopped ? "stopped" : "ok";
+    if (this.stopped) return "stopped";
+    return this.holding ? this.keep(chunk, off) : "ok";
   }
 
   /** Completes a frame begun in an earlier chunk; returns the offset consumed or a negative failure. */
-  private continuePartial(chunk: Uint8Array, onFrame: FrameHandler): number {
-    let off = 0;
+  private continuePartial(chunk: Uint8Array, onFrame: FrameHandler, from: number): number {
+    let off = from;
     if (this.partial === null) {
-      const take = Math.min(4 - this.headerLen, chunk.length);
-      this.header.set(chunk.subarray(0, take), this.headerLen);
+      const take = Math.min(4 - this.headerLen, chunk.length - off);
+      this.header.set(chunk.subarray(off, off + take), this.headerLen);
       this.headerLen += take;
-      off = take;
+      off += take;
       if (this.headerLen < 4) return off;
       const h = this.header;
       const len = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
@@ -112,6 +153,25 @@ export class FrameDecoder {
       onFrame(partial, 0, len);
     }
     return off;
+  }
+
+  /** Keeps chunk[off..] while held: the kept buffer itself is kept by reference, anything else is copied after it. */
+  private keep(chunk: Uint8Array, off: number): DecodeResult {
+    const h = this.held;
+    if (h !== null && h.buf === chunk) {
+      h.off = off;
+      return "ok";
+    }
+    if (off >= chunk.length) return "ok";
+    if (h === null) this.held = { buf: chunk.slice(off), off: 0 };
+    else {
+      const rest = h.buf.length - h.off;
+      const joined = new Uint8Array(rest + chunk.length - off);
+      joined.set(h.buf.subarray(h.off));
+      joined.set(chunk.subarray(off), rest);
+      this.held = { buf: joined, off: 0 };
+    }
+    return "ok";
   }
 
   private beginPartial(len: number): void {

@@ -3,8 +3,11 @@
  * and the msgpack body into a connection's MsgWriter, plus the shared reader
  * for a frame's head. A frame whose encoding throws or outgrows the peer's
  * limit is rolled back (the writer is left as it was) before the error
- * propagates, so one bad message never corrupts the output stream.
+ * propagates, so one bad message never corrupts the output stream. The limit
+ * is enforced while the body is encoded (MsgWriter.limit), so a message far
+ * over it fails before it is copied, not after.
  */
+import { EncodeLimitError } from "../codec/errors.ts";
 import type { MsgReader } from "../codec/reader.ts";
 import type { MsgWriter } from "../codec/writer.ts";
 import type { ErrorType, Metadata, MessageType } from "./descriptor.ts";
@@ -20,7 +23,24 @@ function begin(w: MsgWriter, fields: number, type: number, id: number): number {
   return off;
 }
 
+/** MsgWriter asks for up to this many bytes more than a value takes (an int reserves 9): the limit's slack, so a body that fits never trips it. */
+const LIMIT_SLACK = 16;
+
+/** Bounds the writer for a body that starts after the prefix at `off` (lifted again by finish or bodyFailed). */
+function limitBody(w: MsgWriter, off: number, maxBody: number): void {
+  w.limit = off + 4 + maxBody + LIMIT_SLACK;
+}
+
+/** Rolls the writer back to `off` and returns the error to throw: an encoding over the limit becomes RESOURCE_EXHAUSTED. */
+function bodyFailed(w: MsgWriter, off: number, maxBody: number, e: unknown): unknown {
+  w.pos = off;
+  w.limit = Infinity;
+  if (!(e instanceof EncodeLimitError)) return e;
+  return new RpcError(Status.RESOURCE_EXHAUSTED, `frame of more than ${e.wanted - off - 4 - LIMIT_SLACK} bytes is over the peer's limit of ${maxBody} bytes`);
+}
+
 function finish(w: MsgWriter, off: number, maxBody: number): void {
+  w.limit = Infinity;
   const len = w.pos - off - 4;
   if (len > maxBody) {
     w.pos = off;
@@ -55,6 +75,7 @@ export function writeRequest<I>(
   maxBody: number,
 ): void {
   const off = begin(w, type === null ? 6 : 7, FrameType.REQUEST, id);
+  limitBody(w, off, maxBody);
   try {
     w.str(path);
     if (timeoutMs === undefined) w.nil();
@@ -63,31 +84,30 @@ export function writeRequest<I>(
     w.int(flags);
     if (type !== null) type.encode(w, msg as I);
   } catch (e) {
-    w.pos = off;
-    throw e;
+    throw bodyFailed(w, off, maxBody, e);
   }
   finish(w, off, maxBody);
 }
 
 export function writeMessage<T>(w: MsgWriter, id: number, flags: number, type: MessageType<T>, msg: T, maxBody: number): void {
   const off = begin(w, 4, FrameType.MESSAGE, id);
+  limitBody(w, off, maxBody);
   try {
     w.int(flags);
     type.encode(w, msg);
   } catch (e) {
-    w.pos = off;
-    throw e;
+    throw bodyFailed(w, off, maxBody, e);
   }
   finish(w, off, maxBody);
 }
 
 export function writeResponse<T>(w: MsgWriter, id: number, type: MessageType<T>, msg: T, maxBody: number): void {
   const off = begin(w, 3, FrameType.RESPONSE, id);
+  limitBody(w, off, maxBody);
   try {
     type.encode(w, msg);
   } catch (e) {
-    w.pos = off;
-    throw e;
+    throw bodyFailed(w, off, maxBody, e);
   }
   finish(w, off, maxBody);
 }

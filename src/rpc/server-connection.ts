@@ -4,7 +4,10 @@
  * PING/WINDOW/GOAWAY). It dispatches REQUESTs to handlers by path, routes
  * MESSAGE/HALF_CLOSE/CANCEL to calls, and owns the idle timeout and drain.
  * Call-level problems end one call with STATUS; protocol violations end the
- * connection with GOAWAY (docs/PROTOCOL.md section 7). Only this connection
+ * connection with GOAWAY (docs/PROTOCOL.md section 7). While its unsent
+ * output is over the high-water mark it neither reads nor starts the
+ * REQUESTs it has already read, so a peer that does not read its answers
+ * cannot make them pile up. Only this connection
  * is affected by anything its peer sends.
  */
 import type { Conn, Runtime } from "../runtime/types.ts";
@@ -78,7 +81,7 @@ export class ServerConnection implements CallHost, ConnectionSide {
     this.goAwaySent = false;
     this.lastRequestId = 0;
     this.idleTimer = null;
-    this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => (over ? conn.pause() : conn.resume()), () => this.lost());
+    this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost());
     this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits);
   }
 
@@ -137,7 +140,10 @@ export class ServerConnection implements CallHost, ConnectionSide {
   callFrame(type: number, id: number, count: number, end: number): void {
     switch (type) {
       case FrameType.REQUEST:
-        return this.request(id, count, end);
+        this.request(id, count, end);
+        // Answers queued past the high-water mark: the rest of what was read waits until they drain.
+        if (this.out.overHighWater) this.core.holdFrames();
+        return;
       case FrameType.MESSAGE:
         return this.message(id, count);
       case FrameType.HALF_CLOSE:
@@ -153,6 +159,19 @@ export class ServerConnection implements CallHost, ConnectionSide {
   helloReceived(): void {
     this.peerMaxFrameBytes = this.core.peer.maxFrameBytes;
     this.peerWindow = this.core.peer.initialWindow;
+  }
+
+  /**
+   * The output crossed the high-water mark (stop reading; REQUESTs already
+   * read wait, see callFrame) or drained below half of it (read again and
+   * deliver what waited, after the current turn).
+   */
+  private outputPressure(over: boolean): void {
+    if (over) return this.conn.pause();
+    this.conn.resume();
+    if (this.core.framesHeld) queueMicrotask(() => {
+      if (!this.closing && !this.out.overHighWater) this.core.releaseFrames();
+    });
   }
 
   openCall(id: number): ServerCallState | undefined {

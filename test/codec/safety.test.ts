@@ -93,8 +93,11 @@ describe("oversized headers fail before allocating", () => {
     // Measured ratio 0.4-3.5 over 5 runs x 6 cases, 2026-12-06.
     timeFailures(bytes, read, 200); // warm both paths up
     timeFailures(small(bytes), read, 200);
-    const huge = timeFailures(bytes, read, 2000);
-    const tiny = timeFailures(small(bytes), read, 2000);
+    // The fastest of three runs each: a collection of the shared test
+    // process landing in one run is noise, per-item work is in all three.
+    const runs = [0, 1, 2].map(() => [timeFailures(bytes, read, 2000), timeFailures(small(bytes), read, 2000)] as const);
+    const huge = Math.min(...runs.map((r) => r[0]));
+    const tiny = Math.min(...runs.map((r) => r[1]));
     expect(huge).toBeLessThan(5 * tiny + 2);
   });
 });
