@@ -119,9 +119,9 @@ export class ConnectionCore {
     if (!this.stopped) this.decoded(this.decoder.release(this.onFrame));
   }
 
-  /** Bytes read but not yet delivered as frames: a partial frame, or what arrived while held. */
+  /** Memory holding bytes read but not yet delivered as frames: a partial frame's buffer, what arrived while held. */
   get bufferedBytes(): number {
-    return this.decoder.buffered;
+    return this.decoder.heldMemory;
   }
 
   private decoded(res: DecodeResult): void {

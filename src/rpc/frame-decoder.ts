@@ -2,9 +2,10 @@
  * FrameDecoder: splits a byte stream into length-prefixed frames
  * (u32 big-endian body length, then the body). Complete frames inside a chunk
  * are handed out as views of that chunk (no copy); only a frame split across
- * chunks is copied, into a buffer that grows with the bytes actually
- * received (a peer announcing 4 MiB and sending 10 bytes costs 64 KiB, not
- * 4 MiB). A length over the limit is rejected from the prefix alone, before
+ * chunks is copied: each piece as it arrives, joined once the frame is whole,
+ * so an unfinished frame holds exactly the bytes received (a peer announcing
+ * 4 MiB and sending 10 bytes costs 10 bytes, not 4 MiB) and leaves no
+ * outgrown buffers behind for the collector. A length over the limit is rejected from the prefix alone, before
  * any of the body is buffered. The owner can hold frame delivery between
  * two frames (hold()): the rest of the chunk, and chunks that arrive while
  * held, are kept (copied once, as received) until release() hands them on.
@@ -18,14 +19,14 @@ export type FrameHandler = (buf: Uint8Array, start: number, end: number) => void
 
 export type DecodeResult = "ok" | "too_large" | "empty" | "stopped";
 
+/** Smallest piece allocated for a frame split across chunks. */
+const PIECE_BYTES = 16 * 1024;
+
 /** Bytes received while delivery is held, not yet split into frames. */
 interface HeldBytes {
   buf: Uint8Array;
   off: number;
 }
-
-/** First allocation for a frame split across chunks; doubled as more arrives. */
-const PARTIAL_INITIAL_BYTES = 64 * 1024;
 
 export class FrameDecoder {
   /** The body length of the rejected frame, after push() returned "too_large". */
@@ -33,8 +34,13 @@ export class FrameDecoder {
   private readonly maxFrameBytes: number;
   private readonly header: Uint8Array;
   private headerLen: number;
-  private partial: Uint8Array | null;
+  /** Pieces received of the frame being assembled (null: none begun). */
+  private partial: Uint8Array[] | null;
   private partialLen: number;
+  /** Bytes allocated for the pieces (at most one piece's spare room over partialLen). */
+  private partialCap: number;
+  /** Bytes filled in the last piece. */
+  private lastFill: number;
   /** Body length of the frame being assembled in `partial`. */
   private partialNeed: number;
   private stopped: boolean;
@@ -49,6 +55,8 @@ export class FrameDecoder {
     this.headerLen = 0;
     this.partial = null;
     this.partialLen = 0;
+    this.partialCap = 0;
+    this.lastFill = 0;
     this.partialNeed = 0;
     this.stopped = false;
     this.holding = false;
@@ -79,14 +87,21 @@ export class FrameDecoder {
     this.stopped = true;
     this.partial = null;
     this.partialLen = 0;
+    this.partialCap = 0;
     this.partialNeed = 0;
     this.held = null;
   }
 
-  /** Bytes held for an incomplete frame (prefix or body). */
+  /** Bytes held for an incomplete frame (prefix or body) and bytes kept while held. */
   get buffered(): number {
     const h = this.held;
     return this.headerLen + this.partialLen + (h === null ? 0 : h.buf.length - h.off);
+  }
+
+  /** Memory this decoder holds: like `buffered`, but what is kept while held counts whole (what a memory budget must see). */
+  get heldMemory(): number {
+    const h = this.held;
+    return this.headerLen + this.partialCap + (h === null ? 0 : h.buf.length);
   }
 
   /** Splits chunk[from..] into frames; `chunk` is only read during the call (what must outlive it is copied). */
@@ -145,12 +160,13 @@ export class FrameDecoder {
     this.append(chunk.subarray(off, off + take));
     off += take;
     if (this.partialLen === this.partialNeed) {
-      const partial = this.partial!;
+      const pieces = this.partial!;
       const len = this.partialNeed;
       this.partial = null;
       this.partialLen = 0;
+      this.partialCap = 0;
       this.partialNeed = 0;
-      onFrame(partial, 0, len);
+      onFrame(joinPieces(pieces, len), 0, len);
     }
     return off;
   }
@@ -175,25 +191,37 @@ export class FrameDecoder {
   }
 
   private beginPartial(len: number): void {
-    this.partial = new Uint8Array(Math.min(len, PARTIAL_INITIAL_BYTES));
+    this.partial = [];
     this.partialLen = 0;
+    this.partialCap = 0;
+    this.lastFill = 0;
     this.partialNeed = len;
   }
 
-  /** Appends bytes of the frame being assembled, growing its buffer (doubling, capped at the frame's length). */
+  /**
+   * Copies bytes of the frame being assembled into its pieces: the last piece
+   * is filled first, a new one is at least PIECE_BYTES (never more than the
+   * frame still needs), so a peer trickling single bytes costs no more than
+   * the bytes themselves plus one piece.
+   */
   private append(bytes: Uint8Array): void {
-    let buf = this.partial!;
-    const need = this.partialLen + bytes.length;
-    if (need > buf.length) {
-      let size = buf.length * 2;
-      while (size < need) size *= 2;
-      const grown = new Uint8Array(Math.min(size, this.partialNeed));
-      grown.set(buf.subarray(0, this.partialLen));
-      buf = grown;
-      this.partial = grown;
+    const pieces = this.partial!;
+    let src = 0;
+    while (src < bytes.length) {
+      let last = pieces.length > 0 ? pieces[pieces.length - 1]! : null;
+      if (last === null || this.lastFill === last.length) {
+        const size = Math.min(Math.max(PIECE_BYTES, bytes.length - src), this.partialNeed - this.partialLen);
+        last = new Uint8Array(size);
+        pieces.push(last);
+        this.lastFill = 0;
+        this.partialCap += size;
+      }
+      const n = Math.min(last.length - this.lastFill, bytes.length - src);
+      last.set(bytes.subarray(src, src + n), this.lastFill);
+      this.lastFill += n;
+      src += n;
+      this.partialLen += n;
     }
-    buf.set(bytes, this.partialLen);
-    this.partialLen = need;
   }
 
   private check(len: number): number {
@@ -209,4 +237,16 @@ export class FrameDecoder {
     this.stop();
     return code === -1 ? "too_large" : "empty";
   }
+}
+
+/** The pieces of a frame as one buffer of `len` bytes (the only piece itself when there is one). */
+function joinPieces(pieces: Uint8Array[], len: number): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  const out = new Uint8Array(len);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -31,7 +31,7 @@ export class FrameOutput {
   private readonly flushFn: () => void;
   /** The buffer of the write in flight (handed back to the pool when it completes). */
   private inFlightBuf: Uint8Array | null;
-  private readonly onWritten: (r: { buf: Uint8Array; error: Error | null }) => void;
+  private readonly onWriteDone: (r: { buf: Uint8Array; error: Error | null }) => void;
   private readonly onWriteThrew: (e: unknown) => void;
 
   constructor(
@@ -42,6 +42,8 @@ export class FrameOutput {
     private readonly onPressure: (over: boolean) => void,
     /** Called once when a write fails (the connection is then unusable). */
     private readonly onWriteError: (e: Error) => void,
+    /** Called after each write completes (the backlog shrank), e.g. to update a memory budget. */
+    private readonly onWritten: (() => void) | null = null,
   ) {
     this.w = new MsgWriter(INITIAL_WRITER_BYTES);
     this.sentOff = 0;
@@ -53,7 +55,7 @@ export class FrameOutput {
     this.flushFn = () => this.flush();
     this.over = false;
     this.inFlightBuf = null;
-    this.onWritten = (r) => this.written(r.buf, r.error);
+    this.onWriteDone = (r) => this.written(r.buf, r.error);
     this.onWriteThrew = (e) => this.written(this.inFlightBuf!, e instanceof Error ? e : new Error(String(e)));
   }
 
@@ -142,7 +144,7 @@ export class FrameOutput {
     this.inFlight = true;
     this.inFlightBytes = n;
     this.inFlightBuf = buf;
-    this.conn.writeAll(buf).then(this.onWritten, this.onWriteThrew);
+    this.conn.writeAll(buf).then(this.onWriteDone, this.onWriteThrew);
   }
 
   private written(buf: Uint8Array, error: Error | null): void {
@@ -162,6 +164,7 @@ export class FrameOutput {
       this.onPressure(false);
     }
     if (!this.over || !this.inFlight) this.wake();
+    if (this.onWritten !== null) this.onWritten();
   }
 
   private wake(): void {

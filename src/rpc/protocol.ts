@@ -43,6 +43,8 @@ export const GoAwayReason = {
   MALFORMED_FRAME: 7,
   UNKNOWN_FRAME_TYPE: 8,
   FLOW_CONTROL_ERROR: 9,
+  /** The peer generates excessive load or holds resources (docs/PROTOCOL.md section 7, "Abuse limits"); the message starts with a token naming the limit. */
+  ENHANCE_YOUR_CALM: 10,
 } as const;
 export type GoAwayReasonCode = (typeof GoAwayReason)[keyof typeof GoAwayReason];
 

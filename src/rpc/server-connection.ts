@@ -14,6 +14,7 @@ import type { Conn, Runtime } from "../runtime/types.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
 import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
+import type { BudgetMember, MemoryBudget } from "./memory-budget.ts";
 import { readOptionalInt, writeStatus } from "./frames.ts";
 import type { ServerCall } from "./interceptors.ts";
 import { MetadataError, readMetadata } from "./metadata.ts";
@@ -44,13 +45,15 @@ export interface ServerConnectionConfig {
 export interface ConnectionOwner {
   lookup(path: string): BoundMethod | undefined;
   readonly draining: boolean;
+  /** The worker's memory budget, which this connection reports what it holds to. */
+  readonly budget: MemoryBudget;
   connectionClosed(c: ServerConnection): void;
   countCall(): void;
 }
 
 const EMPTY_METADATA: Metadata = Object.freeze(Object.create(null)) as Metadata;
 
-export class ServerConnection implements CallHost, ConnectionSide {
+export class ServerConnection implements CallHost, ConnectionSide, BudgetMember {
   readonly out: FrameOutput;
   readonly calls: Map<number, ServerCallState>;
   readonly debug: boolean;
@@ -64,6 +67,8 @@ export class ServerConnection implements CallHost, ConnectionSide {
   private lastRequestId: number;
   private idleTimer: ReturnType<typeof setTimeout> | null;
   private readonly core: ConnectionCore;
+  budgetCharged: number;
+  budgetPaused: boolean;
 
   constructor(
     readonly rt: Runtime,
@@ -81,7 +86,10 @@ export class ServerConnection implements CallHost, ConnectionSide {
     this.goAwaySent = false;
     this.lastRequestId = 0;
     this.idleTimer = null;
-    this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost());
+    this.budgetCharged = 0;
+    this.budgetPaused = false;
+    const budget = owner.budget;
+    this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost(), () => budget.account(this));
     this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits);
   }
 
@@ -95,7 +103,14 @@ export class ServerConnection implements CallHost, ConnectionSide {
     this.core.sendHello(ms, () => this.connectionError(GoAwayReason.HANDSHAKE_TIMEOUT, `no HELLO within ${ms} ms`));
     this.armIdle(this.cfg.idleTimeoutMs);
     const core = this.core;
-    this.conn.stream({ data: (chunk) => core.data(chunk), end: () => this.lost() });
+    const budget = this.owner.budget;
+    this.conn.stream({
+      data: (chunk) => {
+        core.data(chunk);
+        budget.account(this);
+      },
+      end: () => this.lost(),
+    });
   }
 
   /** Refuses the connection right after HELLO (server full). */
@@ -167,11 +182,26 @@ export class ServerConnection implements CallHost, ConnectionSide {
    * deliver what waited, after the current turn).
    */
   private outputPressure(over: boolean): void {
-    if (over) return this.conn.pause();
-    this.conn.resume();
-    if (this.core.framesHeld) queueMicrotask(() => {
+    this.updateReading();
+    if (!over && this.core.framesHeld) queueMicrotask(() => {
       if (!this.closing && !this.out.overHighWater) this.core.releaseFrames();
     });
+  }
+
+  /** BudgetMember: bytes read but not yet delivered, plus output not yet written. */
+  heldBytes(): number {
+    return this.core.bufferedBytes + this.out.backlog;
+  }
+
+  /** Reads from the peer unless the output is over its high-water mark or the memory budget paused this connection (also BudgetMember). */
+  updateReading(): void {
+    if (this.closing) return;
+    if (this.out.overHighWater || this.budgetPaused) this.conn.pause();
+    else this.conn.resume();
+  }
+
+  evictForBudget(message: string): void {
+    this.connectionError(GoAwayReason.ENHANCE_YOUR_CALM, `memory_budget: ${message}`);
   }
 
   openCall(id: number): ServerCallState | undefined {
@@ -198,6 +228,10 @@ export class ServerConnection implements CallHost, ConnectionSide {
     const flags = r.int();
     if (this.goAwaySent || this.owner.draining) return this.refuseCall(id, Status.UNAVAILABLE, "server is shutting down: retry on another connection");
     this.lastRequestId = id;
+    if (this.budgetPaused) {
+      this.owner.budget.refusedCalls++;
+      return this.refuseCall(id, Status.RESOURCE_EXHAUSTED, "the server's memory budget is exhausted and this connection holds more than its share: retry later");
+    }
     if (mdError !== null) return this.refuseCall(id, mdError.kind === "size" ? Status.RESOURCE_EXHAUSTED : Status.INVALID_ARGUMENT, mdError.message);
     if (this.calls.size >= this.cfg.limits.maxConcurrentCalls)
       return this.refuseCall(id, Status.RESOURCE_EXHAUSTED, `too many concurrent calls on this connection (limit ${this.cfg.limits.maxConcurrentCalls})`);

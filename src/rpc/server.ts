@@ -8,6 +8,7 @@
 import type { Conn, Listener, Runtime } from "../runtime/types.ts";
 import type { CallContext, ServiceBinding } from "./descriptor.ts";
 import { chainInterceptors, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
+import { defaultMemoryBudgetBytes, MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
 import { DEFAULT_LIMITS, GoAwayReason } from "./protocol.ts";
 import { type BoundMethod, type ConnectionOwner, ServerConnection, type ServerConnectionConfig } from "./server-connection.ts";
 import { Status } from "./status.ts";
@@ -29,6 +30,8 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /** Stop reading from a peer whose unsent output passes this (default 4 MiB). */
   writeHighWaterBytes?: number;
+  /** Bytes this server (one worker) may hold for its peers: frames being received and output not yet written (default: defaultMemoryBudgetBytes()). */
+  memoryBudgetBytes?: number;
   /** Include stacks in INTERNAL error messages (default false). */
   debug?: boolean;
   interceptors?: ServerInterceptor[];
@@ -40,6 +43,8 @@ export interface ServerStats {
   totalCalls: number;
   totalConnections: number;
   refusedConnections: number;
+  /** The worker's memory budget: its limit, what is held now and at peak, pauses, evictions, refused calls. */
+  memory: MemoryBudgetStats;
 }
 
 export interface RpcServer {
@@ -58,6 +63,7 @@ export function createRpcServer(rt: Runtime, services: ServiceBinding[], opts: S
 
 class Server implements RpcServer, ConnectionOwner {
   draining: boolean;
+  readonly budget: MemoryBudget;
   private readonly methods: Map<string, BoundMethod>;
   private readonly connections: Set<ServerConnection>;
   private readonly listeners: Set<Listener>;
@@ -81,6 +87,7 @@ class Server implements RpcServer, ConnectionOwner {
     this.refused = 0;
     this.idleWaiters = [];
     this.maxConnections = opts.maxConnections ?? 10000;
+    this.budget = new MemoryBudget(opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes());
     this.cfg = {
       limits: {
         maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes,
@@ -106,6 +113,7 @@ class Server implements RpcServer, ConnectionOwner {
 
   connectionClosed(c: ServerConnection): void {
     this.connections.delete(c);
+    this.budget.remove(c);
     if (this.connections.size === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -154,6 +162,7 @@ class Server implements RpcServer, ConnectionOwner {
       return;
     }
     this.connections.add(c);
+    this.budget.add(c);
     c.start();
   }
 
@@ -184,6 +193,7 @@ class Server implements RpcServer, ConnectionOwner {
       totalCalls: this.totalCalls,
       totalConnections: this.totalConnections,
       refusedConnections: this.refused,
+      memory: this.budget.stats(),
     };
   }
 }
