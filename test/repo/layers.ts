@@ -28,6 +28,8 @@ export const RULES: Record<string, string[]> = {
   // Tests import what they test, never an example; test/examples/ is where examples are tested.
   "test/": ["test/", "src/", "idl/", "codegen/", "bench/", "scripts/", "native/", "docs/", "package.json"],
   "test/examples/": ["test/", "src/", "idl/", "codegen/", "bench/", "examples/", "package.json"],
+  // The attack suite's victim is the kv example service: a real server whose values can be large.
+  "test/attack/": ["test/", "src/", "idl/", "codegen/", "bench/", "examples/kv/", "package.json"],
   "scripts/": ["scripts/", "src/", "idl/", "codegen/", "bench/", "examples/", "test/", "package.json"],
 };
 
