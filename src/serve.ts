@@ -5,6 +5,9 @@
  * an RPC server (src/rpc/server.ts) on that worker's own runtime and its own
  * SO_REUSEPORT listener, and on shutdown drains gracefully (GOAWAY, in-flight
  * calls finish within the grace period, new calls get UNAVAILABLE).
+ * With `processes: P` the main thread supervises P child processes instead
+ * (src/runtime/process-supervisor.ts), each running this same script with
+ * its own Workers, so a crash stays in one process.
  */
 import type { ServiceBinding } from "./rpc/descriptor.ts";
 import { createRpcServer, type ServerOptions } from "./rpc/server.ts";
@@ -17,7 +20,8 @@ export type ServicesSource = readonly ServiceBinding[] | ((ctx: WorkerContext) =
 
 /**
  * Starts the server on every worker. Resolves with the Supervisor on the main
- * thread once every worker listens, and with null inside the workers.
+ * thread once every worker listens (supervised: once every child does), and
+ * with null inside the workers and inside a supervised child.
  */
 export function serve(services: ServicesSource, opts: ServeOptions = {}): Promise<Supervisor | null> {
   return launch(opts, async (ctx) => {

@@ -1,9 +1,10 @@
 /**
  * Raw echo server on the thread-per-core runtime: every byte read is written
  * back. Usage:
- *   bun examples/echo/server.ts --port P --workers N [--driver uring|epoll] [--host H]
+ *   bun examples/echo/server.ts --port P --workers N [--driver uring|epoll] [--host H] [--processes P]
  * Prints `listening on HOST:P driver=<driver> workers=<N>` once every worker
- * is ready. Each connection is served Monoio-style with owned buffers:
+ * is ready (with ` processes=<P>` in the supervised mode: P child processes
+ * of N workers each). Each connection is served Monoio-style with owned buffers:
  * `read(buf)` hands the buffer to the kernel and gets it back, `writeAll`
  * sends it back out.
  */
@@ -58,8 +59,8 @@ async function workerMain(ctx: WorkerContext): Promise<WorkerService> {
   };
 }
 
-function main(argv: string[]): { port: number; workers: number | "auto"; driver: DriverRequest; host: string } {
-  const args = readFlags(argv, ["port", "workers", "driver", "host"]);
+function main(argv: string[]): { port: number; workers: number | "auto"; driver: DriverRequest; host: string; processes?: number } {
+  const args = readFlags(argv, ["port", "workers", "driver", "host", "processes"]);
   const w = args.get("workers") ?? "auto";
   const driver = args.get("driver") ?? "auto";
   if (driver !== "uring" && driver !== "epoll" && driver !== "auto") throw new UsageError(`--driver must be uring, epoll or auto (got "${driver}")`);
@@ -68,13 +69,15 @@ function main(argv: string[]): { port: number; workers: number | "auto"; driver:
     workers: w === "auto" ? "auto" : intFlag(args, "workers", 1, 1, 1024),
     driver,
     host: args.get("host") ?? "127.0.0.1",
+    ...(args.get("processes") === undefined ? {} : { processes: intFlag(args, "processes", 1, 1, 1024) }),
   };
 }
 
 try {
   const opts = main(process.argv.slice(2));
   const sup = await launch({ ...opts }, workerMain);
-  if (sup) console.log(`listening on ${sup.host}:${sup.port} driver=${sup.choice.driver} workers=${sup.workers}`);
+  const supervised = opts.processes === undefined ? "" : ` processes=${opts.processes}`;
+  if (sup) console.log(`listening on ${sup.host}:${sup.port} driver=${sup.choice.driver} workers=${sup.workers}${supervised}`);
 } catch (err) {
   const e = err as Error;
   console.error(`echo server: ${e.message}`);

@@ -1,23 +1,28 @@
 /**
  * The kv example server on every core. Usage:
- *   bun examples/kv/server.ts [--port 7100] [--workers auto|N] [--driver uring|epoll]
- * Prints `listening on 127.0.0.1:P driver=<driver> workers=<N>` when ready.
+ *   bun examples/kv/server.ts [--port 7100] [--workers auto|N] [--driver uring|epoll] [--processes P]
+ * Prints `listening on 127.0.0.1:P driver=<driver> workers=<N>` when ready
+ * (with ` processes=<P>` in the supervised mode: P child processes of N
+ * workers each, a dead one restarted; docs/RPC.md, "Fault isolation").
  */
 import { type DriverRequest, serve } from "ringrpc";
 import { intFlag, readFlags } from "../flags.ts";
 import { bindKeyValue } from "./gen/kv.ts";
 import { KvStore } from "./store.ts";
 
-const args = readFlags(process.argv.slice(2), ["port", "workers", "driver", "host"]);
+const args = readFlags(process.argv.slice(2), ["port", "workers", "driver", "host", "processes"]);
 const workers = args.get("workers") ?? "auto";
 try {
+  const processes = args.get("processes") === undefined ? {} : { processes: intFlag(args, "processes", 1, 1, 1024) };
   const sup = await serve(() => [bindKeyValue(new KvStore())], {
     host: args.get("host") ?? "127.0.0.1",
     port: intFlag(args, "port", 7100, 0, 65535),
     workers: workers === "auto" ? "auto" : intFlag(args, "workers", 1, 1, 1024),
     driver: (args.get("driver") ?? "auto") as DriverRequest,
+    ...processes,
   });
-  if (sup) console.log(`listening on ${sup.host}:${sup.port} driver=${sup.choice.driver} workers=${sup.workers}`);
+  const supervised = processes.processes === undefined ? "" : ` processes=${processes.processes}`;
+  if (sup) console.log(`listening on ${sup.host}:${sup.port} driver=${sup.choice.driver} workers=${sup.workers}${supervised}`);
 } catch (err) {
   console.error(`kv server: ${(err as Error).message}`);
   process.exit(1);

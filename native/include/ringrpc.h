@@ -144,8 +144,14 @@ int rr_probe(void);
 /* ---- sockets ---------------------------------------------------------- */
 /* A TCP socket (family 4 or 6), SOCK_CLOEXEC. Returns fd or -errno. */
 int rr_socket_tcp(int family);
-/* Binds fd to host (NUL-terminated numeric IPv4/IPv6) and port and listens.
- * reuse_port sets SO_REUSEPORT (and SO_REUSEADDR always). 0 or -errno. */
+/* Binds fd to host (NUL-terminated numeric IPv4/IPv6) and port without
+ * listening: a port reservation that takes no connections (the process
+ * supervisor holds one so every child joins the same port). reuse_port sets
+ * SO_REUSEPORT; SO_REUSEADDR is never set, so only SO_REUSEPORT listeners of
+ * the same user can join the port. 0 or -errno. */
+int rr_socket_bind(int fd, const char *host, int port, int reuse_port);
+/* Binds fd like rr_socket_bind but with SO_REUSEADDR always, then listens.
+ * 0 or -errno. */
 int rr_socket_listen(int fd, const char *host, int port, int backlog, int reuse_port);
 /* The locally bound port of fd, or -errno. */
 int rr_socket_local_port(int fd);

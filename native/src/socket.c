@@ -48,17 +48,32 @@ int rr_socket_tcp(int family) {
   return fd < 0 ? -errno : fd;
 }
 
-int rr_socket_listen(int fd, const char *host, int port, int backlog, int reuse_port) {
+/* Binds fd to host:port, with SO_REUSEADDR when reuse_addr, SO_REUSEPORT when
+ * reuse_port. */
+static int bind_to(int fd, const char *host, int port, int reuse_addr, int reuse_port) {
   int domain = 0;
   socklen_t len = sizeof domain;
   if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) return -errno;
   struct sockaddr_storage ss;
   int alen = fill_sockaddr(domain, host, port, &ss);
   if (alen < 0) return alen;
-  int ret = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  int ret = 0;
+  if (reuse_addr) ret = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
   if (ret == 0 && reuse_port) ret = set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
   if (ret < 0) return ret;
-  if (bind(fd, (struct sockaddr *)&ss, (socklen_t)alen) < 0) return -errno;
+  return bind(fd, (struct sockaddr *)&ss, (socklen_t)alen) < 0 ? -errno : 0;
+}
+
+/* No SO_REUSEADDR here: the kernel lets two SO_REUSEADDR sockets share a port
+ * while neither listens, so with it a listener without SO_REUSEPORT could
+ * take a reserved port whenever no child is listening on it. */
+int rr_socket_bind(int fd, const char *host, int port, int reuse_port) {
+  return bind_to(fd, host, port, 0, reuse_port);
+}
+
+int rr_socket_listen(int fd, const char *host, int port, int backlog, int reuse_port) {
+  int ret = bind_to(fd, host, port, 1, reuse_port);
+  if (ret < 0) return ret;
   return listen(fd, backlog) < 0 ? -errno : 0;
 }
 

@@ -533,6 +533,28 @@ static void test_sockets(void) {
   rr_close(b);
   rr_close(c);
 
+  /* A bound, not listening SO_REUSEPORT socket holds a port that listeners
+   * with SO_REUSEPORT join and others cannot take; it takes no connection. */
+  int r = rr_socket_tcp(4), l = rr_socket_tcp(4), x = rr_socket_tcp(4), k = rr_socket_tcp(4);
+  REQUIRE(r >= 0 && l >= 0 && x >= 0 && k >= 0);
+  CHECK_EQ(rr_socket_bind(r, "127.0.0.1", 0, 1), 0);
+  int held = rr_socket_local_port(r);
+  CHECK(held > 0);
+  CHECK_EQ(rr_socket_listen(x, "127.0.0.1", held, 16, 0), -EADDRINUSE);
+  uint8_t to[128];
+  int tolen = rr_sockaddr("127.0.0.1", held, to, sizeof to);
+  REQUIRE(tolen > 0);
+  CHECK(connect(k, (struct sockaddr *)to, (socklen_t)tolen) < 0 && errno == ECONNREFUSED);
+  CHECK_EQ(rr_socket_listen(l, "127.0.0.1", held, 16, 1), 0);
+  rr_close(k);
+  k = rr_socket_tcp(4);
+  REQUIRE(k >= 0);
+  CHECK_EQ(connect(k, (struct sockaddr *)to, (socklen_t)tolen), 0);
+  rr_close(k);
+  rr_close(x);
+  rr_close(l);
+  rr_close(r);
+
   int s6 = rr_socket_tcp(6);
   REQUIRE(s6 >= 0);
   int r6 = rr_socket_listen(s6, "::1", 0, 16, 0);

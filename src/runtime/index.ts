@@ -1,9 +1,13 @@
 /**
  * Public entry of the per-core runtime (`ringrpc/runtime`): the Runtime API,
- * its errors, driver selection and the thread-per-core launcher.
+ * its errors, driver selection and the thread-per-core launcher (with its
+ * supervised multi-process mode).
  */
 export type * from "./types.ts";
 export { DriverUnavailable, Errno, errnoName, IoError } from "./errors.ts";
 export { chooseDriver, createRuntime, createRuntimeFor, driverFromEnv, type DriverChoice, type DriverRequest } from "./select.ts";
-export { launch, resolveWorkerCount, WorkerStartError, type LaunchOptions, type Supervisor, type WorkerContext, type WorkerService } from "./launcher.ts";
+export {
+  launch, ProcessStartError, resolveWorkerCount, WorkerStartError,
+  type LaunchOptions, type Supervisor, type WorkerContext, type WorkerProcessInfo, type WorkerService, type WorkerThreadInfo,
+} from "./launcher.ts";
 export { probeUring, type UringProbe } from "./uring/probe.ts";

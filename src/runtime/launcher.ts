@@ -7,73 +7,25 @@
  * Inside a Worker, launch() pins the thread to its CPU, creates that
  * worker's own runtime (its own io_uring ring), runs the given main and
  * reports ready. Nothing is shared between workers: no locks.
+ * With `processes`, launch() instead hands the main thread to the process
+ * supervisor (process-supervisor.ts), and in each child it supervises that
+ * child's Workers as above (supervised-child.ts).
  */
 import { availableParallelism } from "node:os";
 import { isMainThread, parentPort } from "node:worker_threads";
 import { pinCurrentThread } from "./affinity.ts";
 import { chooseDriver, createRuntimeFor, type DriverChoice, type DriverRequest } from "./select.ts";
+import {
+  type LaunchOptions, resolveWorkerCount, type Supervisor, type WorkerContext, type WorkerProcessInfo, type WorkerService, type WorkerThreadInfo,
+} from "./launch-api.ts";
+import { ProcessSupervisor } from "./process-supervisor.ts";
 import { startupLine } from "./startup-line.ts";
+import { childSpecFromEnv, serveAsChild } from "./supervised-child.ts";
 import type { DriverName, Runtime, WakeStats } from "./types.ts";
 
-export interface WorkerContext {
-  readonly index: number;
-  readonly workers: number;
-  /** CPU this worker is pinned to, or null when pinning was not possible. */
-  readonly cpu: number | null;
-  readonly runtime: Runtime;
-  readonly driver: DriverName;
-  readonly host: string;
-  /** The port to listen on (0 for the first worker of an ephemeral server). */
-  readonly port: number;
-  /** LaunchOptions.data, structured-cloned from the main thread. */
-  readonly data: unknown;
-}
-
-/** What a worker's main returns once it serves. */
-export interface WorkerService {
-  readonly port: number;
-  /** Stop accepting, let in-flight work finish within graceMs, then close. */
-  stop(graceMs: number): Promise<void>;
-}
-
-export interface LaunchOptions {
-  workers?: "auto" | number;
-  /** CPUs to pin worker i to (cpus[i % cpus.length]); default 0..n-1. */
-  cpus?: number[];
-  driver?: DriverRequest;
-  host?: string;
-  port?: number;
-  graceMs?: number;
-  /** Passed to every worker's context (must be structured-cloneable). */
-  data?: unknown;
-  /** Where supervisor lines go (default: stderr). */
-  log?: (line: string) => void;
-  /** Restart workers that die (default true). */
-  restart?: boolean;
-  /** Install SIGINT/SIGTERM handlers that stop and exit 0 (default true). */
-  handleSignals?: boolean;
-  /** Script each Worker runs (default: Bun.main, the script that called launch). */
-  entry?: string;
-}
-
-export interface Supervisor {
-  readonly host: string;
-  readonly port: number;
-  readonly workers: number;
-  /** The driver choice; its line, once started, also carries the workers' ring and wake modes. */
-  readonly choice: DriverChoice;
-  /** Thread ids and pinning of the running workers, by index. */
-  readonly threads: readonly WorkerThreadInfo[];
-  /** Stops every worker gracefully. Resolves when all have exited. */
-  stop(): Promise<void>;
-}
-
-export interface WorkerThreadInfo {
-  index: number;
-  cpu: number | null;
-  tid: number;
-  restarts: number;
-}
+export type { LaunchOptions, Supervisor, WorkerContext, WorkerProcessInfo, WorkerService, WorkerThreadInfo } from "./launch-api.ts";
+export { resolveProcessCount, resolveWorkerCount, workersPerProcess } from "./launch-api.ts";
+export { ProcessStartError } from "./process-supervisor.ts";
 
 type ToWorker =
   | { type: "init"; index: number; workers: number; cpu: number; driver: DriverName; host: string; port: number; data: unknown }
@@ -92,32 +44,45 @@ export class WorkerStartError extends Error {
   }
 }
 
-export function resolveWorkerCount(workers: "auto" | number | undefined): number {
-  if (workers === undefined || workers === "auto") return Math.max(1, availableParallelism());
-  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be "auto" or a positive integer (got ${workers})`);
-  return workers;
-}
-
 /**
  * Starts the thread-per-core server. Returns the Supervisor on the main
- * thread, and null inside a Worker (where it runs `main`).
+ * thread, and null inside a Worker (where it runs `main`) and inside a
+ * supervised child process (where it serves instead of supervising).
  */
 export async function launch(opts: LaunchOptions, main: (ctx: WorkerContext) => Promise<WorkerService>): Promise<Supervisor | null> {
   if (!isMainThread) {
     runWorker(main);
     return null;
   }
+  const child = childSpecFromEnv();
+  if (child !== null) {
+    await serveAsChild(child, opts, startThreads);
+    return null;
+  }
+  if (opts.processes !== undefined) {
+    const sup = new ProcessSupervisor(opts);
+    await sup.start();
+    if (opts.handleSignals !== false) stopOnSignals(sup, `${sup.processes.length} processes`);
+    return sup;
+  }
+  return startThreads(opts);
+}
+
+async function startThreads(opts: LaunchOptions): Promise<Supervisor> {
   const sup = new WorkerSupervisor(opts);
   await sup.start();
-  if (opts.handleSignals !== false) {
-    const onSignal = (sig: string) => {
-      sup.log(`${sig}: stopping ${sup.workers} workers (grace ${sup.graceMs} ms)`);
-      void sup.stop().then(() => process.exit(0));
-    };
-    process.once("SIGINT", () => onSignal("SIGINT"));
-    process.once("SIGTERM", () => onSignal("SIGTERM"));
-  }
+  if (opts.handleSignals !== false) stopOnSignals(sup, `${sup.workers} workers`);
   return sup;
+}
+
+/** SIGINT/SIGTERM: stop gracefully, then exit 0. */
+function stopOnSignals(sup: Supervisor & { log(line: string): void; graceMs: number }, what: string): void {
+  const onSignal = (sig: string) => {
+    sup.log(`${sig}: stopping ${what} (grace ${sup.graceMs} ms)`);
+    void sup.stop().then(() => process.exit(0));
+  };
+  process.once("SIGINT", () => onSignal("SIGINT"));
+  process.once("SIGTERM", () => onSignal("SIGTERM"));
 }
 
 class WorkerSupervisor implements Supervisor {
@@ -210,6 +175,14 @@ class WorkerSupervisor implements Supervisor {
       };
       worker.postMessage(init);
     });
+  }
+
+  get processes(): readonly WorkerProcessInfo[] {
+    return [{ index: 0, pid: process.pid, serving: true, restarts: 0 }];
+  }
+
+  get restarts(): number {
+    return this.threads.reduce((n, t) => n + t.restarts, 0);
   }
 
   stop(): Promise<void> {

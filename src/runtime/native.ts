@@ -23,6 +23,7 @@ const symbols = {
   rr_ring_stat: { args: [i32, i32], returns: i32 },
   rr_probe: { args: [], returns: i32 },
   rr_socket_tcp: { args: [i32], returns: i32 },
+  rr_socket_bind: { args: [i32, ptr, i32, i32], returns: i32 },
   rr_socket_listen: { args: [i32, ptr, i32, i32, i32], returns: i32 },
   rr_socket_local_port: { args: [i32], returns: i32 },
   rr_sockaddr: { args: [ptr, i32, ptr, i32], returns: i32 },
