@@ -116,46 +116,56 @@ export class ProcessSupervisor implements Supervisor {
     c.startedAt = performance.now();
     return new Promise<void>((resolve, reject) => {
       let ready = false;
-      // The child re-runs this script with its arguments, so it parses its flags alike.
-      const proc = Bun.spawn([process.execPath, ...process.execArgv, this.entry, ...process.argv.slice(2)], {
-        env: { ...process.env, ...childEnv(spec) },
-        stdin: "ignore",
-        stdout: "inherit",
-        stderr: "inherit",
-        ipc: (msg: ChildMessage) => {
-          if (msg.type === "ready") {
-            ready = true;
-            c.threads = msg.threads;
-            c.line = msg.line;
-            c.info.serving = true;
-            resolve();
-          } else if (msg.type === "failed") {
-            c.failure = { code: msg.code, message: msg.message };
-          }
-        },
-      });
+      let proc: Subprocess;
+      try {
+        // The child re-runs this script with its arguments, so it parses its flags alike.
+        proc = Bun.spawn([process.execPath, ...process.execArgv, this.entry, ...process.argv.slice(2)], {
+          env: { ...process.env, ...childEnv(spec) },
+          stdin: "ignore",
+          stdout: "inherit",
+          stderr: "inherit",
+          ipc: (msg: ChildMessage) => {
+            if (msg.type === "ready") {
+              ready = true;
+              c.threads = msg.threads;
+              c.line = msg.line;
+              c.info.serving = true;
+              resolve();
+            } else if (msg.type === "failed") {
+              c.failure = { code: msg.code, message: msg.message };
+            }
+          },
+        });
+      } catch (e) {
+        // No process at all (fork failed: EAGAIN, ENOMEM, ...): a death like any other, back-off included.
+        const why = `could not be started: ${(e as Error).message}`;
+        reject(new ProcessStartError(c.index, "PROCESS_SPAWN", `process ${c.index} ${why}`));
+        this.onExit(c, `process ${c.index} ${why}`, false);
+        return;
+      }
       c.proc = proc;
       c.info.pid = proc.pid;
       void proc.exited.then(() => {
         c.proc = null;
         c.info.serving = false;
         c.threads = [];
+        const who = `process ${c.index} (pid ${proc.pid})`;
         const how = proc.signalCode ? `killed by ${proc.signalCode}` : `exited with code ${proc.exitCode}`;
         if (!ready) {
           const why = c.failure ? `failed to start: ${c.failure.message}` : `${how} before it was ready`;
-          reject(new ProcessStartError(c.index, c.failure?.code ?? "PROCESS_EXITED", `process ${c.index} (pid ${proc.pid}) ${why}`));
+          reject(new ProcessStartError(c.index, c.failure?.code ?? "PROCESS_EXITED", `${who} ${why}`));
         }
-        this.onExit(c, proc.pid, how, ready);
+        this.onExit(c, `${who} ${how}${ready ? "" : ` before it was ready${c.failure ? ` (${c.failure.message})` : ""}`}`, ready);
       });
     });
   }
 
-  /** A child died: log it and, unless stopping, plan its restart. */
-  private onExit(c: Child, pid: number, how: string, wasReady: boolean): void {
+  /** A child died (`what` says how): log it and, unless stopping, plan its restart. */
+  private onExit(c: Child, what: string, wasReady: boolean): void {
     // One that never got ready during start() fails start() instead.
     if (this.stopping || (!this.started && !wasReady)) return;
     const lived = performance.now() - c.startedAt;
-    const death = `process ${c.index} (pid ${pid}) ${how}${wasReady ? "" : ` before it was ready${c.failure ? ` (${c.failure.message})` : ""}`} after ${seconds(lived)}`;
+    const death = `${what} after ${seconds(lived)}`;
     if (this.opts.restart === false) {
       this.log(`${death}; not restarted (restart: false)`);
       return;
