@@ -23,10 +23,17 @@ export class DecodeError extends Error {
   /**
    * Returns `e` as a DecodeError whose path is prefixed with `segment`
    * (a field name such as "key", or an index such as "[3]"). Errors that are
-   * not DecodeErrors (a RangeError from deep recursion, say) are wrapped.
+   * not DecodeErrors (a RangeError from deep recursion, say) are wrapped,
+   * and kept as the wrapper's `cause`: the caller still answers with a
+   * DecodeError, and a test can still tell a decoder bug from bad input.
    */
   static at(e: unknown, segment: string): DecodeError {
-    const err = e instanceof DecodeError ? e : new DecodeError(e instanceof Error ? e.message : String(e));
+    let err: DecodeError;
+    if (e instanceof DecodeError) err = e;
+    else {
+      err = new DecodeError(e instanceof Error ? e.message : String(e));
+      err.cause = e;
+    }
     err.path = joinPath(segment, err.path);
     err.message = err.path === "" ? err.detail : `${err.path}: ${err.detail}`;
     return err;

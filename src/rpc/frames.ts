@@ -7,7 +7,7 @@
  * is enforced while the body is encoded (MsgWriter.limit), so a message far
  * over it fails before it is copied, not after.
  */
-import { EncodeLimitError } from "../codec/errors.ts";
+import { DecodeError, EncodeLimitError } from "../codec/errors.ts";
 import type { MsgReader } from "../codec/reader.ts";
 import type { MsgWriter } from "../codec/writer.ts";
 import type { ErrorType, Metadata, MessageType } from "./descriptor.ts";
@@ -188,14 +188,18 @@ export interface FrameHead {
   id: number;
 }
 
-/** Reads [type, id] at the start of a body; throws DecodeError when they are not ints. */
+/**
+ * Reads [type, id] at the start of a body; throws DecodeError when the body
+ * is not an array of at least two elements, `type` is not an int or `id` is
+ * not a u32 (docs/PROTOCOL.md section 10, rule 3: MALFORMED_FRAME).
+ */
 export function readFrameHead(r: MsgReader, head: FrameHead): void {
   const count = r.arrayHeader();
-  if (count < 2) throw new RangeError(`frame array has ${count} elements, needs at least type and id`);
+  if (count < 2) throw new DecodeError(`frame array has ${count} elements, needs at least type and id`);
   head.count = count;
   head.type = r.int();
   head.id = r.int();
-  if (head.id < 0 || head.id > 0xffffffff) throw new RangeError(`call id ${head.id} is not a u32`);
+  if (head.id < 0 || head.id > 0xffffffff) throw new DecodeError(`call id ${head.id} is not a u32`);
 }
 
 /** Reads an int or nil. */

@@ -164,9 +164,12 @@ describe("DecodeError paths", () => {
     expect(e3.detail).toBe("expected string but found int");
   });
   test("at() wraps foreign errors", () => {
-    const e = DecodeError.at(new RangeError("Maximum call stack size exceeded"), "tree");
+    const original = new RangeError("Maximum call stack size exceeded");
+    const e = DecodeError.at(original, "tree");
     expect(e).toBeInstanceOf(DecodeError);
     expect(e.message).toBe("tree: Maximum call stack size exceeded");
+    expect(e.cause).toBe(original);
+    expect(DecodeError.at(new DecodeError("x"), "a").cause).toBeUndefined();
   });
   test("joinPath", () => {
     expect(joinPath("a", "")).toBe("a");
