@@ -1,8 +1,10 @@
 /**
  * Inputs the mutation fuzzer found, kept as plain tests: each names the seed
- * and case that found it and checks the fixed behaviour directly.
+ * and case that found it and checks the fixed behaviour directly, then runs
+ * the shrunk input through the fuzz oracle again.
  */
 import { describe, expect, test } from "bun:test";
+import { replayRaw } from "../../scripts/fuzz/replay.ts";
 import { DecodeError } from "../../src/codec/errors.ts";
 import { MsgReader } from "../../src/codec/reader.ts";
 import { type FrameHead, readFrameHead } from "../../src/rpc/frames.ts";
@@ -41,5 +43,9 @@ describe("readFrameHead refuses a bad head with a DecodeError, never a RangeErro
 
   test("the largest u32 id is still a head", () => {
     expect(headError("92 01 ce ff ff ff ff")).toEqual({ count: 2, type: 1, id: 0xffffffff });
+  });
+
+  test("the shrunk input passes the frame oracle now", () => {
+    expect(replayRaw({ target: "frames", bytes: bytes("00 00 00 04 93 00 ff 00"), limit: 70_000, stopAfter: -1, splits: [5] })).toBeNull();
   });
 });
