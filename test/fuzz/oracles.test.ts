@@ -148,9 +148,11 @@ describe("frame oracle", () => {
   });
 
   test("a decoder that allocates the whole claimed length up front is caught", () => {
-    const greedy = function (this: { partial: Uint8Array; partialLen: number; partialNeed: number }, len: number) {
-      this.partial = new Uint8Array(len);
+    const greedy = function (this: { partial: Uint8Array[]; partialLen: number; partialCap: number; lastFill: number; partialNeed: number }, len: number) {
+      this.partial = [new Uint8Array(len)];
       this.partialLen = 0;
+      this.partialCap = len;
+      this.lastFill = 0;
       this.partialNeed = len;
     };
     withPatched(FrameDecoder.prototype, "beginPartial", greedy, () => {
