@@ -27,6 +27,8 @@ export interface CallHost {
   /** The connection is closing: no more WINDOW frames. */
   readonly closing: boolean;
   removeCall(call: ServerCallState): void;
+  /** Request bytes queued for handlers grew (or shrank, when negative) by `delta` (the memory budget counts them). */
+  inboundHeld(delta: number): void;
 }
 
 /** A request message that did not decode or validate: the call ends with INVALID_ARGUMENT `message`. */
@@ -69,6 +71,8 @@ export class ServerCallState implements CallContext {
   private headers: Metadata | null;
   private headersSent: boolean;
   private trailers: Metadata | null;
+  /** Sizes of the request messages waiting in `inbound`, oldest first (null: none yet). */
+  private queuedSizes: number[] | null;
 
   constructor(
     private readonly host: CallHost,
@@ -87,6 +91,7 @@ export class ServerCallState implements CallContext {
     this.headers = null;
     this.headersSent = false;
     this.trailers = null;
+    this.queuedSizes = null;
   }
 
   get peer(): { address: string; port: number } | null {
@@ -123,9 +128,25 @@ export class ServerCallState implements CallContext {
         host.out.commit();
       },
       () => {},
+      () => {
+        const n = this.queuedSizes?.shift();
+        if (n !== undefined) host.inboundHeld(-n);
+      },
     );
     if (endStream) this.endInbound();
     return this.inbound;
+  }
+
+  /** Hands a request message of `bytes` on the wire to the handler's stream; false when it exceeds the granted credit. */
+  pushInbound(msg: unknown, bytes: number): boolean {
+    const inbound = this.inbound!;
+    const before = inbound.buffered;
+    if (!inbound.push(msg)) return false;
+    if (inbound.buffered > before) {
+      (this.queuedSizes ??= []).push(bytes);
+      this.host.inboundHeld(bytes);
+    }
+    return true;
   }
 
   /** The client's END_STREAM or HALF_CLOSE: its request stream ends. */
@@ -225,6 +246,13 @@ export class ServerCallState implements CallContext {
   private finish(): void {
     this.done = true;
     this.headersSent = true;
+    const queued = this.queuedSizes;
+    if (queued !== null && queued.length > 0) {
+      let sum = 0;
+      for (const n of queued) sum += n;
+      queued.length = 0;
+      this.host.inboundHeld(-sum);
+    }
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;

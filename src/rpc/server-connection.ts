@@ -69,6 +69,8 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
   private readonly core: ConnectionCore;
   budgetCharged: number;
   budgetPaused: boolean;
+  /** Bytes of request messages decoded and waiting in handlers' streams. */
+  private inboundBytes: number;
 
   constructor(
     readonly rt: Runtime,
@@ -88,6 +90,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     this.idleTimer = null;
     this.budgetCharged = 0;
     this.budgetPaused = false;
+    this.inboundBytes = 0;
     const budget = owner.budget;
     this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost(), () => budget.account(this));
     this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits);
@@ -160,7 +163,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
         if (this.out.overHighWater) this.core.holdFrames();
         return;
       case FrameType.MESSAGE:
-        return this.message(id, count);
+        return this.message(id, count, end);
       case FrameType.HALF_CLOSE:
         return this.calls.get(id)?.endInbound();
       case FrameType.CANCEL:
@@ -188,9 +191,14 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     });
   }
 
-  /** BudgetMember: bytes read but not yet delivered, plus output not yet written. */
+  /** BudgetMember: bytes read but not yet delivered, request messages waiting for handlers, output not yet written. */
   heldBytes(): number {
-    return this.core.bufferedBytes + this.out.backlog;
+    return this.core.bufferedBytes + this.inboundBytes + this.out.backlog;
+  }
+
+  /** CallHost: request messages queued for handlers, in bytes on the wire. */
+  inboundHeld(delta: number): void {
+    this.inboundBytes += delta;
   }
 
   /** Reads from the peer unless the output is over its high-water mark or the memory budget paused this connection (also BudgetMember). */
@@ -272,16 +280,17 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     else call.completeStream(result);
   }
 
-  private message(id: number, count: number): void {
+  private message(id: number, count: number, end: number): void {
     if (count < 4) throw new ConnectionError(GoAwayReason.MALFORMED_FRAME, `MESSAGE has ${count} elements, needs 4`);
     const r = this.core.reader;
     const flags = r.int();
     const call = this.calls.get(id);
     if (call === undefined) return;
     if (call.inbound === null || call.halfClosed) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `MESSAGE on call ${id} after the client's END_STREAM`);
+    const bytes = end - r.pos;
     const msg = decodeInput(call.method, r, -1, this.owner.lookup(call.method.path)?.validate === true);
     if (msg instanceof InvalidInput) return call.abortWithStatus(Status.INVALID_ARGUMENT, msg.message);
-    if (!call.inbound.push(msg)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
+    if (!call.pushInbound(msg, bytes)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
     if ((flags & END_STREAM) !== 0) call.endInbound();
   }
 
