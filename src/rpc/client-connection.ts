@@ -229,6 +229,11 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     this.calls.get(id)?.status(code, message, trailers, errorCode, count > 6 ? r : null);
   }
 
+  /** ConnectionSide: a client answers every PING (PROTOCOL.md section 10, rule 17). */
+  pingReceived(): boolean {
+    return true;
+  }
+
   /** ConnectionSide: the server sent GOAWAY (possibly instead of its HELLO). */
   peerGoAway(count: number): void {
     const r = this.core.reader;

@@ -26,6 +26,8 @@ export interface CallHost {
   readonly peerWindow: number;
   /** The connection is closing: no more WINDOW frames. */
   readonly closing: boolean;
+  /** Watches response streams left without credit (connection-guard.ts). */
+  readonly guard: { stalled(call: ServerCallState): void };
   removeCall(call: ServerCallState): void;
   /** Request bytes queued for handlers grew (or shrank, when negative) by `delta` (the memory budget counts them). */
   inboundHeld(delta: number): void;
@@ -66,6 +68,8 @@ export class ServerCallState implements CallContext {
   inbound: InboundStream<unknown> | null;
   credit: OutboundCredit | null;
   timer: ReturnType<typeof setTimeout> | null;
+  /** Date.now() since when the response stream has waited for the client's WINDOW credit; 0 when it is not waiting. */
+  stalledSince: number;
   private ac: AbortController | null;
   private abortReason: RpcError | null;
   private headers: Metadata | null;
@@ -86,6 +90,7 @@ export class ServerCallState implements CallContext {
     this.inbound = null;
     this.credit = null;
     this.timer = null;
+    this.stalledSince = 0;
     this.ac = null;
     this.abortReason = null;
     this.headers = null;
@@ -271,7 +276,11 @@ export class ServerCallState implements CallContext {
     try {
       for (;;) {
         const room = roomToSend(credit, out, this);
-        if (room !== null) await room;
+        if (room !== null) {
+          if (!credit.ready) this.host.guard.stalled(this);
+          await room;
+          this.stalledSince = 0;
+        }
         if (this.done) break;
         const step = it.next();
         const r = isThenable(step) ? await step : step;

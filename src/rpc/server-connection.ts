@@ -2,7 +2,8 @@
  * ServerConnection: one accepted connection on the server, the server's
  * side of a ConnectionCore (src/rpc/connection-core.ts: framing, HELLO,
  * PING/WINDOW/GOAWAY). It dispatches REQUESTs to handlers by path, routes
- * MESSAGE/HALF_CLOSE/CANCEL to calls, and owns the idle timeout and drain.
+ * MESSAGE/HALF_CLOSE/CANCEL to calls, and owns drain; its ConnectionGuard
+ * (connection-guard.ts) owns the time limits and abuse counters.
  * Call-level problems end one call with STATUS; protocol violations end the
  * connection with GOAWAY (docs/PROTOCOL.md section 7). While its unsent
  * output is over the high-water mark it neither reads nor starts the
@@ -12,6 +13,7 @@
  */
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
+import { ConnectionGuard, type GuardHost } from "./connection-guard.ts";
 import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
 import type { BudgetMember, MemoryBudget } from "./memory-budget.ts";
@@ -22,6 +24,7 @@ import { requestKindProblem, streamsRequests } from "./method-kind.ts";
 import { MethodPathCache } from "./method-path-cache.ts";
 import { ConnectionError, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, MAX_TIMER_MS, type PeerLimits } from "./protocol.ts";
 import { type CallHost, decodeInput, InvalidInput, isThenable, ServerCallState } from "./server-call.ts";
+import { CLOSE_LINGER_MS, type GuardLimits, overLimitMessage } from "./server-limits.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
 /** A method ready to run: its descriptor, handler and whether to validate requests. */
@@ -37,7 +40,7 @@ export interface ServerConnectionConfig {
   readonly limits: PeerLimits;
   readonly debug: boolean;
   readonly firstFrameTimeoutMs: number;
-  readonly idleTimeoutMs: number;
+  readonly guard: GuardLimits;
   readonly writeHighWaterBytes: number;
 }
 
@@ -49,11 +52,15 @@ export interface ConnectionOwner {
   readonly budget: MemoryBudget;
   connectionClosed(c: ServerConnection): void;
   countCall(): void;
+  /** Calls open across the server, kept by callOpened/callClosed. */
+  readonly openCalls: number;
+  callOpened(): void;
+  callClosed(): void;
 }
 
 const EMPTY_METADATA: Metadata = Object.freeze(Object.create(null)) as Metadata;
 
-export class ServerConnection implements CallHost, ConnectionSide, BudgetMember {
+export class ServerConnection implements CallHost, ConnectionSide, BudgetMember, GuardHost {
   readonly out: FrameOutput;
   readonly calls: Map<number, ServerCallState>;
   readonly debug: boolean;
@@ -65,8 +72,8 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
   private closed: Promise<void> | null;
   private goAwaySent: boolean;
   private lastRequestId: number;
-  private idleTimer: ReturnType<typeof setTimeout> | null;
-  private readonly core: ConnectionCore;
+  readonly core: ConnectionCore;
+  readonly guard: ConnectionGuard;
   budgetCharged: number;
   budgetPaused: boolean;
   /** Bytes of request messages decoded and waiting in handlers' streams. */
@@ -87,13 +94,13 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     this.closed = null;
     this.goAwaySent = false;
     this.lastRequestId = 0;
-    this.idleTimer = null;
     this.budgetCharged = 0;
     this.budgetPaused = false;
     this.inboundBytes = 0;
     const budget = owner.budget;
     this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost(), () => budget.account(this));
-    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits);
+    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs);
+    this.guard = new ConnectionGuard(cfg.guard, this);
   }
 
   get peer(): { address: string; port: number } | null {
@@ -104,7 +111,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
   start(): void {
     const ms = this.cfg.firstFrameTimeoutMs;
     this.core.sendHello(ms, () => this.connectionError(GoAwayReason.HANDSHAKE_TIMEOUT, `no HELLO within ${ms} ms`));
-    this.armIdle(this.cfg.idleTimeoutMs);
+    this.guard.start();
     const core = this.core;
     const budget = this.owner.budget;
     this.conn.stream({
@@ -123,7 +130,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
   }
 
   removeCall(call: ServerCallState): void {
-    if (this.calls.get(call.id) === call) this.calls.delete(call.id);
+    if (this.calls.get(call.id) === call && this.calls.delete(call.id)) this.owner.callClosed();
     if (this.calls.size === 0 && (this.goAwaySent || this.owner.draining) && !this.closing) void this.close();
   }
 
@@ -140,8 +147,8 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     for (const call of [...this.calls.values()]) call.abortWithStatus(status, message);
   }
 
-  /** Flushes what is queued and closes the socket. */
-  close(): Promise<void> {
+  /** Flushes what is queued and closes the socket, after reading on for up to `lingerMs` while the peer still sends (ConnectionGuard.linger). */
+  close(lingerMs = 0): Promise<void> {
     if (this.closed !== null) return this.closed;
     this.stop();
     this.closed = this.out
@@ -149,8 +156,9 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
       .catch(() => {})
       .then(() => {
         this.teardown(new RpcError(Status.UNAVAILABLE, "connection closed"));
-        return this.conn.close();
-      });
+        if (lingerMs > 0 && !this.conn.closed) return this.guard.linger(lingerMs);
+      })
+      .then(() => this.conn.close());
     return this.closed;
   }
 
@@ -166,9 +174,12 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
         return this.message(id, count, end);
       case FrameType.HALF_CLOSE:
         return this.calls.get(id)?.endInbound();
-      case FrameType.CANCEL:
-        this.calls.get(id)?.abort(new RpcError(Status.CANCELLED, "cancelled by the client"));
-        return;
+      case FrameType.CANCEL: {
+        const call = this.calls.get(id);
+        if (call === undefined) return;
+        call.abort(new RpcError(Status.CANCELLED, "cancelled by the client"));
+        return this.guard.cancelled();
+      }
       default:
         throw this.core.unexpected(type);
     }
@@ -204,12 +215,18 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
   /** Reads from the peer unless the output is over its high-water mark or the memory budget paused this connection (also BudgetMember). */
   updateReading(): void {
     if (this.closing) return;
-    if (this.out.overHighWater || this.budgetPaused) this.conn.pause();
+    const pause = this.out.overHighWater || this.budgetPaused;
+    this.core.readingPaused(pause);
+    if (pause) this.conn.pause();
     else this.conn.resume();
   }
 
   evictForBudget(message: string): void {
     this.connectionError(GoAwayReason.ENHANCE_YOUR_CALM, `memory_budget: ${message}`);
+  }
+
+  pingReceived(): boolean {
+    return this.guard.pinged();
   }
 
   openCall(id: number): ServerCallState | undefined {
@@ -241,8 +258,10 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
       return this.refuseCall(id, Status.RESOURCE_EXHAUSTED, "the server's memory budget is exhausted and this connection holds more than its share: retry later");
     }
     if (mdError !== null) return this.refuseCall(id, mdError.kind === "size" ? Status.RESOURCE_EXHAUSTED : Status.INVALID_ARGUMENT, mdError.message);
-    if (this.calls.size >= this.cfg.limits.maxConcurrentCalls)
-      return this.refuseCall(id, Status.RESOURCE_EXHAUSTED, `too many concurrent calls on this connection (limit ${this.cfg.limits.maxConcurrentCalls})`);
+    if (this.calls.size >= this.cfg.limits.maxConcurrentCalls || this.owner.openCalls >= this.cfg.guard.maxServerConcurrentCalls) {
+      this.refuseCall(id, Status.RESOURCE_EXHAUSTED, overLimitMessage(this.calls.size, this.cfg.limits.maxConcurrentCalls, this.cfg.guard.maxServerConcurrentCalls));
+      return this.guard.refused();
+    }
     const bound = paths.value;
     if (bound === undefined) return this.refuseCall(id, Status.UNIMPLEMENTED, `unknown method ${path}`);
     const m = bound.method;
@@ -274,6 +293,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     // this function, so it skips the call table and the deadline timer.
     if (single && !isThenable(result)) return call.respond(result);
     this.calls.set(id, call);
+    this.owner.callOpened();
     if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS)
       call.timer = setTimeout(() => call.abortWithStatus(Status.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`), timeoutMs);
     if (single) call.completeUnary(result);
@@ -316,18 +336,17 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     this.out.commit();
   }
 
-  /** GOAWAY with a reason, stop reading, flush, close. */
+  /** GOAWAY with a reason, stop handling frames, flush, linger, close. */
   connectionError(reason: GoAwayReasonCode, message: string): void {
     if (this.closing) return;
     this.core.stop();
-    this.conn.pause();
     this.core.sendGoAway(this.lastRequestId, reason, message);
-    void this.close();
+    void this.close(CLOSE_LINGER_MS);
   }
 
   /** The socket ended or failed: abort everything, no frames. */
   private lost(why = "connection lost"): void {
-    if (this.closing) return;
+    if (this.closing) return this.guard.peerClosed();
     this.stop();
     this.teardown(new RpcError(Status.UNAVAILABLE, why));
     this.closed = this.conn.close();
@@ -340,21 +359,9 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     this.owner.connectionClosed(this);
   }
 
-  private armIdle(ms: number): void {
-    if (this.cfg.idleTimeoutMs <= 0) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.closing) return;
-      const quiet = Date.now() - this.core.lastRead;
-      if (this.calls.size === 0 && quiet >= this.cfg.idleTimeoutMs) this.connectionError(GoAwayReason.IDLE_TIMEOUT, `idle for ${quiet} ms`);
-      else this.armIdle(this.calls.size === 0 ? this.cfg.idleTimeoutMs - quiet : this.cfg.idleTimeoutMs);
-    }, Math.max(1, ms));
-  }
-
   private stop(): void {
     this.closing = true;
     this.core.stop();
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    this.guard.stop();
   }
 }

@@ -1,9 +1,11 @@
 /**
  * createRpcServer: binds services to their descriptors and serves them on
  * connections from any Runtime. Owns the accept loop, the method table, the
- * server-wide limits and graceful shutdown (GOAWAY, refuse new calls with
- * UNAVAILABLE, let open calls finish within the grace period, then abort
- * them). Per-connection protocol work lives in server-connection.ts.
+ * server-wide limits (connections, and the count of open calls each
+ * connection checks against maxServerConcurrentCalls) and graceful shutdown
+ * (GOAWAY, refuse new calls with UNAVAILABLE, let open calls finish within
+ * the grace period, then abort them). Per-connection protocol work lives in
+ * server-connection.ts, its time limits in connection-guard.ts.
  */
 import type { Conn, Listener, Runtime } from "../runtime/types.ts";
 import type { CallContext, ServiceBinding } from "./descriptor.ts";
@@ -11,9 +13,11 @@ import { chainInterceptors, type ServerCall, type ServerInterceptor } from "./in
 import { defaultMemoryBudgetBytes, MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
 import { DEFAULT_LIMITS, GoAwayReason } from "./protocol.ts";
 import { type BoundMethod, type ConnectionOwner, ServerConnection, type ServerConnectionConfig } from "./server-connection.ts";
+import { type GuardOptions, resolveGuardLimits } from "./server-limits.ts";
 import { Status } from "./status.ts";
 
-export interface ServerOptions {
+/** Every option is optional; the time limits and abuse counters are GuardOptions (server-limits.ts, docs/RPC.md). */
+export interface ServerOptions extends GuardOptions {
   /** Largest frame body accepted (default 4 MiB). */
   maxFrameBytes?: number;
   /** Largest request metadata accepted (default 8 KiB). */
@@ -26,8 +30,6 @@ export interface ServerOptions {
   initialWindow?: number;
   /** Close a connection that sends no HELLO within this (default 10000 ms; 0 = never). */
   firstFrameTimeoutMs?: number;
-  /** Close a connection with no open call and no frames for this long (default 300000 ms; 0 = never). */
-  idleTimeoutMs?: number;
   /** Stop reading from a peer whose unsent output passes this (default 4 MiB). */
   writeHighWaterBytes?: number;
   /** Bytes this server (one worker) may hold for its peers: frames being received and output not yet written (default: defaultMemoryBudgetBytes()). */
@@ -64,6 +66,7 @@ export function createRpcServer(rt: Runtime, services: ServiceBinding[], opts: S
 class Server implements RpcServer, ConnectionOwner {
   draining: boolean;
   readonly budget: MemoryBudget;
+  openCalls: number;
   private readonly methods: Map<string, BoundMethod>;
   private readonly connections: Set<ServerConnection>;
   private readonly listeners: Set<Listener>;
@@ -80,6 +83,7 @@ class Server implements RpcServer, ConnectionOwner {
     opts: ServerOptions,
   ) {
     this.draining = false;
+    this.openCalls = 0;
     this.connections = new Set();
     this.listeners = new Set();
     this.totalCalls = 0;
@@ -97,7 +101,7 @@ class Server implements RpcServer, ConnectionOwner {
       },
       debug: opts.debug ?? false,
       firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10000,
-      idleTimeoutMs: opts.idleTimeoutMs ?? 300000,
+      guard: resolveGuardLimits(opts),
       writeHighWaterBytes: opts.writeHighWaterBytes ?? 4 * 1024 * 1024,
     };
     this.methods = bindMethods(services, opts.interceptors ?? []);
@@ -109,6 +113,14 @@ class Server implements RpcServer, ConnectionOwner {
 
   countCall(): void {
     this.totalCalls++;
+  }
+
+  callOpened(): void {
+    this.openCalls++;
+  }
+
+  callClosed(): void {
+    this.openCalls--;
   }
 
   connectionClosed(c: ServerConnection): void {
