@@ -5,9 +5,9 @@
  * connection frames (PING/PONG answered here once the side allows it, WINDOW
  * credit, GOAWAY handed to the side), the mapping of a bad frame to a
  * connection error, the time of the last read, and (when given one) the
- * deadline for finishing a frame (frame-deadline.ts). It never looks inside a call frame: REQUEST,
- * RESPONSE, MESSAGE, HEADERS, STATUS, HALF_CLOSE and CANCEL go to the side's
- * `callFrame`, with the reader at the frame's body.
+ * deadline for finishing a frame (frame-deadline.ts). It never looks inside
+ * a call frame: REQUEST, RESPONSE, MESSAGE, HEADERS, STATUS, HALF_CLOSE and
+ * CANCEL go to the side's `callFrame`, with the reader at the frame's body.
  *
  * Composition, not a base class: each connection owns one core and passes
  * itself as the `ConnectionSide`, so the client's and the server's public
@@ -44,6 +44,14 @@ export interface ConnectionSide {
 
 export type ConnectionRole = "client" | "server";
 
+/**
+ * Bytes read and thrown away after stop() before reading stops too: reading
+ * on lets a GOAWAY reach a peer still sending (its bytes would otherwise sit
+ * unread and turn the close into a reset), but a peer pushing more than this
+ * is not worth the work; its close may reset.
+ */
+const DISCARD_AFTER_STOP_BYTES = 256 * 1024;
+
 export class ConnectionCore {
   readonly reader: MsgReader;
   /** The peer's limits, from its HELLO (until then, the ones given to the constructor). */
@@ -53,6 +61,8 @@ export class ConnectionCore {
   lastRead: number;
   /** Set by stop(): no frame is handled after it. */
   stopped: boolean;
+  /** Bytes read after stop(), thrown away. */
+  private discarded: number;
   private helloTimer: ReturnType<typeof setTimeout> | null;
   private readonly decoder: FrameDecoder;
   private readonly deadline: FrameDeadline | null;
@@ -75,6 +85,7 @@ export class ConnectionCore {
     this.helloSeen = false;
     this.lastRead = Date.now();
     this.stopped = false;
+    this.discarded = 0;
     this.helloTimer = null;
     this.decoder = new FrameDecoder(limits.maxFrameBytes);
     this.deadline = frameTimeoutMs > 0 ? new FrameDeadline(frameTimeoutMs, this.decoder, (m) => this.side.connectionError(GoAwayReason.ENHANCE_YOUR_CALM, m)) : null;
@@ -111,6 +122,11 @@ export class ConnectionCore {
   /** The socket's data sink. */
   data(chunk: Uint8Array): void {
     this.lastRead = Date.now();
+    if (this.stopped) {
+      this.discarded += chunk.length;
+      if (this.discarded > DISCARD_AFTER_STOP_BYTES) this.conn.pause();
+      return;
+    }
     this.decoded(this.decoder.push(chunk, this.onFrame));
   }
 
