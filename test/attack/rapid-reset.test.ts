@@ -60,9 +60,11 @@ describeDrivers("attack: rapid reset", (d) => {
       for (let i = 0; i < 100 && (await t.probe()).running > 0; i++) await Bun.sleep(10);
       const after = await t.probe();
       expect(after.running).toBe(0);
-      // Measured peak 101: a whole read of pairs is handled before the
-      // aborted generators unwind, and a connection ends at limit + 1.
-      expect(after.peakRunning).toBeLessThanOrEqual(MAX_CANCELS + 1);
+      // The abuser has one connection at a time, and a connection ends at
+      // limit + 1 handlers; a read's aborted generators unwind after the
+      // turn, and one turn can handle the last read of one connection and
+      // the first of the next. Measured peak 101-182.
+      expect(after.peakRunning).toBeLessThanOrEqual(2 * (MAX_CANCELS + 1));
       expect((await t.stats()).activeCalls).toBe(0);
     });
   });
