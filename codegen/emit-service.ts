@@ -9,7 +9,8 @@ import { clientMethodIdent, declIdent, literalKey, quote } from "./names.ts";
 import type { Printer } from "./printer.ts";
 import { lookup } from "./emit-types.ts";
 
-export function emitService(p: Printer, model: Model, s: ServiceDecl): void {
+/** `idl` is the identifier of the file's module-private IDL source (emit-idl.ts). */
+export function emitService(p: Printer, model: Model, s: ServiceDecl, idl: string): void {
   const base = declIdent(s.name);
   const svc = p.claimName(base, s.qualifiedName);
   const descIface = p.claimName(`${base}Descriptor`, `descriptor type of ${s.qualifiedName}`);
@@ -65,6 +66,7 @@ export function emitService(p: Printer, model: Model, s: ServiceDecl): void {
         }, "},");
       }
     }, "},");
+    p.line(`idl: ${idl},`);
   }, "};");
   p.line();
 

@@ -4,16 +4,20 @@
  * this same script. Inside each Worker it builds the services, binds them to
  * an RPC server (src/rpc/server.ts) on that worker's own runtime and its own
  * SO_REUSEPORT listener, and on shutdown drains gracefully (GOAWAY, in-flight
- * calls finish within the grace period, new calls get UNAVAILABLE).
+ * calls finish within the grace period, new calls get UNAVAILABLE), after
+ * turning the health service NOT_SERVING. Each worker also offers the
+ * built-in health and reflection services (src/services/builtin.ts).
  * With `processes: P` the main thread supervises P child processes instead
  * (src/runtime/process-supervisor.ts), each running this same script with
  * its own Workers, so a crash stays in one process.
  */
 import type { ServiceBinding } from "./rpc/descriptor.ts";
+import { type BuiltinServiceOptions, withBuiltinServices } from "./services/builtin.ts";
 import { createRpcServer, type ServerOptions } from "./rpc/server.ts";
 import { launch, type LaunchOptions, type Supervisor, type WorkerContext } from "./runtime/launcher.ts";
 
-export interface ServeOptions extends ServerOptions, Omit<LaunchOptions, "data"> {}
+/** `reflection` and `health` (default true) add the built-in services (src/services/builtin.ts). */
+export interface ServeOptions extends ServerOptions, BuiltinServiceOptions, Omit<LaunchOptions, "data"> {}
 
 /** Services, or a function that builds them (called once per worker, never on the main thread). */
 export type ServicesSource = readonly ServiceBinding[] | ((ctx: WorkerContext) => ServiceBinding[] | Promise<ServiceBinding[]>);
@@ -25,13 +29,19 @@ export type ServicesSource = readonly ServiceBinding[] | ((ctx: WorkerContext) =
  */
 export function serve(services: ServicesSource, opts: ServeOptions = {}): Promise<Supervisor | null> {
   return launch(opts, async (ctx) => {
-    const bindings = typeof services === "function" ? await services(ctx) : [...services];
+    const user = typeof services === "function" ? await services(ctx) : [...services];
+    const { bindings, health } = withBuiltinServices(user, opts);
     const server = createRpcServer(ctx.runtime, bindings, opts);
     const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port });
     void server.serve(listener);
     return {
       port: listener.port,
       async stop(graceMs: number) {
+        if (health !== null) {
+          // NOT_SERVING first, and one turn of the loop for watchers to send it, so they hear it before the GOAWAY.
+          health.drain();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
         await server.shutdown(graceMs);
         await listener.close();
       },

@@ -964,6 +964,14 @@ export const TickSchema: z.ZodType<Tick> = z.object({
   data: z.instanceof(Uint8Array),
 });
 
+/** The .ridl source of this file's services and of every file it imports, served by reflection. */
+const $idl = {
+  file: "bench.ridl",
+  files: [
+    { path: "bench.ridl", text: "/// The benchmark service. Every contender (ringrpc on both drivers, the Tokio\n/// baseline, the Bun.listen peer) serves exactly this, over docs/PROTOCOL.md.\npackage bench.v1;\n\n/// Echo of an opaque payload: the headline workload (64-byte unary echo).\n/// The reply's `data` is the request's `data`, byte for byte.\nstruct EchoRequest {\n  1: data: bytes;\n}\n\nstruct EchoReply {\n  1: data: bytes;\n}\n\n/// Echo of a string payload (exercises UTF-8 encode/decode). The reply's\n/// `text` is the request's `text`, unchanged.\nstruct TextRequest {\n  1: text: string;\n}\n\nstruct TextReply {\n  1: text: string;\n}\n\nstruct AddRequest {\n  1: a: i32;\n  2: b: i32;\n}\n\n/// `sum` = a + b computed in i64 (two i32 never overflow it), sent as a\n/// msgpack int (never a float).\nstruct AddReply {\n  1: sum: i64;\n}\n\n/// One line of a struct-heavy order.\nstruct Item {\n  1: id: u32;\n  2: name: string;\n  3: price: f64;\n  4: quantity: u32;\n  5: tags: list<string>;\n  6: attrs: map<string, string>;\n}\n\nstruct OrderRequest {\n  1: customer: string;\n  2: items: list<Item>;\n  3: note?: string;\n}\n\n/// The order back: `customer` and `items` as received (same order),\n/// `count` = number of items, `total` = the f64 sum of\n/// `price * f64(quantity)` over the items, added in item order starting\n/// from 0.0 (so every peer gets the same bits).\nstruct OrderReply {\n  1: customer: string;\n  2: total: f64;\n  3: count: u32;\n  4: items: list<Item>;\n}\n\nstruct TickRequest {\n  /// How many ticks to stream back.\n  1: count: u32;\n  /// Payload bytes per tick.\n  2: size: u32;\n}\n\n/// The ticks stream sends exactly `count` Ticks, then STATUS OK. Tick number\n/// i (0-based) has `seq` = i and `data` = `size` bytes, each equal to\n/// `seq & 0xff`.\nstruct Tick {\n  1: seq: u32;\n  2: data: bytes;\n}\n\nservice Bench {\n  echo(EchoRequest) -> EchoReply [idempotent];\n  echoText(TextRequest) -> TextReply [idempotent];\n  add(AddRequest) -> AddReply [idempotent];\n  order(OrderRequest) -> OrderReply;\n  ticks(TickRequest) -> stream Tick;\n}\n" },
+  ],
+};
+
 /** Method descriptors of bench.v1.Bench, typed by request and response. */
 export interface BenchDescriptor extends ServiceDescriptor {
   readonly methods: {
@@ -1035,6 +1043,7 @@ export const Bench: BenchDescriptor = {
       errors: [],
     },
   },
+  idl: $idl,
 };
 
 /** Server side of bench.v1.Bench: implement this (`class Impl implements BenchHandlers`) and pass it to bindBench. */

@@ -66,10 +66,24 @@ export interface MethodDescriptor<I = unknown, O = unknown> {
   readonly errors: readonly ErrorType[];
 }
 
+/**
+ * The IDL a service was generated from, as reflection serves it
+ * (ringrpc.reflection.v1): the .ridl file declaring the service and every
+ * file it imports, directly or not, with paths relative to one directory so
+ * their `import` statements resolve between them.
+ */
+export interface ServiceIdl {
+  /** Path (one of `files`) of the file that declares the service. */
+  readonly file: string;
+  readonly files: readonly { readonly path: string; readonly text: string }[];
+}
+
 export interface ServiceDescriptor {
   readonly name: string;
   /** Keyed by IDL method name. */
   readonly methods: Readonly<Record<string, MethodDescriptor>>;
+  /** The service's IDL source (generated descriptors carry it; a hand-written one may not). */
+  readonly idl?: ServiceIdl | undefined;
 }
 
 /** Per-call options on the client. */

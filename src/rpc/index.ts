@@ -16,6 +16,7 @@ export type {
   ServerStreamHandler,
   ServiceBinding,
   ServiceDescriptor,
+  ServiceIdl,
   UnaryHandler,
   ValidationIssue,
 } from "./descriptor.ts";

@@ -13,6 +13,8 @@ export const RULES: Record<string, string[]> = {
   "src/runtime/": ["src/runtime/"],
   "src/codec/": ["src/codec/"],
   "src/rpc/": ["src/rpc/", "src/codec/", "src/runtime/"],
+  // The built-in services (health, reflection) and their generated code: RPC-layer users, below serve().
+  "src/services/": ["src/services/", "src/rpc/", "src/codec/"],
   "src/serve.ts": ["src/"],
   "src/index.ts": ["src/"],
   // The compiler unit: the CLI drives the IDL front end and the emitters through their entries.

@@ -961,6 +961,14 @@ export const NotAMemberType: ErrorType = {
   is: (e) => typeof e === "object" && e !== null && (e as { code?: unknown }).code === "chat.v1.NotAMember",
 };
 
+/** The .ridl source of this file's services and of every file it imports, served by reflection. */
+const $idl = {
+  file: "chat.ridl",
+  files: [
+    { path: "chat.ridl", text: "/// A chat room service: the second ringrpc example.\npackage chat.v1;\n\nconst MAX_MESSAGE_CHARS: u32 = 4000;\nconst DEFAULT_ROOM: string = \"lobby\";\n\nenum Presence {\n  PRESENCE_OFFLINE = 0;\n  PRESENCE_ONLINE = 1;\n  PRESENCE_AWAY = 2;\n}\n\nstruct User {\n  1: id: u64;\n  2: name: string;\n  3: presence: Presence = PRESENCE_ONLINE;\n  /// Free-form profile attributes.\n  4: attributes: map<string, string>;\n}\n\nstruct Attachment {\n  1: mime_type: string;\n  2: data: bytes;\n}\n\n/// What a message carries.\nunion Body {\n  1: text: string;\n  2: attachment: Attachment;\n  3: reaction: i32;\n}\n\nstruct Message {\n  1: room: string;\n  2: author: User;\n  3: body: Body;\n  4: sent_at: timestamp;\n  5: reply_to?: u64;\n  6: mentions: list<u64>;\n  /// Read receipts: user id -> when they read it.\n  7: read_by: map<u64, timestamp>;\n}\n\nstruct JoinRequest {\n  1: room: string;\n  2: user: User;\n}\n\nstruct PostReply {\n  1: id: u64;\n}\n\nstruct HistoryRequest {\n  1: room: string;\n  2: limit: u32 = 50;\n}\n\nstruct History {\n  1: messages: list<Message>;\n}\n\nerror RoomFull [status = RESOURCE_EXHAUSTED] {\n  1: room: string;\n  2: capacity: u32;\n}\n\nerror NotAMember [status = PERMISSION_DENIED] {\n  1: room: string;\n}\n\nservice ChatRoom {\n  /// Joins a room and streams everything said in it.\n  join(JoinRequest) -> stream Message throws RoomFull;\n  post(Message) -> PostReply throws NotAMember [deadline = 1s];\n  history(HistoryRequest) -> History [idempotent];\n  /// Both directions at once: send messages, receive the room's.\n  converse(stream Message) -> stream Message throws NotAMember;\n}\n" },
+  ],
+};
+
 /** Method descriptors of chat.v1.ChatRoom, typed by request and response. */
 export interface ChatRoomDescriptor extends ServiceDescriptor {
   readonly methods: {
@@ -1020,6 +1028,7 @@ export const ChatRoom: ChatRoomDescriptor = {
       errors: [NotAMemberType],
     },
   },
+  idl: $idl,
 };
 
 /** Server side of chat.v1.ChatRoom: implement this (`class Impl implements ChatRoomHandlers`) and pass it to bindChatRoom. */

@@ -1013,6 +1013,14 @@ export const VersionMismatchType: ErrorType = {
   is: (e) => typeof e === "object" && e !== null && (e as { code?: unknown }).code === "kv.v1.VersionMismatch",
 };
 
+/** The .ridl source of this file's services and of every file it imports, served by reflection. */
+const $idl = {
+  file: "kv.ridl",
+  files: [
+    { path: "kv.ridl", text: "/// A replicated key-value store: the example service for ringrpc.\npackage kv.v1;\n\n/// Longest key the server accepts, in bytes.\nconst MAX_KEY_BYTES: u32 = 1024;\n\n/// Where a change came from.\nenum Origin {\n  ORIGIN_UNKNOWN = 0;\n  ORIGIN_CLIENT = 1;\n  ORIGIN_REPLICATION = 2;\n}\n\n/// One stored value and its version.\nstruct Entry {\n  1: key: string;\n  2: value: bytes;\n  /// Bumped by every put; absent for entries never written.\n  3: version?: u64;\n  4: updated_at?: timestamp;\n}\n\nstruct GetRequest {\n  1: key: string;\n}\n\nstruct GetReply {\n  1: entry: Entry;\n}\n\nstruct PutRequest {\n  1: key: string;\n  2: value: bytes;\n  /// Compare-and-set: fail unless the current version matches.\n  3: expected_version?: u64;\n  4: origin: Origin = ORIGIN_CLIENT;\n}\n\nstruct PutReply {\n  1: version: u64;\n}\n\nstruct WatchRequest {\n  1: prefix: string;\n}\n\n/// A change to one key.\nunion Change {\n  1: put: Entry;\n  2: deleted: string;\n}\n\nstruct Event {\n  1: change: Change;\n  2: at: timestamp;\n}\n\n/// One piece of a streamed bulk load.\nstruct Chunk {\n  1: entries: list<Entry>;\n}\n\nstruct UploadReply {\n  1: count: u32;\n}\n\nstruct ChatMsg {\n  1: from: string;\n  2: text: string;\n}\n\n/// The key does not exist.\nerror KeyNotFound [status = NOT_FOUND] {\n  1: key: string;\n}\n\n/// A compare-and-set put saw another version.\nerror VersionMismatch [status = ABORTED] {\n  1: key: string;\n  2: current: u64;\n}\n\nservice KeyValue {\n  /// Reads one key.\n  get(GetRequest) -> GetReply throws KeyNotFound [idempotent, deadline = 500ms];\n  put(PutRequest) -> PutReply throws VersionMismatch [deadline = 2s];\n  /// Streams changes under a prefix until cancelled.\n  watch(WatchRequest) -> stream Event;\n  /// Bulk load: many chunks, one reply.\n  upload(stream Chunk) -> UploadReply;\n  chat(stream ChatMsg) -> stream ChatMsg;\n}\n" },
+  ],
+};
+
 /** Method descriptors of kv.v1.KeyValue, typed by request and response. */
 export interface KeyValueDescriptor extends ServiceDescriptor {
   readonly methods: {
@@ -1084,6 +1092,7 @@ export const KeyValue: KeyValueDescriptor = {
       errors: [],
     },
   },
+  idl: $idl,
 };
 
 /** Server side of kv.v1.KeyValue: implement this (`class Impl implements KeyValueHandlers`) and pass it to bindKeyValue. */

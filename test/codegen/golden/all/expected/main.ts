@@ -1979,6 +1979,15 @@ export const UnitType: ErrorType = {
   is: (e) => typeof e === "object" && e !== null && (e as { code?: unknown }).code === "test.all.Unit",
 };
 
+/** The .ridl source of this file's services and of every file it imports, served by reflection. */
+const $idl = {
+  file: "main.ridl",
+  files: [
+    { path: "main.ridl", text: "/// Every IDL construct the generator supports, for golden and round-trip tests.\npackage test.all;\n\nimport \"base.ridl\";\n\nconst MAX_ITEMS: u32 = 100;\nconst BIG_NEGATIVE: i64 = -9007199254740993;\nconst HUGE: u64 = 18446744073709551615;\nconst RATIO: f64 = 0.25;\n/// A string with \"quotes\", a backslash \\\\ and a newline.\nconst GREETING: string = \"hi \\\"there\\\"\\n\\\\\";\nconst ENABLED: bool = true;\nconst FAVOURITE: test.base.Color = COLOR_GREEN;\n\n/// Every scalar, required.\nstruct Scalars {\n  1: flag: bool;\n  2: small: i32;\n  3: count: u32;\n  4: big: i64;\n  5: ubig: u64;\n  6: ratio: f64;\n  7: name: string;\n  8: data: bytes;\n  9: at: timestamp;\n}\n\n/// Every scalar, optional.\nstruct Optionals {\n  1: flag?: bool;\n  2: small?: i32;\n  3: count?: u32;\n  4: big?: i64;\n  5: ubig?: u64;\n  6: ratio?: f64;\n  7: name?: string;\n  8: data?: bytes;\n  9: at?: timestamp;\n  10: color?: test.base.Color;\n  11: point?: test.base.Point;\n}\n\n/// Fields with defaults, written out of id order.\nstruct Defaults {\n  3: ratio: f64 = 1.5;\n  1: flag: bool = true;\n  2: small: i32 = -7;\n  4: big: i64 = 9007199254740993;\n  5: name: string = \"none\";\n  6: color: test.base.Color = COLOR_BLUE;\n  7: maybe?: u32 = 3;\n}\n\nstruct Empty {\n}\n\n/// Containers, nested.\nstruct Containers {\n  1: names: list<string>;\n  2: points: list<test.base.Point>;\n  3: matrix: list<list<i32>>;\n  4: by_name: map<string, test.base.Point>;\n  5: by_id: map<u32, string>;\n  6: by_big_id: map<i64, list<bool>>;\n  7: nested: map<string, map<u64, bytes>>;\n  8: colors: list<test.base.Color>;\n  9: shapes: list<Shape>;\n}\n\n/// A union with struct, scalar, list and enum variants.\nunion Shape {\n  1: circle: Circle;\n  /// Side length.\n  2: square: f64;\n  3: polygon: list<test.base.Point>;\n  4: named: test.base.Color;\n  5: nothing: Empty;\n}\n\nstruct Circle {\n  1: center: test.base.Point;\n  2: radius: f64;\n}\n\n/// A recursive type.\nstruct Tree {\n  1: label: string;\n  2: children: list<Tree>;\n  3: parent?: Tree;\n}\n\n/// Local Entry next to the imported test.base.Entry.\nstruct Entry {\n  1: key: string;\n  2: base: test.base.Entry;\n}\n\n/// Names that collide with JavaScript and the runtime.\nstruct Message {\n  1: default: string;\n  2: class?: i32;\n  3: constructor: bool;\n}\n\nstruct Map {\n  1: entries: list<Entry>;\n}\n\nerror NotFound [status = NOT_FOUND] {\n  /// The missing key.\n  1: key: string;\n  2: tried?: list<string>;\n}\n\nerror Unit {\n}\n\nstruct Request {\n  1: id: u64;\n  2: payload?: Containers;\n}\n\nstruct Reply {\n  1: id: u64;\n  2: shape?: Shape;\n}\n\n/// A service with every method kind.\nservice Everything {\n  /// Plain request/response.\n  lookup(Request) -> Reply throws NotFound, test.base.BaseFailure [idempotent, deadline = 250ms];\n  subscribe(Request) -> stream Reply;\n  collect(stream Request) -> Reply throws Unit;\n  exchange(stream Message) -> stream Message [deadline = 3s];\n}\n\nservice Second {\n  ping(Empty) -> Empty;\n}\n" },
+    { path: "base.ridl", text: "/// Shared types imported by main.ridl.\npackage test.base;\n\n/// Colours, including a negative member.\nenum Color {\n  COLOR_RED = 0;\n  COLOR_GREEN = 1;\n  COLOR_BLUE = 2;\n  COLOR_NEGATIVE = -5;\n}\n\nstruct Point {\n  1: x: f64;\n  2: y: f64;\n}\n\n/// Same simple name as test.all.Entry: exercises import aliasing.\nstruct Entry {\n  1: label: string;\n}\n\nerror BaseFailure {\n  1: reason: string;\n}\n" },
+  ],
+};
+
 /** Method descriptors of test.all.Everything, typed by request and response. */
 export interface EverythingDescriptor extends ServiceDescriptor {
   readonly methods: {
@@ -2041,6 +2050,7 @@ export const Everything: EverythingDescriptor = {
       errors: [],
     },
   },
+  idl: $idl,
 };
 
 /**
@@ -2125,6 +2135,7 @@ export const Second: SecondDescriptor = {
       errors: [],
     },
   },
+  idl: $idl,
 };
 
 /** Server side of test.all.Second: implement this (`class Impl implements SecondHandlers`) and pass it to bindSecond. */

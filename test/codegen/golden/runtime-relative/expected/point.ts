@@ -77,6 +77,14 @@ export const PointSchema: z.ZodType<Point> = z.object({
   y: z.int32(),
 });
 
+/** The .ridl source of this file's services and of every file it imports, served by reflection. */
+const $idl = {
+  file: "point.ridl",
+  files: [
+    { path: "point.ridl", text: "/// Generated with a relative --runtime: imports point straight at src/.\npackage rel;\n\nstruct Point {\n  1: x: i32;\n  2: y: i32;\n}\n\nservice Plotter {\n  plot(Point) -> Point;\n}\n" },
+  ],
+};
+
 /** Method descriptors of rel.Plotter, typed by request and response. */
 export interface PlotterDescriptor extends ServiceDescriptor {
   readonly methods: {
@@ -100,6 +108,7 @@ export const Plotter: PlotterDescriptor = {
       errors: [],
     },
   },
+  idl: $idl,
 };
 
 /** Server side of rel.Plotter: implement this (`class Impl implements PlotterHandlers`) and pass it to bindPlotter. */
