@@ -7,6 +7,6 @@ export * from "./rpc/index.ts";
 export * from "./runtime/index.ts";
 export { MsgReader, MsgWriter, DecodeError } from "./codec/index.ts";
 export { HealthService } from "./services/health.ts";
-export { ReflectionService } from "./services/reflection.ts";
+export { ReflectionService, reflectionBinding } from "./services/reflection.ts";
 export { HealthClient, ServingStatus } from "./services/gen/health.ts";
 export { ReflectionClient } from "./services/gen/reflection.ts";
