@@ -1,9 +1,10 @@
 /**
  * The request messages of `ringrpc call`, as JSON text: the positional
- * argument, `-d TEXT`, `-d @FILE`, `-d @-` (stdin), or stdin when none is
- * given and it is not a terminal. Unary and server-streaming calls take one
- * JSON value (empty input means `{}`); client-streaming and bidi calls take
- * one JSON value per line (NDJSON), read to the end before the call starts.
+ * argument, `-d TEXT`, `-d @FILE`, `-d @-` (stdin), or else stdin: for a
+ * client stream always (type lines, then Ctrl-D), for one message only when
+ * stdin is not a terminal. Unary and server-streaming calls take one JSON
+ * value (empty input means `{}`); client-streaming and bidi calls take one
+ * JSON value per line (NDJSON), read to the end before the call starts.
  * Bad JSON is a JsonValueError naming the line.
  */
 import { readFileSync } from "node:fs";
@@ -21,8 +22,8 @@ export interface InputSource {
   stdinIsTty: boolean;
 }
 
-/** The request text, or "" when there is none. */
-export async function requestText(src: InputSource): Promise<string> {
+/** The request text, or "" when there is none; `streaming` for client-streaming and bidi methods. */
+export async function requestText(src: InputSource, streaming: boolean): Promise<string> {
   if (src.positional !== undefined && src.data !== undefined) throw new UsageError("give the request either as an argument or with -d, not both");
   const d = src.data ?? src.positional;
   if (d === "@-") return src.readStdin();
@@ -34,7 +35,7 @@ export async function requestText(src: InputSource): Promise<string> {
     }
   }
   if (d !== undefined) return d;
-  return src.stdinIsTty ? "" : src.readStdin();
+  return src.stdinIsTty && !streaming ? "" : src.readStdin();
 }
 
 function parse(text: string, where: string): unknown {

@@ -30,11 +30,11 @@ export function runCall(argv: string[], io: OpsIo = processIo): Promise<number> 
     if (ctx.rest.length > 2) throw new UsageError(`unexpected argument "${ctx.rest[2]}"`);
     const [service, method] = splitMethodPath(servicePath);
     const input = { positional: json, data: ctx.args.flags.get("data"), readStdin: () => io.readStdin(), stdinIsTty: io.stdinIsTty };
-    const text = await requestText(input);
     const model = await ctx.schema.model(service);
     const mapping = new JsonMapping(model);
     ctx.json = mapping;
     const { method: m, descriptor } = resolveMethod(model, new DynamicCodec(model), service, method);
+    const text = await requestText(input, m.kind === "client_stream" || m.kind === "bidi");
     const inDecl = model.byName.get(m.input) as StructDecl;
     const outDecl = model.byName.get(m.output) as StructDecl;
     const toMessage = (j: unknown, where: string) => {

@@ -8,6 +8,8 @@
  * SERVING. Each command is bounded (killed after 10 s).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ServerProcess, startServer } from "../helpers/server-process.ts";
 
@@ -122,6 +124,21 @@ describe("ringrpc call, from reflection", () => {
     expect(JSON.parse(got.stdout).entry.value).toBe("AQ==");
     const chat = await ringrpc(["call", T, "kv.v1.KeyValue/chat", "-d", "@-"], '{"from":"a","text":"1"}\n{"from":"b","text":"2"}\n');
     expect(lines(chat.stdout)).toEqual(['{"from":"kv","text":"a said: 1"}', '{"from":"kv","text":"b said: 2"}']);
+  });
+
+  test("-d @FILE reads the requests from a file; a missing file is a usage error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ringrpc-call-"));
+    try {
+      const file = join(dir, "chunks.ndjson");
+      writeFileSync(file, '{"entries":[{"key":"cli:f1","value":""},{"key":"cli:f2","value":""}]}\n');
+      const up = await ringrpc(["call", T, "kv.v1.KeyValue/upload", "-d", `@${file}`]);
+      expect([up.code, up.stdout]).toEqual([0, '{"count":2}\n']);
+      const missing = await ringrpc(["call", T, "kv.v1.KeyValue/upload", "-d", `@${join(dir, "nope")}`]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain("cannot read");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("server stream: NDJSON as events arrive, ended by --timeout (exit 4)", async () => {
