@@ -11,6 +11,8 @@ export const PUBLIC_ENTRIES = ["src/index.ts", "src/rpc/index.ts", "src/runtime/
 export const RULES: Record<string, string[]> = {
   // The runtime knows nothing above it; the codec knows nothing at all.
   "src/runtime/": ["src/runtime/"],
+  // The one file that embeds the prebuilt shim in binaries built with `bun build --compile`.
+  "src/runtime/native-embedded.ts": ["native/prebuilt/linux-x64/libringrpc.so"],
   "src/codec/": ["src/codec/"],
   "src/rpc/": ["src/rpc/", "src/codec/", "src/runtime/"],
   // The built-in services (health, reflection) and their generated code: RPC-layer users, below serve().

@@ -128,7 +128,7 @@ describe("launcher", () => {
     try {
       expect(s.driver).toBe("epoll");
       const line = s.stderr().split("\n").find((l) => l.includes("io_uring unavailable"));
-      expect(line).toBe("ringrpc: io_uring unavailable (native library not built: run `bash scripts/setup.sh` (missing /nonexistent/libringrpc.so)); using epoll");
+      expect(line).toBe("ringrpc: io_uring unavailable (RINGRPC_NATIVE_LIB=/nonexistent/libringrpc.so does not exist; point RINGRPC_NATIVE_LIB at a libringrpc.so built for this machine, or unset it); using epoll");
       expect(await echoOnce(s.port, "fallback")).toBe("fallback");
     } finally {
       await s.stop();
@@ -144,6 +144,6 @@ describe("launcher", () => {
     const code = await proc.exited;
     const err = await new Response(proc.stderr).text();
     expect(code).toBe(1);
-    expect(err.trim()).toBe("echo server: uring driver unavailable: native library not built: run `bash scripts/setup.sh` (missing /nonexistent/libringrpc.so)");
+    expect(err.trim()).toBe("echo server: uring driver unavailable: RINGRPC_NATIVE_LIB=/nonexistent/libringrpc.so does not exist; point RINGRPC_NATIVE_LIB at a libringrpc.so built for this machine, or unset it");
   });
 });
