@@ -143,7 +143,9 @@ class Server implements RpcServer, ConnectionOwner {
         } catch (e) {
           if (this.draining || (e as { name?: string }).name === "AbortError") return;
           const code = (e as { code?: string }).code;
-          // Out of descriptors or an aborted handshake: keep serving the others.
+          // Both runtimes pause accepting on EMFILE/ENFILE themselves (src/runtime/accept-backoff.ts)
+          // and never reject accept() with them; another Runtime that does, or an aborted
+          // handshake, costs this loop a short pause, never the server.
           if (code === "EMFILE" || code === "ENFILE" || code === "ECONNABORTED") {
             await this.rt.sleep(10);
             continue;
