@@ -40,6 +40,11 @@ export class CheckEmitter {
     private readonly model: Model,
   ) {}
 
+  /** A string map key in a path: quoted, escaped and cut by the runtime's peerText (keys may come from a peer). */
+  private keySegment(k: string): string {
+    return `${this.p.runtime("codec", "peerText")}(${k}, { quote: true })`;
+  }
+
   private issue(path: PathExpr, message: string): string {
     return `return { path: ${path}, message: ${quote(message)} };`;
   }
@@ -83,7 +88,7 @@ export class CheckEmitter {
             `if (typeof ${x} !== "object" || ${x} === null || Array.isArray(${x}) || ${x} instanceof Map) ${this.issue(path, "expected a plain object (string-keyed map)")}`,
             `for (const ${k} in ${x}) {`,
             `  const ${y}: unknown = (${x} as Record<string, unknown>)[${k}];`,
-            ...indent(this.checkStmts(t.value, y, subPath(path, `JSON.stringify(${k})`), depth + 1)),
+            ...indent(this.checkStmts(t.value, y, subPath(path, this.keySegment(k)), depth + 1)),
             "}",
           ];
         }

@@ -139,7 +139,8 @@ export class CodecEmitter {
     const stringKey = isStringKey(t);
     const store = (v: string) => (stringKey ? `${m}[${k}] = ${v};` : `${m}.set(${k}, ${v});`);
     const body = valueExpr !== null ? [store(valueExpr)] : [`let ${e}: ${vt};`, ...this.decodeStmts(t.value, e, depth + 1), store(e)];
-    const keyPath = stringKey ? `\`[\${JSON.stringify(${k})}]\`` : `\`[\${${k}}]\``;
+    // A string key may be a peer's: its path segment is quoted, escaped and cut by peerText.
+    const keyPath = stringKey ? `\`[\${${this.p.runtime("codec", "peerText")}(${k}, { quote: true })}]\`` : `\`[\${${k}}]\``;
     return [
       `const ${n} = r.mapHeader();`,
       stringKey

@@ -7,6 +7,7 @@
  * connection dies every open call fails at once with UNAVAILABLE; on GOAWAY
  * it takes no new calls and fails those the server did not accept.
  */
+import { peerText } from "../codec/peer-text.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { CallTable } from "./call-table.ts";
 import { type CallTransport, ClientCallState, runCallback } from "./client-call.ts";
@@ -241,7 +242,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     const reason = count > 3 ? r.int() : GoAwayReason.PROTOCOL_ERROR;
     const message = count > 4 ? r.str() : "";
     this.draining = true;
-    const why = `server sent GOAWAY ${goAwayReasonName(reason)}${message ? `: ${message}` : ""}`;
+    const why = `server sent GOAWAY ${goAwayReasonName(reason)}${message ? `: ${peerText(message)}` : ""}`;
     this.owner.connectionEnded(this);
     if (!this.core.helloSeen) {
       const cb = this.onHello;

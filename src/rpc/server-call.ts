@@ -7,6 +7,7 @@
  * the client's credit and the connection's write high-water mark.
  */
 import { DecodeError } from "../codec/errors.ts";
+import { peerText } from "../codec/peer-text.ts";
 import type { MsgReader } from "../codec/reader.ts";
 import type { CallContext, ErrorType, Metadata, MethodDescriptor } from "./descriptor.ts";
 import type { FrameOutput } from "./frame-output.ts";
@@ -38,6 +39,14 @@ export class InvalidInput {
   constructor(readonly message: string) {}
 }
 
+/** A field path in an INVALID_ARGUMENT message keeps this many characters (its map keys are cut shorter on their own). */
+const FIELD_PATH_MAX_CHARS = 256;
+
+/** `field: problem` for an INVALID_ARGUMENT message: both may quote the peer's bytes, so both go through peerText. */
+function fieldProblem(path: string, problem: string): string {
+  return `${path === "" ? "" : `${peerText(path, { maxChars: FIELD_PATH_MAX_CHARS })}: `}${peerText(problem)}`;
+}
+
 /**
  * Decodes one request message of `m` from `r` and validates it when asked.
  * `end` >= 0 also rejects bytes left before it (an inline REQUEST message).
@@ -48,13 +57,13 @@ export function decodeInput(m: MethodDescriptor, r: MsgReader, end: number, vali
   try {
     v = t.decode(r);
   } catch (e) {
-    if (e instanceof DecodeError) return new InvalidInput(`could not decode ${t.typeName}: ${e.path === "" ? "" : `field ${e.path}: `}${e.detail}`);
-    return new InvalidInput(`could not decode ${t.typeName}: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof DecodeError) return new InvalidInput(`could not decode ${t.typeName}: ${e.path === "" ? "" : "field "}${fieldProblem(e.path, e.detail)}`);
+    return new InvalidInput(`could not decode ${t.typeName}: ${fieldProblem("", e instanceof Error ? e.message : String(e))}`);
   }
   if (end >= 0 && r.pos !== end) return new InvalidInput(`request ${t.typeName} has ${end - r.pos} trailing bytes`);
   if (!validate) return v;
   const issue = t.validate(v);
-  return issue === null ? v : new InvalidInput(`invalid ${t.typeName}: ${issue.path === "" ? "" : `${issue.path}: `}${issue.message}`);
+  return issue === null ? v : new InvalidInput(`invalid ${t.typeName}: ${fieldProblem(issue.path, issue.message)}`);
 }
 
 export function isThenable(v: unknown): v is PromiseLike<unknown> {

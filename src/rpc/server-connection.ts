@@ -11,6 +11,7 @@
  * cannot make them pile up. Only this connection
  * is affected by anything its peer sends.
  */
+import { peerText } from "../codec/peer-text.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
 import { ConnectionGuard, type GuardHost } from "./connection-guard.ts";
@@ -263,7 +264,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       return this.guard.refused();
     }
     const bound = paths.value;
-    if (bound === undefined) return this.refuseCall(id, Status.UNIMPLEMENTED, `unknown method ${path}`);
+    if (bound === undefined) return this.refuseCall(id, Status.UNIMPLEMENTED, `unknown method ${peerText(path)}`);
     const m = bound.method;
     const streamingIn = streamsRequests(m.kind);
     const mismatch = requestKindProblem(id, path, m.kind, count >= 7, flags);
@@ -326,7 +327,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     r.int();
     const reason = r.int();
     const message = r.str();
-    if (reason !== GoAwayReason.NO_ERROR) return this.lost(`client sent GOAWAY ${goAwayReasonName(reason)}${message === "" ? "" : `: ${message}`}`);
+    if (reason !== GoAwayReason.NO_ERROR) return this.lost(`client sent GOAWAY ${goAwayReasonName(reason)}${message === "" ? "" : `: ${peerText(message)}`}`);
     this.goAwaySent = true;
     if (this.calls.size === 0) void this.close();
   }
