@@ -9,10 +9,13 @@
  * output is over the high-water mark it neither reads nor starts the
  * REQUESTs it has already read, so a peer that does not read its answers
  * cannot make them pile up. Only this connection
- * is affected by anything its peer sends.
+ * is affected by anything its peer sends. With an authorize hook
+ * (server-auth.ts) it runs the hook before decoding a request; calls whose
+ * hook answers later wait in AuthorizingCalls (authorizing-calls.ts).
  */
 import { peerText } from "../codec/peer-text.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
+import { AuthorizingCalls } from "./authorizing-calls.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
 import { ConnectionGuard, type GuardHost } from "./connection-guard.ts";
 import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
@@ -24,6 +27,7 @@ import { MetadataError, readMetadata } from "./metadata.ts";
 import { requestKindProblem, streamsRequests } from "./method-kind.ts";
 import { MethodPathCache } from "./method-path-cache.ts";
 import { ConnectionError, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, MAX_TIMER_MS, type PeerLimits } from "./protocol.ts";
+import { type Authorize, runAuthorize } from "./server-auth.ts";
 import { type CallHost, decodeInput, InvalidInput, isThenable, ServerCallState } from "./server-call.ts";
 import { CLOSE_LINGER_MS, type GuardLimits, overLimitMessage } from "./server-limits.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
@@ -43,6 +47,8 @@ export interface ServerConnectionConfig {
   readonly firstFrameTimeoutMs: number;
   readonly guard: GuardLimits;
   readonly writeHighWaterBytes: number;
+  /** Runs before a request body is decoded; null when the server has none. */
+  readonly authorize: Authorize | null;
 }
 
 /** What the connection needs from its server. */
@@ -73,6 +79,8 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
   private closed: Promise<void> | null;
   private goAwaySent: boolean;
   private lastRequestId: number;
+  /** Calls whose asynchronous authorize has not answered; created at the first such call. */
+  private authorizing: AuthorizingCalls | null;
   readonly core: ConnectionCore;
   readonly guard: ConnectionGuard;
   budgetCharged: number;
@@ -95,6 +103,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.closed = null;
     this.goAwaySent = false;
     this.lastRequestId = 0;
+    this.authorizing = null;
     this.budgetCharged = 0;
     this.budgetPaused = false;
     this.inboundBytes = 0;
@@ -269,6 +278,15 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     const streamingIn = streamsRequests(m.kind);
     const mismatch = requestKindProblem(id, path, m.kind, count >= 7, flags);
     if (mismatch !== null) return this.refuseCall(id, Status.UNIMPLEMENTED, mismatch);
+    const authorize = this.cfg.authorize;
+    if (authorize !== null) {
+      const verdict = runAuthorize(authorize, { method: m, metadata: metadata ?? EMPTY_METADATA, peer: this.conn.remote }, this.debug);
+      if (verdict !== null) {
+        if (!isThenable(verdict)) return this.refuseCall(id, verdict.status, verdict.message);
+        this.authorizing ??= new AuthorizingCalls(this, this.calls, this.cfg.limits.initialWindow, () => this.owner.countCall(), () => this.owner.callOpened());
+        return this.authorizing.open(verdict, id, bound, metadata ?? EMPTY_METADATA, timeoutMs, flags, streamingIn ? null : r.buf.slice(r.pos, end));
+      }
+    }
     let req: unknown;
     if (!streamingIn) {
       req = decodeInput(m, r, count === 7 ? end : -1, bound.validate);
@@ -307,7 +325,11 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     const flags = r.int();
     const call = this.calls.get(id);
     if (call === undefined) return;
-    if (call.inbound === null || call.halfClosed) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `MESSAGE on call ${id} after the client's END_STREAM`);
+    if (call.inbound === null || call.halfClosed) {
+      // A streaming call whose authorize has not answered keeps its MESSAGEs undecoded.
+      if (!call.halfClosed && this.authorizing?.hold(call, r, end, flags) === true) return;
+      throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `MESSAGE on call ${id} after the client's END_STREAM`);
+    }
     const bytes = end - r.pos;
     const msg = decodeInput(call.method, r, -1, this.owner.lookup(call.method.path)?.validate === true);
     if (msg instanceof InvalidInput) return call.abortWithStatus(Status.INVALID_ARGUMENT, msg.message);

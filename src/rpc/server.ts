@@ -12,6 +12,7 @@ import type { CallContext, ServiceBinding } from "./descriptor.ts";
 import { chainInterceptors, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
 import { defaultMemoryBudgetBytes, MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
 import { DEFAULT_LIMITS, GoAwayReason } from "./protocol.ts";
+import type { Authorize } from "./server-auth.ts";
 import { type BoundMethod, type ConnectionOwner, ServerConnection, type ServerConnectionConfig } from "./server-connection.ts";
 import { type GuardOptions, resolveGuardLimits } from "./server-limits.ts";
 import { Status } from "./status.ts";
@@ -34,9 +35,16 @@ export interface ServerOptions extends GuardOptions {
   writeHighWaterBytes?: number;
   /** Bytes this server (one worker) may hold for its peers: frames being received and output not yet written (default: defaultMemoryBudgetBytes()). */
   memoryBudgetBytes?: number;
-  /** Include stacks in INTERNAL error messages (default false). */
+  /** Include stacks in INTERNAL error messages, and a refusing authorize's own error in its message (default false). */
   debug?: boolean;
   interceptors?: ServerInterceptor[];
+  /**
+   * Runs on every call's method, metadata and peer before its request body
+   * is decoded (and before the interceptors); a throw or rejection refuses
+   * the call: an RpcError with its status and message, anything else as
+   * UNAUTHENTICATED. docs/RPC.md, "Authorizing calls".
+   */
+  authorize?: Authorize;
 }
 
 export interface ServerStats {
@@ -103,7 +111,10 @@ class Server implements RpcServer, ConnectionOwner {
       firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10000,
       guard: resolveGuardLimits(opts),
       writeHighWaterBytes: opts.writeHighWaterBytes ?? 4 * 1024 * 1024,
+      authorize: opts.authorize ?? null,
     };
+    if (this.cfg.authorize !== null && typeof this.cfg.authorize !== "function")
+      throw new TypeError(`ServerOptions.authorize must be a function (ctx) => void | Promise<void>, got ${typeof this.cfg.authorize}`);
     this.methods = bindMethods(services, opts.interceptors ?? []);
   }
 
