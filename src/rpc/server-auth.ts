@@ -55,7 +55,7 @@ export function runAuthorize(authorize: Authorize, ctx: AuthorizeContext, debug:
 
 /** The RpcError a hook's throw becomes; a plain error says nothing of itself unless `debug`. */
 function refusal(e: unknown, debug: boolean): RpcError {
-  if (isRpcErrorLike(e) && e.status !== Status.OK) return e;
+  if (isRpcErrorLike(e) && e.status !== Status.OK) return typeof e.message === "string" ? e : new RpcError(e.status, REFUSED_MESSAGE);
   if (!debug) return new RpcError(Status.UNAUTHENTICATED, REFUSED_MESSAGE);
   return new RpcError(Status.UNAUTHENTICATED, `${REFUSED_MESSAGE} (authorize threw: ${e instanceof Error ? e.message : String(e)})`);
 }

@@ -147,7 +147,7 @@ describeDrivers("authorize hook", (d) => {
     });
   });
 
-  test("a hook that throws anything but an RpcError refuses with UNAUTHENTICATED and a fixed message (its own only with debug)", async () => {
+  test("a hook that throws anything but an RpcError (or an RpcError with status OK) refuses with UNAUTHENTICATED and a fixed message (its own only with debug)", async () => {
     const leaky: Authorize = () => {
       throw new Error("token parser: key id 7 of tenant acme unknown");
     };
@@ -164,6 +164,20 @@ describeDrivers("authorize hook", (d) => {
         expect(err?.message).toBe(debug ? `${REFUSED_MESSAGE} (authorize threw: token parser: key id 7 of tenant acme unknown)` : REFUSED_MESSAGE);
       });
     }
+    // An RpcError with status OK cannot refuse anything: it is a refusal like any other throw.
+    const okThrown: Authorize = () => {
+      throw new RpcError(Status.OK, "all good?");
+    };
+    await withServer(d, makeImpl(newProbe()), { authorize: okThrown }, async (h) => {
+      const err = await h
+        .channel()
+        .unary(M.echo, { text: "x" })
+        .then(
+          () => null,
+          (e: unknown) => e as RpcError,
+        );
+      expect([err?.code, err?.message]).toEqual(["UNAUTHENTICATED", REFUSED_MESSAGE]);
+    });
   });
 
   test("an asynchronous hook that allows: the inline message and every MESSAGE held meanwhile are decoded after it, in order", async () => {
