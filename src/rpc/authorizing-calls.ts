@@ -6,8 +6,9 @@
  * kept as a copy, and the MESSAGEs of a streaming-in call as copies too,
  * within the call's credit (one more is FLOW_CONTROL_ERROR, as for any
  * call). When the hook answers, the call is refused with its verdict, or
- * what was kept is decoded in order and the handler runs. A connection
- * creates this only once a hook returns a promise.
+ * what was kept is decoded in order and the handler runs. The bytes kept
+ * count in the connection's share of the memory budget (`heldBytes`). A
+ * connection creates this only once a hook returns a promise.
  */
 import { MsgReader } from "../codec/reader.ts";
 import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
@@ -25,7 +26,19 @@ export interface AuthorizedMethod {
   readonly intercepted: ((call: ServerCall) => unknown) | null;
 }
 
+/** What the connection hears about its waiting calls. */
+export interface AuthorizingEvents {
+  /** A waiting call joined the connection's open calls (the server-wide count; removeCall undoes it). */
+  opened(): void;
+  /** A call got to run (the server's totalCalls). */
+  started(): void;
+  /** A call's kept bytes were let go (the connection re-accounts its memory). */
+  released(): void;
+}
+
 export class AuthorizingCalls {
+  /** Bytes kept for all waiting calls (inline messages and MESSAGEs). */
+  heldBytes = 0;
   /** Raw MESSAGE bodies kept per waiting streaming-in call. */
   private readonly held = new Map<number, Uint8Array[]>();
 
@@ -34,10 +47,7 @@ export class AuthorizingCalls {
     /** The connection's open calls: a waiting call is one of them. */
     private readonly calls: Map<number, ServerCallState>,
     private readonly initialWindow: number,
-    /** Counts a call that gets to run (the server's totalCalls). */
-    private readonly countCall: () => void,
-    /** A waiting call joined the connection's open calls (the server-wide count; removeCall undoes it). */
-    private readonly opened: () => void,
+    private readonly events: AuthorizingEvents,
   ) {}
 
   /**
@@ -47,11 +57,12 @@ export class AuthorizingCalls {
   open(verdict: Promise<AuthVerdict>, id: number, bound: AuthorizedMethod, metadata: Metadata, timeoutMs: number | undefined, flags: number, body: Uint8Array | null): void {
     const call = new ServerCallState(this.host, id, bound.method, metadata, timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
     this.calls.set(id, call);
-    this.opened();
+    this.events.opened();
     if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)
       call.timer = setTimeout(() => call.abortWithStatus(Status.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`), timeoutMs);
     let held: Uint8Array[] | null = null;
-    if (body === null) {
+    if (body !== null) this.heldBytes += body.length;
+    else {
       held = [];
       this.held.set(id, held);
       if ((flags & END_STREAM) !== 0) call.halfClosed = true;
@@ -68,12 +79,17 @@ export class AuthorizingCalls {
     if (held === undefined) return false;
     if (held.length >= this.initialWindow) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${call.id} beyond the granted credit`);
     held.push(r.buf.slice(r.pos, end));
+    this.heldBytes += end - r.pos;
     if ((flags & END_STREAM) !== 0) call.halfClosed = true;
     return true;
   }
 
   private answered(call: ServerCallState, bound: AuthorizedMethod, refused: AuthVerdict, timeoutMs: number | undefined, body: Uint8Array | null, held: Uint8Array[] | null): void {
     if (held !== null) this.held.delete(call.id);
+    let kept = body?.length ?? 0;
+    for (const bytes of held ?? []) kept += bytes.length;
+    this.heldBytes -= kept;
+    this.events.released();
     // Cancelled, past its deadline, or its connection is gone: the answer changes nothing.
     if (call.done) return;
     if (refused !== null) return call.abortWithStatus(refused.status, refused.message);
@@ -83,7 +99,7 @@ export class AuthorizingCalls {
       req = decodeInput(m, readerOver(body), body.length, bound.validate);
       if (req instanceof InvalidInput) return call.abortWithStatus(Status.INVALID_ARGUMENT, req.message);
     }
-    this.countCall();
+    this.events.started();
     if (timeoutMs !== undefined && timeoutMs <= 0) return call.abortWithStatus(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
     if (held !== null) {
       const inbound = call.openInbound(this.initialWindow, false);

@@ -212,9 +212,9 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     });
   }
 
-  /** BudgetMember: bytes read but not yet delivered, request messages waiting for handlers, output not yet written. */
+  /** BudgetMember: bytes read but not yet delivered, request messages waiting for handlers or for an authorize, output not yet written. */
   heldBytes(): number {
-    return this.core.bufferedBytes + this.inboundBytes + this.out.backlog;
+    return this.core.bufferedBytes + this.inboundBytes + this.out.backlog + (this.authorizing === null ? 0 : this.authorizing.heldBytes);
   }
 
   /** CallHost: request messages queued for handlers, in bytes on the wire. */
@@ -283,7 +283,12 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       const verdict = runAuthorize(authorize, { method: m, metadata: metadata ?? EMPTY_METADATA, peer: this.conn.remote }, this.debug);
       if (verdict !== null) {
         if (!isThenable(verdict)) return this.refuseCall(id, verdict.status, verdict.message);
-        this.authorizing ??= new AuthorizingCalls(this, this.calls, this.cfg.limits.initialWindow, () => this.owner.countCall(), () => this.owner.callOpened());
+        const owner = this.owner;
+        this.authorizing ??= new AuthorizingCalls(this, this.calls, this.cfg.limits.initialWindow, {
+          opened: () => owner.callOpened(),
+          started: () => owner.countCall(),
+          released: () => owner.budget.account(this),
+        });
         return this.authorizing.open(verdict, id, bound, metadata ?? EMPTY_METADATA, timeoutMs, flags, streamingIn ? null : r.buf.slice(r.pos, end));
       }
     }

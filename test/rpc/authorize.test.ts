@@ -6,8 +6,9 @@
  * what a refusal sends (an RpcError's status and message, anything else
  * UNAUTHENTICATED with a fixed message); that an allowed asynchronous hook
  * still decodes the inline message and every MESSAGE it held, in order;
- * and that held MESSAGEs stay within the call's credit, and that a deadline
- * or CANCEL ends a call whose hook has not answered. Both drivers, raw
+ * that held MESSAGEs stay within the call's credit and count in the memory
+ * budget, and that a deadline or CANCEL ends a call whose hook has not
+ * answered. Both drivers, raw
  * frames where ordering matters, the real client elsewhere.
  */
 import { describe, expect, test } from "bun:test";
@@ -234,6 +235,22 @@ describeDrivers("authorize hook", (d) => {
       },
       counted,
     );
+  });
+
+  test("the bytes kept for a pending hook count in the server's memory budget until it answers", async () => {
+    const gate = gatedHook(true);
+    await withServer(d, makeImpl(newProbe()), { authorize: gate.hook }, async (h) => {
+      const text = "t".repeat(200_000);
+      const peer = await helloPeer(h);
+      await peer.send(frameBytes([2, 1, "test.v1.Test/echo", null, null, 1, [text]]));
+      expect(await until(() => gate.calls.length === 1)).toBe(true);
+      expect(await until(() => h.server.stats().memory.usedBytes >= text.length)).toBe(true);
+      gate.open();
+      // Decoded once allowed: the echo method validates it (at most 1000 characters).
+      expect(await outcome(peer, 1)).toEqual([FrameType.STATUS, 1, Status.INVALID_ARGUMENT, "invalid test.v1.Text: text: longer than 1000 characters", null, null, null]);
+      expect(await until(() => h.server.stats().memory.usedBytes < text.length)).toBe(true);
+      await peer.close();
+    });
   });
 
   test("MESSAGEs held for a pending hook count against the call's credit: one beyond it is FLOW_CONTROL_ERROR", async () => {
