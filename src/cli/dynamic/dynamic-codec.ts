@@ -11,7 +11,7 @@
  * value's type as it goes and names the bad field (EncodeValueError).
  */
 import type { Decl, EnumDecl, ErrorDecl, Field, Model, ScalarName, StructDecl, TypeRef, UnionDecl, Value } from "../../../idl/index.ts";
-import { DecodeError, MsgReader, MsgWriter } from "../../codec/index.ts";
+import { DecodeError, MsgReader, MsgWriter, peerText } from "../../codec/index.ts";
 import type { ErrorType, MessageType } from "../../rpc/descriptor.ts";
 import { RpcError, Status } from "../../rpc/status.ts";
 import { fieldPath, indexPath, keyPath } from "./value-path.ts";
@@ -208,7 +208,7 @@ export class DynamicCodec {
             if (stringKey) rec[k as string] = v;
             else m.set(k, v);
           } catch (err) {
-            throw DecodeError.at(err, stringKey ? `[${JSON.stringify(k)}]` : `[${String(k)}]`);
+            throw DecodeError.at(err, stringKey ? `[${peerText(k as string, { quote: true })}]` : `[${String(k)}]`);
           }
         }
         return stringKey ? rec : m;

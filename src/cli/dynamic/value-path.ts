@@ -3,6 +3,7 @@
  * (docs/ENCODING.md, section 8): `entries[2].key`, `attrs["tz"]`, `by_id[7]`.
  * Shared by the dynamic codec and the JSON mapping; owns the spelling only.
  */
+import { peerText } from "../../codec/peer-text.ts";
 
 /** `path` extended by a field or union variant name. */
 export function fieldPath(path: string, name: string): string {
@@ -14,7 +15,7 @@ export function indexPath(path: string, i: number): string {
   return `${path}[${i}]`;
 }
 
-/** `path` extended by a map key: a string key quoted as JSON, a number as written. */
+/** `path` extended by a map key: a string key quoted, escaped and cut by peerText (as the generated codecs do), a number as written. */
 export function keyPath(path: string, key: unknown): string {
-  return typeof key === "string" ? `${path}[${JSON.stringify(key)}]` : `${path}[${String(key)}]`;
+  return typeof key === "string" ? `${path}[${peerText(key, { quote: true })}]` : `${path}[${String(key)}]`;
 }
