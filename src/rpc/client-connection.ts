@@ -134,7 +134,8 @@ export class ClientConnection implements CallTransport, ConnectionSide {
       if (streamingIn) writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, kindFlags, null, undefined, this.peer.maxFrameBytes);
       else writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, END_STREAM | kindFlags, m.input, request, this.peer.maxFrameBytes);
     } catch (e) {
-      return call.fail(asRpcError(e, `could not encode request ${m.input.typeName}`));
+      // The caller's value does not fit the IDL: its mistake, refused here, nothing was sent (writeRequest rolled back).
+      return call.fail(asRpcError(e, `could not encode request ${m.input.typeName} of ${m.path}`, Status.INVALID_ARGUMENT));
     }
     call.attach(this, id);
     this.calls.add(call);

@@ -21,6 +21,7 @@ export type {
   ValidationIssue,
 } from "./descriptor.ts";
 export { RpcError, Status, statusName, type StatusCode, type StatusName } from "./status.ts";
+export { typedErrorMessage } from "./typed-error-message.ts";
 export { createRpcServer, type RpcServer, type ServerOptions, type ServerStats } from "./server.ts";
 export type { Authorize, AuthorizeContext } from "./server-auth.ts";
 export { createChannel, type Channel, type ChannelOptions, type Endpoint, type RetryOptions } from "./client.ts";

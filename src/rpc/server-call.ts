@@ -4,7 +4,9 @@
  * trailers) and it turns the handler's outcome into frames: RESPONSE for a
  * plain unary success, MESSAGE + STATUS when trailers were set, MESSAGE*
  * then STATUS for streams, STATUS for every error. Response streams honour
- * the client's credit and the connection's write high-water mark.
+ * the client's credit and the connection's write high-water mark. A response
+ * that does not fit its IDL type ends the call with INTERNAL naming the field
+ * (and the stream message's index), logged once on stderr.
  */
 import { DecodeError } from "../codec/errors.ts";
 import { peerText } from "../codec/peer-text.ts";
@@ -218,11 +220,27 @@ export class ServerCallState implements CallContext {
         writeStatus(w, this.id, Status.OK, "", this.trailers, null, null);
       }
     } catch (e) {
-      this.fail(asRpcError(e, `could not encode response ${this.method.output.typeName}`));
+      this.fail(this.notEncoded(e, -1));
       return;
     }
     this.finish();
     this.host.out.commit();
+  }
+
+  /**
+   * The error a call ends with when the handler's response (message `index`
+   * of a response stream, -1 for the single response) does not encode: the
+   * handler broke the IDL, so the client gets INTERNAL with the field path
+   * and the server logs it once. A frame over the client's limit
+   * (RESOURCE_EXHAUSTED) is not a broken handler and is passed on unlogged.
+   */
+  private notEncoded(e: unknown, index: number): RpcError {
+    if (isRpcErrorLike(e)) return e;
+    const m = this.method;
+    const what = index < 0 ? `response ${m.output.typeName}` : `response stream message at index ${index} (${m.output.typeName})`;
+    const err = asRpcError(e, `could not encode ${what} of ${m.path}`);
+    console.error(`ringrpc: a handler returned a value that does not fit its IDL type (the client gets INTERNAL): ${err.message}`);
+    return err;
   }
 
   fail(e: unknown): void {
@@ -282,6 +300,7 @@ export class ServerCallState implements CallContext {
     const credit = (this.credit ??= new OutboundCredit(this.host.peerWindow));
     const out = this.host.out;
     const max = this.host.peerMaxFrameBytes;
+    let index = 0;
     try {
       for (;;) {
         const room = roomToSend(credit, out, this);
@@ -302,7 +321,12 @@ export class ServerCallState implements CallContext {
           return;
         }
         this.flushHeaders();
-        writeMessage(out.w, this.id, 0, this.method.output, r.value, max);
+        try {
+          writeMessage(out.w, this.id, 0, this.method.output, r.value, max);
+        } catch (e) {
+          throw this.notEncoded(e, index);
+        }
+        index++;
         credit.credit--;
         out.commit();
       }

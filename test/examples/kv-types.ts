@@ -65,6 +65,13 @@ const errCode: string = err.code;
 // @ts-expect-error KeyNotFound needs its key field
 const badErr = new KeyNotFound({});
 const isKnf: boolean = KeyNotFoundType.is(err);
+/** XType.is is a type guard: a caught `unknown` becomes the error class, fields included. */
+function missingKey(e: unknown): string {
+  if (KeyNotFoundType.is(e)) return e.key;
+  // @ts-expect-error outside the guard e is still unknown
+  return e.key;
+}
+const decodedErr: KeyNotFound = KeyNotFoundType.decode(null as never, "m");
 
 // ---- server: a class implementing the handlers interface
 class Impl implements KeyValueHandlers {
@@ -110,5 +117,5 @@ async function useClient(invoker: CallInvoker): Promise<void> {
 
 export const used = [
   entry, minimal, explicitUndefined, wrongType, missing, extra, origin, badOrigin, maxKey, change, badChange, containers,
-  badContainers, mt, wrongMt, parsed, errKey, errCode, badErr, isKnf, binding, badImpl, desc, path, useClient,
+  badContainers, mt, wrongMt, parsed, errKey, errCode, badErr, isKnf, missingKey, decodedErr, binding, badImpl, desc, path, useClient,
 ];
