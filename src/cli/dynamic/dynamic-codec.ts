@@ -329,7 +329,7 @@ export class DynamicCodec {
       status,
       encode: (w, e) => this.encodeStruct(w, d, e instanceof TypedErrorValue ? e.fields : e),
       decode: (r, message) => new TypedErrorValue(status, message, qualifiedName, this.decodeStruct(r, d)),
-      is: (e) => typeof e === "object" && e !== null && (e as { code?: unknown }).code === qualifiedName,
+      is: (e): e is RpcError => typeof e === "object" && e !== null && (e as { code?: unknown }).code === qualifiedName,
     };
   }
 }
