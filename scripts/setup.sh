@@ -3,7 +3,8 @@
 # bench. It installs node dependencies (Bun itself comes pinned from the npm
 # registry), installs liburing-dev with apt-get when its header is missing,
 # builds native/ into a cached shared library and bench/loadgen (the C load
-# generator the latency tests use). A second run only checks.
+# generator the latency tests use), and installs dnsmasq-base when dnsmasq is
+# missing (the DNS server of the discovery tests). A second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +37,16 @@ make -s -C native >&2 || die "building native/ failed: see the compiler output a
 
 # 4. The C load generator the latency tests and the benchmark drive servers with.
 make -s -C bench/loadgen >&2 || die "building bench/loadgen failed: see the compiler output above"
+
+# 5. dnsmasq (Debian's dnsmasq-base: the binary, no system service): the DNS
+#    server the discovery tests start on loopback. Not fatal: without it those
+#    tests skip and say why.
+if ! command -v dnsmasq >/dev/null && [ ! -x /usr/sbin/dnsmasq ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "ringrpc setup: installing dnsmasq-base (apt-get) for the DNS discovery tests" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base; } >/tmp/ringrpc-apt.log 2>&1 \
+      || echo "ringrpc setup: apt-get install dnsmasq-base failed (see /tmp/ringrpc-apt.log): the DNS discovery tests will skip" >&2
+  else
+    echo "ringrpc setup: dnsmasq not found (install dnsmasq-base as root): the DNS discovery tests will skip" >&2
+  fi
+fi

@@ -1,5 +1,5 @@
 /**
- * `ringrpc call HOST:PORT SERVICE/METHOD [JSON] [-d TEXT|@FILE|@-] [-H k:v]... [--timeout D] [--idl FILE]...`:
+ * `ringrpc call TARGET SERVICE/METHOD [JSON] [-d TEXT|@FILE|@-] [-H k:v]... [--timeout D] [--idl FILE]...`:
  * grpcurl for ringrpc. Learns the method from the server's reflection (or
  * `--idl`), turns the JSON request (call-input.ts) into a message with the
  * dynamic codec, calls, and prints every response message as one line of
@@ -14,7 +14,7 @@ import type { StructDecl } from "../../idl/index.ts";
 import { messageLines, oneMessage, requestText } from "./call-input.ts";
 import { type OpsIo, opsFlags, processIo, runOps } from "./ops-command.ts";
 
-const USAGE = "ringrpc call HOST:PORT SERVICE/METHOD [JSON] [-d TEXT|@FILE|@-] [-H key:value]... [--timeout 2s] [--idl FILE.ridl]...";
+const USAGE = "ringrpc call TARGET SERVICE/METHOD [JSON] [-d TEXT|@FILE|@-] [-H key:value]... [--timeout 2s] [--idl FILE.ridl]...";
 
 /** "kv.v1.KeyValue/get" -> ["kv.v1.KeyValue", "get"]. */
 export function splitMethodPath(path: string | undefined): [string, string] {

@@ -1,5 +1,5 @@
 /**
- * `ringrpc describe HOST:PORT SYMBOL [--idl FILE]...`: prints SYMBOL as .ridl
+ * `ringrpc describe TARGET SYMBOL [--idl FILE]...`: prints SYMBOL as .ridl
  * text (ridl-format.ts), from the server's reflection or `--idl` files.
  * SYMBOL is a service (`kv.v1.KeyValue`: its declaration), a method
  * (`kv.v1.KeyValue/get`: its line, then every type its request, response and
@@ -15,7 +15,7 @@ import { type OpsIo, opsFlags, processIo, runOps } from "./ops-command.ts";
 import { formatDecl, formatMethod, reachableTypes } from "./ridl-format.ts";
 import type { SchemaSource } from "./schema-source.ts";
 
-const USAGE = "ringrpc describe HOST:PORT SERVICE|SERVICE/METHOD|TYPE [--timeout 2s] [--idl FILE.ridl]...";
+const USAGE = "ringrpc describe TARGET SERVICE|SERVICE/METHOD|TYPE [--timeout 2s] [--idl FILE.ridl]...";
 
 function section(d: Decl): string {
   return `// ${d.qualifiedName}\n${formatDecl(d)}\n`;

@@ -1,5 +1,5 @@
 /**
- * `ringrpc health HOST:PORT [SERVICE] [--timeout D]`: asks the server's
+ * `ringrpc health TARGET [SERVICE] [--timeout D]`: asks the server's
  * health service (ringrpc.health.v1.Health) for the status of SERVICE, or of
  * the server as a whole, and prints one line: SERVING, NOT_SERVING,
  * SERVICE_UNKNOWN, or the status of the failed call (UNAVAILABLE: ...).
@@ -11,7 +11,7 @@ import { HealthClient, ServingStatus } from "../services/gen/health.ts";
 import { UsageError } from "./args.ts";
 import { type OpsIo, opsFlags, processIo, runOps } from "./ops-command.ts";
 
-const USAGE = "ringrpc health HOST:PORT [SERVICE] [--timeout 5s]";
+const USAGE = "ringrpc health TARGET [SERVICE] [--timeout 5s]";
 const NAMES = Object.fromEntries(Object.entries(ServingStatus).map(([k, v]) => [v, k])) as Record<number, string>;
 
 export function runHealth(argv: string[], io: OpsIo = processIo): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * `ringrpc list HOST:PORT [SERVICE] [--idl FILE]...`: the services a server
+ * `ringrpc list TARGET [SERVICE] [--idl FILE]...`: the services a server
  * offers, one name per line, or one service's methods as the paths `call`
  * takes (`kv.v1.KeyValue/get`), one per line with its kind. From the
  * server's reflection, or from `--idl` files when it has none.
@@ -8,7 +8,7 @@ import { UsageError } from "./args.ts";
 import { type OpsIo, opsFlags, processIo, runOps } from "./ops-command.ts";
 import { serviceNotFound } from "./schema-source.ts";
 
-const USAGE = "ringrpc list HOST:PORT [SERVICE] [--timeout 2s] [--idl FILE.ridl]...";
+const USAGE = "ringrpc list TARGET [SERVICE] [--timeout 2s] [--idl FILE.ridl]...";
 
 export function runList(argv: string[], io: OpsIo = processIo): Promise<number> {
   return runOps("list", USAGE, argv, opsFlags(), io, async (ctx) => {

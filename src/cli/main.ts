@@ -13,11 +13,12 @@ commands:
   gen [files|dirs] --out DIR   generate TypeScript stubs from .ridl files (see docs/CODEGEN.md)
   check-compat <files> --against <git-ref|file|dir>
                                report wire-breaking schema changes (see docs/IDL.md)
-  list HOST:PORT [SERVICE]     list a server's services, or one service's methods (reflection)
-  describe HOST:PORT SYMBOL    show a service, a SERVICE/METHOD or a type as .ridl
-  call HOST:PORT SERVICE/METHOD [JSON]
+  list TARGET [SERVICE]        list a server's services, or one service's methods (reflection)
+  describe TARGET SYMBOL       show a service, a SERVICE/METHOD or a type as .ridl
+  call TARGET SERVICE/METHOD [JSON]
                                call a method with JSON in and out (see docs/RPC.md, "Operating")
-  health HOST:PORT [SERVICE]   print SERVING or why not; exit 0 only when SERVING
+  health TARGET [SERVICE]      print SERVING or why not; exit 0 only when SERVING
+                               TARGET: HOST:PORT, HOST:PORT,HOST:PORT,... or dns:///NAME:PORT
   doctor                       show io_uring support, limits and which driver would run
   bench [options]              run the benchmark matrix (see bench/README.md)
   version                      print the version

@@ -1,6 +1,6 @@
 /**
  * What the operating commands (list, describe, call, health) share: their
- * flags (`--timeout`, `-H key:value`, `--idl FILE`), the HOST:PORT target,
+ * flags (`--timeout`, `-H key:value`, `--idl FILE`), the TARGET (HOST:PORT, a list, or dns:///NAME:PORT),
  * the connection (remote.ts) and schema source (schema-source.ts) they run
  * against, closing both, and turning a failure into its lines and exit code
  * (status-report.ts). A usage error is one line naming the problem and the
@@ -29,7 +29,7 @@ export const processIo: OpsIo = {
 
 export interface OpsContext {
   args: ParsedArgs;
-  /** The positionals after HOST:PORT. */
+  /** The positionals after TARGET. */
   rest: string[];
   remote: Remote;
   schema: SchemaSource;

@@ -1,29 +1,48 @@
 /**
  * One server as the operating commands (`ringrpc list`, `describe`, `call`,
- * `health`) see it: the HOST:PORT target, a runtime and a channel to it, and
+ * `health`) see it: the target (HOST:PORT, a list of them, or a DNS name,
+ * exactly as a channel takes it: src/rpc/target.ts), a runtime and a
+ * channel to it, and
  * the options every call of a command shares (deadline, metadata). The
  * runtime is the epoll driver unless RINGRPC_DRIVER names one: a one-shot
  * client needs no ring, and skips the ring's wake-up self-test (~80 ms).
  * Owns the connection's life; knows nothing of schemas.
  */
-import { type Channel, createChannel } from "../rpc/client.ts";
+import { type Channel, type ChannelOptions, createChannel } from "../rpc/client.ts";
 import type { CallOptions, Metadata } from "../rpc/descriptor.ts";
+import { TargetError } from "../rpc/resolver.ts";
+import { resolverFor } from "../rpc/target.ts";
 import { driverFromEnv, createRuntime } from "../runtime/select.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { UsageError } from "./args.ts";
 
-export interface Target {
-  host: string;
-  port: number;
-}
+/** What the channel is given: one address, or a target string with a scheme or a list. */
+export type Target = { endpoints: { host: string; port: number }[] } | { target: string };
 
-/** "HOST:PORT", "[::1]:PORT" or ":PORT" (127.0.0.1). */
+/** The forms a TARGET takes, for usage lines. */
+export const TARGET_HELP = "HOST:PORT, HOST:PORT,HOST:PORT,... or dns:///NAME:PORT";
+
+/**
+ * "HOST:PORT", "[::1]:PORT", ":PORT" (127.0.0.1), or anything a channel
+ * takes as a target: "A:P,B:P", "static:///A:P,B:P", "dns:///NAME:PORT",
+ * "dns://DNS-SERVER:PORT/NAME:PORT".
+ */
 export function parseTarget(text: string | undefined): Target {
-  if (text === undefined) throw new UsageError("give the server as HOST:PORT, e.g. 127.0.0.1:7100");
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
-  const port = m === null ? Number.NaN : Number(m[3]);
-  if (m === null || !Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:7100)`);
-  return { host: m[1] ?? (m[2] || "127.0.0.1"), port };
+  if (text === undefined) throw new UsageError(`give the server as ${TARGET_HELP}, e.g. 127.0.0.1:7100`);
+  const m = /^(?:\[([^\]]+)\]|([^:,/]*)):(\d+)$/.exec(text);
+  if (m !== null) {
+    const port = Number(m[3]);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:7100)`);
+    return { endpoints: [{ host: m[1] ?? (m[2] || "127.0.0.1"), port }] };
+  }
+  if (!text.includes(",") && !/^(dns|static):/i.test(text)) throw new UsageError(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:7100; or ${TARGET_HELP})`);
+  try {
+    resolverFor(text); // checks the grammar; nothing is resolved yet
+  } catch (e) {
+    if (e instanceof TargetError) throw new UsageError(e.message);
+    throw e;
+  }
+  return { target: text };
 }
 
 /** "500ms", "2s", "1.5s" or a plain number of milliseconds, for `--<flag>`. */
@@ -58,10 +77,9 @@ export class Remote {
   static async open(target: Target, opts: { timeoutMs?: number | undefined; metadata?: Metadata | undefined } = {}): Promise<Remote> {
     const env = driverFromEnv();
     const { runtime } = await createRuntime({ driver: env === "auto" ? "epoll" : env });
-    const channel = createChannel(runtime, {
-      endpoints: [target],
-      connectTimeoutMs: Math.min(opts.timeoutMs ?? 5000, 5000),
-    });
+    const connectTimeoutMs = Math.min(opts.timeoutMs ?? 5000, 5000);
+    const where: ChannelOptions = "target" in target ? { target: target.target, resolve: { timeoutMs: Math.min(connectTimeoutMs, 2000) } } : { endpoints: target.endpoints };
+    const channel = createChannel(runtime, { ...where, connectTimeoutMs });
     return new Remote(runtime, channel, opts.timeoutMs, opts.metadata);
   }
 

@@ -23,6 +23,18 @@ export interface CallTransport {
   forget(call: ClientCallState): void;
 }
 
+/** A channel that may send a call again when no server processed it (transparent retry). */
+export interface Redispatcher {
+  redispatch(call: ClientCallState): void;
+}
+
+/** `outcome` of a call still open. */
+export const OPEN = -2;
+/** `outcome` of a call no server processed (never sent, or refused unread: GOAWAY's last id, a closing connection). */
+export const NOT_PROCESSED = -1;
+/** Times one call is sent again after no server processed it, before it fails (docs/RPC.md, "Retries"). */
+export const MAX_TRANSPARENT_RETRIES = 4;
+
 export class ClientCallState {
   readonly deadline: number | undefined;
   readonly promise: Promise<unknown> | null;
@@ -33,6 +45,15 @@ export class ClientCallState {
   /** The single response, when it came as MESSAGE before STATUS. */
   value: unknown;
   hasValue: boolean;
+  /** How the call ended: its status (OK is 0), NOT_PROCESSED, or OPEN. Read by outlier detection. */
+  outcome: number;
+  /** Set by the channel for calls it may send again when no server processed them (unary, server stream). */
+  redispatcher: Redispatcher | null;
+  /** The request, kept for a transparent retry (only when redispatcher is set). */
+  request: unknown;
+  /** The channel's pool entry the current attempt went to (opaque here). */
+  via: object | null;
+  transparentRetries: number;
   private transport: CallTransport | null;
   /** Set by captureSettlers while the constructor creates the promise. */
   resolve: ((v: unknown) => void) | null;
@@ -58,6 +79,11 @@ export class ClientCallState {
     this.credit = null;
     this.value = undefined;
     this.hasValue = false;
+    this.outcome = OPEN;
+    this.redispatcher = null;
+    this.request = undefined;
+    this.via = null;
+    this.transparentRetries = 0;
     this.transport = null;
     this.resolve = null;
     this.reject = null;
@@ -223,6 +249,7 @@ export class ClientCallState {
   /** The single response of a unary or client-streaming call. */
   succeed(value: unknown): void {
     if (this.done) return;
+    this.outcome = Status.OK;
     this.finish();
     if (this.resolve !== null) this.resolve(value);
     else this.inbound!.end(new RpcError(Status.INTERNAL, `a single response was delivered to the ${this.method.kind} call ${this.method.path}`));
@@ -231,6 +258,7 @@ export class ClientCallState {
   /** A response stream ended with OK. */
   endStream(): void {
     if (this.done) return;
+    this.outcome = Status.OK;
     this.finish();
     if (this.inbound !== null) this.inbound.end(null);
     else this.reject!(new RpcError(Status.INTERNAL, `a response stream ended on the ${this.method.kind} call ${this.method.path}`));
@@ -239,9 +267,33 @@ export class ClientCallState {
   /** Ends the call with an error, sending nothing (STATUS arrived, connection lost, never sent). */
   fail(err: RpcError): void {
     if (this.done) return;
+    if (this.outcome === OPEN) this.outcome = err.status;
     this.finish();
     if (this.reject !== null) this.reject(err);
     else this.inbound?.end(err);
+  }
+
+  /**
+   * A call no server processed: never sent, queued on a connection that went
+   * away, or above the last id of a GOAWAY. With a redispatcher it is sent
+   * again (up to MAX_TRANSPARENT_RETRIES times, idempotent or not: nothing
+   * ran); otherwise, or after that, it fails with `err`, which says it is
+   * safe to retry.
+   */
+  refuse(err: RpcError): void {
+    if (this.done) return;
+    const again = this.redispatcher;
+    if (again !== null && this.transparentRetries < MAX_TRANSPARENT_RETRIES) {
+      this.transparentRetries++;
+      const t = this.transport;
+      this.transport = null;
+      t?.forget(this); // by id: before the id is cleared
+      this.id = 0;
+      again.redispatch(this);
+      return;
+    }
+    this.outcome = NOT_PROCESSED;
+    this.fail(err);
   }
 
   /** Ends the call with an error and tells the server (CANCEL) if it was sent. */

@@ -29,7 +29,10 @@ export interface ClientConnectionConfig {
 }
 
 export interface ClientConnectionOwner {
+  /** No new calls on `c` from now: GOAWAY received, or closed. */
   connectionEnded(c: ClientConnection): void;
+  /** A call that ran on `c` ended (its `outcome` says how). */
+  callEnded(call: ClientCallState): void;
 }
 
 const MAX_CALL_ID = 0xffffffff;
@@ -50,6 +53,8 @@ export class ClientConnection implements CallTransport, ConnectionSide {
 
   private constructor(
     readonly conn: Conn,
+    /** "host:port" of the server, for messages. */
+    readonly address: string,
     rt: Runtime,
     private readonly owner: ClientConnectionOwner,
     private readonly cfg: ClientConnectionConfig,
@@ -89,7 +94,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     } catch (e) {
       throw new RpcError(Status.UNAVAILABLE, `cannot connect to ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const c = new ClientConnection(conn, rt, owner, cfg);
+    const c = new ClientConnection(conn, host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`, rt, owner, cfg);
     const hello = new Promise<void>((resolve, reject) => {
       c.onHello = (e) => (e === null ? resolve() : reject(e));
     });
@@ -113,7 +118,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
   /** Sends the REQUEST of a call created by the channel (and, for client streams, its messages). */
   start(call: ClientCallState, request: unknown): void {
     if (call.done) return;
-    if (!this.usable) return call.fail(new RpcError(Status.UNAVAILABLE, "connection is closing: retry"));
+    if (!this.usable) return call.refuse(new RpcError(Status.UNAVAILABLE, `connection to ${this.address} is closing: call not sent, safe to retry`));
     if (this.calls.size >= this.peer.maxConcurrentCalls) {
       // The server would refuse it: wait client-side for a slot (deadline and abort still run).
       this.queue.push([call, request]);
@@ -157,8 +162,17 @@ export class ClientConnection implements CallTransport, ConnectionSide {
 
   forget(call: ClientCallState): void {
     this.calls.remove(call);
+    this.owner.callEnded(call);
     if (this.queue.length > this.queueHead && !this.closed) this.startQueued();
     if (this.draining && this.calls.size === 0 && !this.closed) this.close("drained");
+  }
+
+  /** No new calls; closes once the open ones have ended (the address left the channel). */
+  drain(why: string): void {
+    if (this.closed) return;
+    this.draining = true;
+    this.failQueued(new RpcError(Status.UNAVAILABLE, `connection to ${this.address} is draining (${why}): call not sent, safe to retry`));
+    if (this.calls.size === 0) this.close(why);
   }
 
   /** Closes now: open calls fail with UNAVAILABLE. */
@@ -180,11 +194,12 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     } else if (!this.usable) this.failQueued(new RpcError(Status.UNAVAILABLE, "connection is draining: call not sent, safe to retry"));
   }
 
+  /** Queued calls were never sent: each is refused (sent elsewhere, or failed as safe to retry). */
   private failQueued(err: RpcError): void {
     const queued = this.queue.slice(this.queueHead);
     this.queue.length = 0;
     this.queueHead = 0;
-    for (const [call] of queued) call.fail(err);
+    for (const [call] of queued) call.refuse(err);
   }
 
   /** ConnectionSide: the client's call frames. */
@@ -250,8 +265,9 @@ export class ClientConnection implements CallTransport, ConnectionSide {
       this.onHello = null;
       cb?.(new RpcError(Status.UNAVAILABLE, why));
     }
+    // Calls above lastId never ran, whatever the reason (PROTOCOL.md section 10, rule 4): they may go elsewhere.
+    for (const call of this.calls.values()) if (call.id > lastId) call.refuse(new RpcError(Status.UNAVAILABLE, `${why} (call not processed; safe to retry)`));
     if (reason !== GoAwayReason.NO_ERROR) return this.lost(why);
-    for (const call of this.calls.values()) if (call.id > lastId) call.fail(new RpcError(Status.UNAVAILABLE, `${why} (call not processed; safe to retry)`));
     this.failQueued(new RpcError(Status.UNAVAILABLE, `${why} (call not sent; safe to retry)`));
     if (this.calls.size === 0) this.close("server went away");
   }
@@ -262,10 +278,10 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     this.lost(`protocol error ${goAwayReasonName(reason)}: ${message}`);
   }
 
-  /** The connection is gone: every open call fails now with UNAVAILABLE. */
+  /** The connection is gone: every open call fails now with UNAVAILABLE, saying it may have run. */
   lost(why: string): void {
     if (this.closed) return;
-    const err = new RpcError(Status.UNAVAILABLE, `connection lost: ${why}`);
+    const err = new RpcError(Status.UNAVAILABLE, `connection lost: ${why} (${this.address}; a call in flight may have run)`);
     const cb = this.onHello;
     this.onHello = null;
     cb?.(err);

@@ -1,45 +1,53 @@
 /**
- * createChannel: the RPC client. A Channel implements CallInvoker over a
- * small pool of multiplexed connections per endpoint (lazy connect,
- * reconnect with exponential backoff and jitter), balanced round-robin or by
- * least outstanding calls. It owns deadlines, cancellation, interceptors and
- * the optional retry of idempotent unary calls; the per-connection protocol
- * lives in client-connection.ts.
+ * createChannel: the RPC client. A Channel implements CallInvoker over the
+ * addresses of its target (fixed `endpoints`, or a `target` string or
+ * Resolver: resolver.ts, target.ts, dns-resolver.ts), each with a small
+ * pool of multiplexed connections (backend.ts: connect at the first call,
+ * reconnect with exponential backoff and jitter, health watch), balanced
+ * over the ready ones (balancer.ts) with outlier ejection (outlier.ts). It
+ * owns deadlines, cancellation, interceptors, waiting for an address to be
+ * ready, the transparent retry of calls no server processed, and the
+ * optional retry of idempotent unary calls (retry.ts); the per-connection
+ * protocol lives in client-connection.ts.
  */
 import type { Runtime } from "../runtime/types.ts";
-import { ClientCallState } from "./client-call.ts";
-import { ClientConnection, type ClientConnectionConfig } from "./client-connection.ts";
+import { Backend, type PooledConnection, type PoolHost } from "./backend.ts";
+import { type BalancePolicy, Balancer } from "./balancer.ts";
+import { ClientCallState, NOT_PROCESSED, type Redispatcher } from "./client-call.ts";
+import type { ClientConnectionConfig } from "./client-connection.ts";
 import type { CallInvoker, CallOptions, MethodDescriptor } from "./descriptor.ts";
+import type { DnsResolverOptions } from "./dns-resolver.ts";
 import { chainInterceptors, type ClientCall, type ClientInterceptor } from "./interceptors.ts";
+import { OutlierDetector, type OutlierOptions } from "./outlier.ts";
 import { DEFAULT_LIMITS } from "./protocol.ts";
-import { RpcError, Status, type StatusCode } from "./status.ts";
+import { type Endpoint, formatEndpoint, type Resolver, StaticResolver } from "./resolver.ts";
+import { type RetryHost, type RetryOptions, RetryPolicy } from "./retry.ts";
+import { RpcError, Status } from "./status.ts";
+import { resolverFor } from "./target.ts";
 
-export interface Endpoint {
-  host: string;
-  port: number;
-}
-
-export interface RetryOptions {
-  /** Attempts in all, the first included (default 3). */
-  maxAttempts?: number;
-  /** First pause between attempts (default 20 ms), doubled each time up to maxBackoffMs (default 1000 ms). */
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
-  /** Statuses that are retried (default [UNAVAILABLE]). */
-  retryOn?: StatusCode[];
-}
+export type { Endpoint } from "./resolver.ts";
+export type { RetryOptions } from "./retry.ts";
 
 export interface ChannelOptions {
-  endpoints: Endpoint[];
-  /** Connections per endpoint (default 1). */
+  /** Fixed addresses (one or more `{ host, port }`); or give `target`. */
+  endpoints?: Endpoint[];
+  /**
+   * Where the addresses come from, instead of `endpoints`: `dns:///NAME:PORT`
+   * (A and AAAA records, re-resolved), `dns://DNS-SERVER[:PORT]/NAME:PORT`,
+   * `HOST:PORT[,HOST:PORT...]`, or a Resolver of your own.
+   */
+  target?: string | Resolver;
+  /** Re-resolution of a `dns:` target (intervalMs 30000, minIntervalMs 1000, timeoutMs 2000). */
+  resolve?: DnsResolverOptions;
+  /** Connections per address (default 1). */
   connectionsPerEndpoint?: number;
-  /** How a call picks a connection (default "round_robin"). */
-  balance?: "round_robin" | "least_outstanding";
+  /** How a call picks a ready connection (default "round_robin"). */
+  balance?: BalancePolicy;
   /** Connect + HELLO timeout (default 5000 ms). */
   connectTimeoutMs?: number;
   /** Reconnect backoff after a failed connect: initialMs (default 100), maxMs (default 5000), jitter 0..1 (default 0.2). */
   backoff?: { initialMs?: number; maxMs?: number; jitter?: number };
-  /** Retry idempotent unary calls automatically; off unless set. */
+  /** Retry idempotent unary calls that may have run; off unless set. Calls no server processed are always sent again. */
   retry?: RetryOptions;
   interceptors?: ClientInterceptor[];
   /** What this client accepts (advertised in its HELLO). */
@@ -56,50 +64,93 @@ export interface ChannelOptions {
   keepaliveTimeoutMs?: number;
   /** Keepalive also while no call is open (default false). */
   keepaliveWithoutCalls?: boolean;
+  /**
+   * Watch each connection's health (ringrpc.health.v1.Health/watch, for
+   * `service`, default "" = the whole server): a connection whose server
+   * says anything but SERVING gets no new calls. Off by default.
+   */
+  healthCheck?: boolean | { service?: string };
+  /** Eject addresses whose calls keep failing with UNAVAILABLE (outlier.ts defaults); `false` turns it off. */
+  outlierDetection?: OutlierOptions | false;
+}
+
+/** One address as `stats()` reports it. */
+export interface AddressStats {
+  address: string;
+  /** Connections that take new calls. */
+  ready: number;
+  activeCalls: number;
+  ejected: boolean;
+  /** False when a health watch said the server is not SERVING. */
+  serving: boolean;
+}
+
+export interface ChannelStats {
+  connections: number;
+  activeCalls: number;
+  /** Every address the target resolves to now. */
+  addresses: AddressStats[];
+  /** Calls sent again because no server processed them (transparent retries). */
+  transparentRetries: number;
+  /** Retries of idempotent calls by the `retry` policy, and those its budget refused. */
+  retries: number;
+  throttledRetries: number;
 }
 
 export interface Channel extends CallInvoker {
   /** Closes every connection; open calls fail with UNAVAILABLE. */
   close(): Promise<void>;
-  /** Open connections and calls, for tests and metrics. */
-  stats(): { connections: number; activeCalls: number };
+  /** Open connections and calls, per address too, for tests and metrics. */
+  stats(): ChannelStats;
 }
 
 /** The options of a call made without any (never written to). */
 const NO_OPTIONS: CallOptions = Object.freeze({});
 
 export function createChannel(rt: Runtime, opts: ChannelOptions): Channel {
-  if (opts.endpoints.length === 0) throw new TypeError("createChannel: opts.endpoints is empty");
-  return new RpcChannel(rt, opts);
+  if (opts.target !== undefined && opts.endpoints !== undefined) throw new TypeError("createChannel: give opts.target or opts.endpoints, not both");
+  if (opts.target === undefined) {
+    if (opts.endpoints === undefined) throw new TypeError('createChannel: give opts.target (e.g. "dns:///kv.internal:7100") or opts.endpoints');
+    if (opts.endpoints.length === 0) throw new TypeError("createChannel: opts.endpoints is empty");
+  }
+  const resolver =
+    opts.target === undefined ? new StaticResolver(opts.endpoints!) : typeof opts.target === "string" ? resolverFor(opts.target, opts.resolve) : opts.target;
+  return new RpcChannel(rt, opts, resolver);
 }
 
-interface PooledConnection {
-  readonly endpoint: Endpoint;
-  conn: ClientConnection | null;
-  connecting: Promise<ClientConnection> | null;
-  failures: number;
-  retryAt: number;
-  lastError: string;
-  /** Calls waiting for this pooled connection's connect (least-outstanding counts them as load). */
-  waiting: number;
-}
-
-class RpcChannel implements Channel {
-  private readonly pool: PooledConnection[];
-  private readonly cfg: ClientConnectionConfig;
+class RpcChannel implements Channel, PoolHost, Redispatcher, RetryHost {
+  readonly cfg: ClientConnectionConfig;
+  readonly backoff: { initialMs: number; maxMs: number; jitter: number };
+  readonly healthService: string | null;
+  closed: boolean;
   private readonly window: number;
-  private rr: number;
-  private closed: boolean;
+  private readonly per: number;
   private readonly intercepted: ((call: ClientCall) => unknown) | null;
+  private readonly balancer: Balancer;
+  private readonly outliers: OutlierDetector<Backend> | null;
+  private readonly retryPolicy: RetryPolicy | null;
+  /** The addresses in rotation, by "host:port". */
+  private backends: Map<string, Backend>;
+  /** Addresses the resolver dropped whose connections still finish their calls. */
+  private readonly retired: Set<Backend>;
+  /** Every ready-able pooled connection, in turn order: connection i of each address, for i = 0, 1, ... */
+  private pool: PooledConnection[];
+  /** idle: not started; waiting: no answer yet; answered; late: no answer within connectTimeoutMs. */
+  private resolverState: "idle" | "waiting" | "answered" | "late";
+  /** The resolver promised a new answer after a failed connection (waiting calls wait for it). */
+  private refreshing: boolean;
+  private resolveError: string;
+  private waiters: (() => void)[];
+  private transparent: number;
+  private retried: number;
+  private throttled: number;
 
   constructor(
-    private readonly rt: Runtime,
-    private readonly opts: ChannelOptions,
+    readonly rt: Runtime,
+    opts: ChannelOptions,
+    private readonly resolver: Resolver,
   ) {
-    const per = Math.max(1, opts.connectionsPerEndpoint ?? 1);
-    this.pool = [];
-    for (let i = 0; i < per; i++)
-      for (const endpoint of opts.endpoints) this.pool.push({ endpoint, conn: null, connecting: null, failures: 0, retryAt: 0, lastError: "", waiting: 0 });
+    this.per = Math.max(1, opts.connectionsPerEndpoint ?? 1);
     this.window = opts.initialWindow ?? DEFAULT_LIMITS.initialWindow;
     this.cfg = {
       limits: { ...DEFAULT_LIMITS, maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes, initialWindow: this.window },
@@ -111,8 +162,25 @@ class RpcChannel implements Channel {
         withoutCalls: opts.keepaliveWithoutCalls ?? false,
       },
     };
-    this.rr = 0;
+    const b = opts.backoff ?? {};
+    this.backoff = { initialMs: b.initialMs ?? 100, maxMs: b.maxMs ?? 5000, jitter: b.jitter ?? 0.2 };
+    const hc = opts.healthCheck ?? false;
+    this.healthService = hc === false ? null : hc === true ? "" : (hc.service ?? "");
     this.closed = false;
+    this.balancer = new Balancer(opts.balance ?? "round_robin");
+    const od = opts.outlierDetection ?? {};
+    this.outliers = od === false ? null : new OutlierDetector<Backend>(od, this.outlierHost());
+    this.retryPolicy = opts.retry === undefined ? null : new RetryPolicy(opts.retry);
+    this.backends = new Map();
+    this.retired = new Set();
+    this.pool = [];
+    this.resolverState = "idle";
+    this.resolveError = "";
+    this.refreshing = false;
+    this.waiters = [];
+    this.transparent = 0;
+    this.retried = 0;
+    this.throttled = 0;
     const ics = opts.interceptors ?? [];
     this.intercepted = ics.length === 0 ? null : chainInterceptors<ClientCall>(ics, (call) => this.dispatch(call.method, call.request, call.options));
   }
@@ -126,168 +194,242 @@ class RpcChannel implements Channel {
 
   serverStream<I, O>(m: MethodDescriptor<I, O>, req: I, opts?: CallOptions): AsyncIterable<O> {
     if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: req, options: opts ?? {} }) as AsyncIterable<O>;
-    return this.start(m as MethodDescriptor, req, opts ?? NO_OPTIONS).inbound as AsyncIterable<O>;
+    return this.start(m as MethodDescriptor, req, opts ?? NO_OPTIONS, null).inbound as AsyncIterable<O>;
   }
 
   clientStream<I, O>(m: MethodDescriptor<I, O>, reqs: AsyncIterable<I> | Iterable<I>, opts?: CallOptions): Promise<O> {
     if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: reqs, options: opts ?? {} }) as Promise<O>;
-    return this.start(m as MethodDescriptor, reqs, opts ?? NO_OPTIONS).promise as Promise<O>;
+    return this.start(m as MethodDescriptor, reqs, opts ?? NO_OPTIONS, null).promise as Promise<O>;
   }
 
   bidi<I, O>(m: MethodDescriptor<I, O>, reqs: AsyncIterable<I> | Iterable<I>, opts?: CallOptions): AsyncIterable<O> {
     if (this.intercepted !== null) return this.intercepted({ method: m as MethodDescriptor, request: reqs, options: opts ?? {} }) as AsyncIterable<O>;
-    return this.start(m as MethodDescriptor, reqs, opts ?? NO_OPTIONS).inbound as AsyncIterable<O>;
+    return this.start(m as MethodDescriptor, reqs, opts ?? NO_OPTIONS, null).inbound as AsyncIterable<O>;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const pending = this.pool.map((s) => s.connecting).filter((p) => p !== null);
-    for (const s of this.pool) s.conn?.close("channel closed");
+    this.resolver.close();
+    const all = [...this.backends.values(), ...this.retired];
+    const pending = all.flatMap((b) => b.conns.map((p) => p.connecting).filter((p) => p !== null));
+    for (const b of all) b.close();
     await Promise.allSettled(pending);
-    for (const s of this.pool) s.conn?.close("channel closed");
+    for (const b of all) {
+      b.close();
+      this.outliers?.forget(b);
+    }
+    this.changed();
   }
 
-  stats(): { connections: number; activeCalls: number } {
+  stats(): ChannelStats {
     let connections = 0;
     let activeCalls = 0;
-    for (const s of this.pool)
-      if (s.conn !== null && !s.conn.closed) {
-        connections++;
-        activeCalls += s.conn.outstanding;
+    const addresses: AddressStats[] = [];
+    for (const b of this.backends.values()) {
+      const a: AddressStats = { address: b.address, ready: 0, activeCalls: 0, ejected: b.outlier.ejected, serving: true };
+      for (const p of b.conns) {
+        if (p.ready) a.ready++;
+        if (p.conn !== null && !p.serving) a.serving = false;
+        a.activeCalls += p.calls;
       }
-    return { connections, activeCalls };
+      addresses.push(a);
+    }
+    for (const b of [...this.backends.values(), ...this.retired])
+      for (const p of b.conns)
+        if (p.conn !== null && !p.conn.closed) {
+          connections++;
+          activeCalls += p.calls;
+        }
+    return { connections, activeCalls, addresses, transparentRetries: this.transparent, retries: this.retried, throttledRetries: this.throttled };
   }
 
   /** The end of the interceptor chain: the call kind decides what is returned. */
   private dispatch(m: MethodDescriptor, request: unknown, opts: CallOptions): unknown {
     if (m.kind === "unary") return this.unaryWithRetry(m, request, opts);
-    const call = this.start(m, request, opts);
+    const call = this.start(m, request, opts, null);
     return call.inbound ?? call.promise;
   }
 
   private unaryWithRetry(m: MethodDescriptor, req: unknown, opts: CallOptions): Promise<unknown> {
-    const first = this.start(m, req, opts).promise!;
-    const retry = this.opts.retry;
-    if (retry === undefined || !m.idempotent) return first;
-    return this.retryLoop(m, req, opts, retry, first);
+    const first = this.start(m, req, opts, null);
+    const policy = this.retryPolicy;
+    if (policy === null || !m.idempotent) return first.promise!;
+    return policy.run(this, m, req, opts, first);
   }
 
-  private async retryLoop(m: MethodDescriptor, req: unknown, opts: CallOptions, retry: RetryOptions, first: Promise<unknown>): Promise<unknown> {
-    const max = retry.maxAttempts ?? 3;
-    const retryOn = retry.retryOn ?? [Status.UNAVAILABLE];
-    // Fix the deadline once so every attempt shares the caller's budget.
-    const deadline = opts.deadline ?? (opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : m.deadlineMs !== undefined ? Date.now() + m.deadlineMs : undefined);
-    const attemptOpts: CallOptions = deadline === undefined ? opts : { ...opts, deadline };
-    let pending = first;
-    let pause = retry.initialBackoffMs ?? 20;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await pending;
-      } catch (e) {
-        const status = (e as RpcError).status;
-        const retryable = typeof status === "number" && retryOn.includes(status);
-        if (!retryable || attempt >= max || opts.signal?.aborted || this.closed) throw e;
-        const wait = Math.min(pause, retry.maxBackoffMs ?? 1000) * (0.5 + Math.random() * 0.5);
-        if (deadline !== undefined && Date.now() + wait >= deadline) throw e;
-        await this.rt.sleep(Math.max(1, Math.round(wait)));
-        pause *= 2;
-        pending = this.start(m, req, attemptOpts).promise!;
-      }
-    }
-  }
-
-  private start(m: MethodDescriptor, request: unknown, opts: CallOptions): ClientCallState {
+  private start(m: MethodDescriptor, request: unknown, opts: CallOptions, avoid: Backend | null): ClientCallState {
     const call = new ClientCallState(m, opts, this.window);
     if (call.done) return call;
     if (this.closed) {
       call.fail(new RpcError(Status.UNAVAILABLE, "channel is closed"));
       return call;
     }
-    const conn = this.pick();
-    if (conn instanceof ClientConnection) conn.start(call, request);
-    else
-      conn.then(
-        (c) => c.start(call, request),
-        (e: unknown) => call.fail(e instanceof RpcError ? e : new RpcError(Status.UNAVAILABLE, String(e))),
-      );
+    // A call whose request is one inline message can be sent again as it was.
+    if (m.kind === "unary" || m.kind === "server_stream") {
+      call.redispatcher = this;
+      call.request = request;
+    }
+    this.send(call, request, avoid);
     return call;
   }
 
-  private pick(): ClientConnection | Promise<ClientConnection> {
-    const n = this.pool.length;
-    if (n === 1) {
-      // One connection: both policies pick it whenever it is ready.
-      const only = this.pool[0]!.conn;
-      if (only !== null && only.usable) return only;
+  /** Sends the call on a ready connection, or waits for one. */
+  private send(call: ClientCallState, request: unknown, avoid: Backend | null): void {
+    if (this.resolverState === "idle") this.startResolver();
+    const s = this.balancer.pick(this.pool, avoid);
+    if (s !== null) {
+      call.via = s;
+      s.conn!.start(call, request);
+      return;
+    }
+    void this.sendWhenReady(call, request, avoid);
+  }
+
+  private async sendWhenReady(call: ClientCallState, request: unknown, avoid: Backend | null): Promise<void> {
+    for (;;) {
+      if (call.done) return;
+      if (this.closed) return call.fail(new RpcError(Status.UNAVAILABLE, "channel is closed"));
+      const s = this.balancer.pick(this.pool, avoid);
+      if (s !== null) {
+        call.via = s;
+        s.conn!.start(call, request);
+        return;
+      }
+      if (!this.hopeful()) {
+        call.outcome = NOT_PROCESSED;
+        return call.fail(new RpcError(Status.UNAVAILABLE, this.unreachable()));
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** A call waiting for a ready connection may still get one: the resolver has not answered, or a connection is being made. */
+  private hopeful(): boolean {
+    if (this.resolverState === "waiting" || this.refreshing) return true;
+    for (const p of this.pool) if (p.connecting !== null) return true;
+    return false;
+  }
+
+  /** Why no address can take a call, naming each (at most four). */
+  private unreachable(): string {
+    const target = this.resolver.description;
+    if (this.backends.size === 0) {
+      if (this.resolverState === "late") return `${target}: the resolver gave no addresses within ${this.cfg.connectTimeoutMs} ms (call not sent)`;
+      return this.resolveError !== "" ? `${this.resolveError} (call not sent)` : `${target} resolves to no addresses (call not sent)`;
     }
     const now = Date.now();
-    let chosen: PooledConnection | null = null;
-    if (this.opts.balance === "least_outstanding") {
-      let best = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < n; i++) {
-        const s = this.pool[(this.rr + i) % n]!;
-        const ready = s.conn !== null && s.conn.usable;
-        if (!ready && s.retryAt > now) continue;
-        // Ties go to a ready connection; an unconnected entry counts the calls waiting for it.
-        const load = ready ? s.conn!.outstanding : s.waiting + 0.25;
-        if (load < best) {
-          best = load;
-          chosen = s;
-        }
-      }
-      this.rr = (this.rr + 1) % n;
-    } else {
-      for (let i = 0; i < n; i++) {
-        const s = this.pool[(this.rr + i) % n]!;
-        if ((s.conn !== null && s.conn.usable) || s.retryAt <= now) {
-          chosen = s;
-          this.rr = (this.rr + i + 1) % n;
-          break;
-        }
-      }
-    }
-    if (chosen === null) {
-      const s = this.pool[0]!;
-      return Promise.reject(new RpcError(Status.UNAVAILABLE, `no endpoint is reachable (last error: ${s.lastError}); retrying after backoff`));
-    }
-    if (chosen.conn !== null && chosen.conn.usable) return chosen.conn;
-    chosen.waiting++;
-    return this.connect(chosen);
+    const states = [...this.backends.values()].slice(0, 4).map((b) => `${b.address}: ${b.state(now)}`);
+    const more = this.backends.size > 4 ? `; and ${this.backends.size - 4} more` : "";
+    return `no address of ${target} can take the call now (${states.join("; ")}${more}); each is tried again after its backoff (call not sent)`;
   }
 
-  private connect(s: PooledConnection): Promise<ClientConnection> {
-    if (s.connecting !== null) return s.connecting;
-    const { host, port } = s.endpoint;
-    const p = ClientConnection.open(this.rt, host, port, { connectionEnded: (c) => this.ended(s, c) }, this.cfg).then(
-      (c) => {
-        s.connecting = null;
-        s.waiting = 0;
-        s.failures = 0;
-        s.retryAt = 0;
-        if (this.closed) {
-          c.close("channel closed");
-          throw new RpcError(Status.UNAVAILABLE, "channel is closed");
-        }
-        s.conn = c;
-        return c;
+  private startResolver(): void {
+    this.resolverState = "waiting";
+    const timer = setTimeout(() => {
+      if (this.resolverState !== "waiting") return;
+      this.resolverState = "late";
+      this.changed();
+    }, this.cfg.connectTimeoutMs);
+    timer.unref?.();
+    this.resolver.start({
+      addresses: (list) => {
+        clearTimeout(timer);
+        this.addresses(list);
       },
-      (e: unknown) => {
-        s.connecting = null;
-        s.waiting = 0;
-        s.failures++;
-        const b = this.opts.backoff ?? {};
-        const base = Math.min(b.maxMs ?? 5000, (b.initialMs ?? 100) * 2 ** (s.failures - 1));
-        const jitter = b.jitter ?? 0.2;
-        s.retryAt = Date.now() + base * (1 - jitter + 2 * jitter * Math.random());
-        s.lastError = e instanceof Error ? e.message : String(e);
-        throw e;
+      error: (err) => {
+        clearTimeout(timer);
+        if (this.closed) return;
+        this.resolverState = "answered";
+        this.refreshing = false;
+        this.resolveError = err.message;
+        this.changed();
       },
-    );
-    s.connecting = p;
-    return p;
+    });
   }
 
-  private ended(s: PooledConnection, c: ClientConnection): void {
-    if (s.conn === c) s.conn = null;
+  /** The resolver's new list: new addresses start connecting, dropped ones drain. */
+  private addresses(list: readonly Endpoint[]): void {
+    if (this.closed) return;
+    this.resolverState = "answered";
+    this.refreshing = false;
+    this.resolveError = "";
+    const next = new Map<string, Backend>();
+    const added: Backend[] = [];
+    for (const e of list) {
+      const key = formatEndpoint(e);
+      if (next.has(key)) continue;
+      let b = this.backends.get(key);
+      if (b === undefined) added.push((b = new Backend({ host: e.host, port: e.port }, this.per, this)));
+      next.set(key, b);
+    }
+    for (const [key, b] of this.backends)
+      if (!next.has(key)) {
+        this.outliers?.forget(b);
+        b.drain();
+        this.retired.add(b);
+      }
+    for (const b of this.retired) if (b.conns.every((p) => p.conn === null && p.connecting === null)) this.retired.delete(b);
+    this.backends = next;
+    const pool: PooledConnection[] = [];
+    for (let i = 0; i < this.per; i++) for (const b of next.values()) pool.push(b.conns[i]!);
+    this.pool = pool;
+    // Like gRPC's round_robin: every new address starts connecting now, so it is ready when calls come.
+    const now = Date.now();
+    for (const b of added) for (const p of b.conns) p.wake(now);
+    this.changed();
+  }
+
+  // PoolHost
+
+  changed(): void {
+    if (this.waiters.length === 0) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const wake of w) wake();
+  }
+
+  connectionFailed(): void {
+    if (!this.closed && this.resolverState !== "idle" && this.resolver.refresh()) this.refreshing = true;
+  }
+
+  callEnded(b: Backend, call: ClientCallState): void {
+    if (this.outliers !== null && !b.removed) this.outliers.record(b, call.outcome);
+  }
+
+  // Redispatcher: a call no server processed goes out again, away from where it was refused.
+
+  redispatch(call: ClientCallState): void {
+    this.transparent++;
+    const from = call.via as PooledConnection | null;
+    call.via = null;
+    if (this.closed) return call.fail(new RpcError(Status.UNAVAILABLE, "channel is closed"));
+    this.send(call, call.request, from === null ? null : from.backend);
+  }
+
+  // RetryHost
+
+  attempt(m: MethodDescriptor, req: unknown, opts: CallOptions, previous: ClientCallState): ClientCallState {
+    const from = previous.via as PooledConnection | null;
+    return this.start(m, req, opts, from === null ? null : from.backend);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return this.rt.sleep(ms);
+  }
+
+  counted(kind: "retried" | "throttled"): void {
+    if (kind === "retried") this.retried++;
+    else this.throttled++;
+  }
+
+  private outlierHost() {
+    const channel = this;
+    return {
+      get addressCount() {
+        return channel.backends.size;
+      },
+      probe: (b: Backend) => b.probe(),
+      changed: () => channel.changed(),
+    };
   }
 }

@@ -11,7 +11,7 @@ import type { Listener, Runtime } from "../../src/runtime/types.ts";
 import { describeDrivers } from "./helpers/drivers.ts";
 import { M, TestService } from "./helpers/fixtures.ts";
 import { recordInto, sleep, until, withServer } from "./helpers/harness.ts";
-import { frameBytes, HELLO } from "./helpers/raw-peer.ts";
+import { frameBytes, HELLO, RawPeer } from "./helpers/raw-peer.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
 import { caught } from "./helpers/caught.ts";
 
@@ -113,12 +113,16 @@ describeDrivers("rpc channel", (d) => {
         { host: "127.0.0.1", port: b.port },
       ];
       const rr = createChannel(rt, { endpoints });
+      // The first call connects to every address; count from when both are ready.
+      await rr.unary(M.echo, { text: "warm" });
+      expect(await until(() => rr.stats().connections === 2)).toBe(true);
+      const warm = [a.server.stats().totalCalls, b.server.stats().totalCalls];
       for (let i = 0; i < 10; i++) await rr.unary(M.echo, { text: `${i}` });
-      expect(a.server.stats().totalCalls).toBe(5);
-      expect(b.server.stats().totalCalls).toBe(5);
+      expect(a.server.stats().totalCalls - warm[0]!).toBe(5);
+      expect(b.server.stats().totalCalls - warm[1]!).toBe(5);
       const lo = createChannel(rt, { endpoints, balance: "least_outstanding" });
       await lo.unary(M.echo, { text: "warm" });
-      await lo.unary(M.echo, { text: "warm" });
+      expect(await until(() => lo.stats().connections === 2)).toBe(true);
       const before = [a.server.stats().totalCalls, b.server.stats().totalCalls];
       // Calls held open by the servers until the test opens their gates (an
       // open for a gate a server does not hold only marks it opened there).
@@ -149,22 +153,62 @@ describeDrivers("rpc channel", (d) => {
     }
   });
 
-  test("idempotent methods are retried on UNAVAILABLE, others are not", async () => {
+  test("a call that may have run is retried only when idempotent; one that was never sent goes to another address", async () => {
     const rt = await d.make();
     try {
       const good = await startServer(rt);
-      const bad = await closedPort(rt);
+      // A server that reads each connection's first REQUEST, then drops the connection: that call may have run.
+      const dropper = await rt.listen({ host: "127.0.0.1", port: 0, reusePort: false });
+      const dropped: string[] = [];
+      const drops: Promise<void>[] = [];
+      const dropLoop = (async () => {
+        for (;;) {
+          const peer = await RawPeer.accept(rt, dropper).catch((e: { name?: string }) => (e.name === "AbortError" ? null : Promise.reject(e)));
+          if (peer === null) return;
+          drops.push(
+            (async () => {
+              await peer.send(frameBytes(HELLO));
+              const req = await peer.waitFrame(2, 500);
+              if (req !== null) dropped.push(String(req[2]));
+              await peer.close();
+            })(),
+          );
+        }
+      })();
       const endpoints = [
-        { host: "127.0.0.1", port: bad },
+        { host: "127.0.0.1", port: dropper.port },
         { host: "127.0.0.1", port: good.port },
       ];
-      const retrying = createChannel(rt, { endpoints, retry: { maxAttempts: 3, initialBackoffMs: 1 } });
-      expect(await retrying.unary(M.echo, { text: "idem" })).toEqual({ text: "idem" });
-      const plain = createChannel(rt, { endpoints, retry: { maxAttempts: 3, initialBackoffMs: 1 } });
-      const e = await caught(plain.unary(M.delay, { n: 1 }));
-      expect(e.status).toBe(Status.UNAVAILABLE);
+      const opts = { endpoints, retry: { maxAttempts: 3, initialBackoffMs: 1 }, outlierDetection: false as const };
+      const retrying = createChannel(rt, opts);
+      for (let i = 0; i < 4; i++) expect(await retrying.unary(M.echo, { text: `idem${i}` })).toEqual({ text: `idem${i}` });
+      // Round robin sent some echo attempts to the dropper; each was retried on the good server.
+      expect(dropped.filter((p) => p.endsWith("/echo")).length).toBeGreaterThan(0);
+      expect(retrying.stats().retries).toBe(dropped.length);
+      const plain = createChannel(rt, opts);
+      await plain.unary(M.echo, { text: "warm" });
+      const retriesBefore = plain.stats().retries;
+      const failed: RpcError[] = [];
+      // Round robin reaches the dropper within a few calls (its connection is remade as calls pass it).
+      for (let i = 0; i < 50 && failed.length === 0; i++) await plain.unary(M.delay, { n: 2 }).catch((e: RpcError) => failed.push(e));
+      // Every delay the dropper read failed, and only those: nothing was retried, nothing lost.
+      expect(failed.length).toBe(dropped.filter((p) => p.endsWith("/delay")).length);
+      expect(failed.length).toBeGreaterThan(0);
+      for (const e of failed) {
+        expect(e.status).toBe(Status.UNAVAILABLE);
+        expect(e.message).toContain("may have run");
+      }
+      expect(plain.stats().retries).toBe(retriesBefore);
+      // A non-idempotent call whose address refuses the connection was never sent: it goes to the other address.
+      const bad = await closedPort(rt);
+      const unsent = createChannel(rt, { endpoints: [{ host: "127.0.0.1", port: bad }, { host: "127.0.0.1", port: good.port }] });
+      for (let i = 0; i < 3; i++) expect(await unsent.unary(M.delay, { n: 1 })).toEqual({ n: 1 });
       await retrying.close();
       await plain.close();
+      await unsent.close();
+      await dropper.close();
+      await dropLoop;
+      await Promise.all(drops);
       await stopServer(good);
     } finally {
       await rt.close();
