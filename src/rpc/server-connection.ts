@@ -261,7 +261,11 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       mdError = e;
     }
     const flags = r.int();
-    if (this.goAwaySent || this.owner.draining) return this.refuseCall(id, Status.UNAVAILABLE, "server is shutting down: retry on another connection");
+    if (this.goAwaySent || this.owner.draining) {
+      // The GOAWAY goes first (its lastId below this id), so the client knows this call never ran (PROTOCOL.md section 10, rule 4).
+      if (!this.goAwaySent) this.goAway("server shutting down");
+      return this.refuseCall(id, Status.UNAVAILABLE, "server is shutting down: retry on another connection");
+    }
     this.lastRequestId = id;
     if (this.budgetPaused) {
       this.owner.budget.refusedCalls++;

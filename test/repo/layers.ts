@@ -36,6 +36,8 @@ export const RULES: Record<string, string[]> = {
   "test/examples/": ["test/", "src/", "idl/", "codegen/", "bench/", "examples/", "package.json"],
   // The attack suite's victim is the kv example service: a real server whose values can be large.
   "test/attack/": ["test/", "src/", "idl/", "codegen/", "bench/", "examples/kv/", "package.json"],
+  // The rolling-restart test deploys the kv example service and drives it with its generated client.
+  "test/deploy/": ["test/", "src/", "examples/kv/", "package.json"],
   "scripts/": ["scripts/", "src/", "idl/", "codegen/", "bench/", "examples/", "test/", "package.json"],
 };
 

@@ -1,12 +1,18 @@
 /**
  * Graceful shutdown under load: every issued call either completes or fails
  * with UNAVAILABLE, none is lost, and the server ends with no open calls.
+ * A REQUEST the server refuses because it is shutting down always comes
+ * after that connection's GOAWAY, whose lastId is below it, even while the
+ * server is still closing its listeners.
  */
 import { describe, expect, test } from "bun:test";
+import { FrameType, GoAwayReason } from "../../src/rpc/protocol.ts";
 import type { RpcError } from "../../src/rpc/status.ts";
+import type { Conn, Listener } from "../../src/runtime/types.ts";
 import { describeDrivers } from "./helpers/drivers.ts";
 import { M } from "./helpers/fixtures.ts";
 import { sleep, until, withServer } from "./helpers/harness.ts";
+import { frameBytes, HELLO, RawPeer } from "./helpers/raw-peer.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
 
 describeDrivers("rpc shutdown", (d) => {
@@ -40,4 +46,34 @@ describeDrivers("rpc shutdown", (d) => {
       expect(h.server.stats().connections).toBe(0);
     });
   }, 15000);
+
+  test("a REQUEST refused while the server shuts down comes after that connection's GOAWAY (lastId below it), even before the listeners are closed", async () => {
+    await withServer(d, makeImpl(newProbe()), {}, async (h) => {
+      // A second listener whose close() the test holds: shutdown() sets draining, then waits on it before its GOAWAYs.
+      let release: () => void = () => {};
+      const closable = new Promise<void>((resolve) => (release = resolve));
+      let endAccept: (e: Error) => void = () => {};
+      const held: Listener = {
+        host: "127.0.0.1",
+        port: 1,
+        accept: () => new Promise<Conn>((_, reject) => (endAccept = reject)),
+        // Closing ends the pending accept as a real listener does (an AbortError), once the test lets it.
+        close: () => closable.then(() => endAccept(Object.assign(new Error("listener closed"), { name: "AbortError" }))),
+      };
+      void h.server.serve(held);
+      const peer = await RawPeer.connect(h.rt, h.port);
+      await peer.send(frameBytes(HELLO));
+      await peer.send(frameBytes([2, 1, "test.v1.Test/echo", null, null, 3, ["before"]]));
+      expect(await peer.waitFrame(FrameType.RESPONSE)).not.toBeNull();
+      const stopping = h.server.shutdown(100);
+      await sleep(5);
+      await peer.send(frameBytes([2, 2, "test.v1.Test/echo", null, null, 3, ["during"]]));
+      expect(await peer.waitFrame(FrameType.STATUS)).not.toBeNull();
+      const order = peer.frames.filter((f) => f[0] === FrameType.GOAWAY || f[0] === FrameType.STATUS).map((f) => (f[0] === FrameType.GOAWAY ? `GOAWAY lastId ${f[2]} reason ${f[3]}` : `STATUS id ${f[1]} code ${f[2]}`));
+      expect(order).toEqual([`GOAWAY lastId 1 reason ${GoAwayReason.NO_ERROR}`, "STATUS id 2 code 14"]);
+      release();
+      await stopping;
+      await peer.close();
+    });
+  });
 });
