@@ -141,7 +141,12 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
 
   removeCall(call: ServerCallState): void {
     if (this.calls.get(call.id) === call && this.calls.delete(call.id)) this.owner.callClosed();
-    if (this.calls.size === 0 && (this.goAwaySent || this.owner.draining) && !this.closing) void this.close();
+    if (this.calls.size === 0 && (this.goAwaySent || this.owner.draining) && !this.closing) {
+      // Draining before this connection's GOAWAY went out (the server closes its listeners first): send it
+      // now, so a REQUEST already on its way is known not to have run (PROTOCOL.md section 10, rule 4).
+      if (!this.goAwaySent) this.goAway("server shutting down");
+      else void this.close();
+    }
   }
 
   /** Graceful shutdown, step 1: GOAWAY NO_ERROR; open calls continue. */

@@ -50,16 +50,7 @@ describeDrivers("rpc shutdown", (d) => {
   test("a REQUEST refused while the server shuts down comes after that connection's GOAWAY (lastId below it), even before the listeners are closed", async () => {
     await withServer(d, makeImpl(newProbe()), {}, async (h) => {
       // A second listener whose close() the test holds: shutdown() sets draining, then waits on it before its GOAWAYs.
-      let release: () => void = () => {};
-      const closable = new Promise<void>((resolve) => (release = resolve));
-      let endAccept: (e: Error) => void = () => {};
-      const held: Listener = {
-        host: "127.0.0.1",
-        port: 1,
-        accept: () => new Promise<Conn>((_, reject) => (endAccept = reject)),
-        // Closing ends the pending accept as a real listener does (an AbortError), once the test lets it.
-        close: () => closable.then(() => endAccept(Object.assign(new Error("listener closed"), { name: "AbortError" }))),
-      };
+      const { held, release } = heldListener();
       void h.server.serve(held);
       const peer = await RawPeer.connect(h.rt, h.port);
       await peer.send(frameBytes(HELLO));
@@ -76,4 +67,36 @@ describeDrivers("rpc shutdown", (d) => {
       await peer.close();
     });
   });
+
+  test("a connection whose last call ends while the server is draining, before its GOAWAY went out, gets the GOAWAY before it closes", async () => {
+    await withServer(d, makeImpl(newProbe()), {}, async (h) => {
+      const { held, release } = heldListener();
+      void h.server.serve(held);
+      const peer = await RawPeer.connect(h.rt, h.port);
+      await peer.send(frameBytes(HELLO));
+      await peer.send(frameBytes([2, 1, "test.v1.Test/delay", null, null, 3, [50]]));
+      expect(await until(() => h.server.stats().activeCalls === 1)).toBe(true);
+      const stopping = h.server.shutdown(1000);
+      expect(await peer.waitFrame(FrameType.RESPONSE)).not.toBeNull();
+      expect(await peer.waitEnd()).toBe(true);
+      const after = peer.frames.filter((f) => f[0] !== FrameType.HELLO).map((f) => (f[0] === FrameType.GOAWAY ? `GOAWAY lastId ${f[2]}` : `frame ${f[0]} id ${f[1]}`));
+      expect(after).toEqual([`frame ${FrameType.RESPONSE} id 1`, "GOAWAY lastId 1"]);
+      release();
+      await stopping;
+    });
+  });
 });
+
+/** A listener whose close() waits until the test calls release(), then ends its pending accept as a real listener does. */
+function heldListener(): { held: Listener; release: () => void } {
+  let release: () => void = () => {};
+  const closable = new Promise<void>((resolve) => (release = resolve));
+  let endAccept: (e: Error) => void = () => {};
+  const held: Listener = {
+    host: "127.0.0.1",
+    port: 1,
+    accept: () => new Promise<Conn>((_, reject) => (endAccept = reject)),
+    close: () => closable.then(() => endAccept(Object.assign(new Error("listener closed"), { name: "AbortError" }))),
+  };
+  return { held, release };
+}
