@@ -11,7 +11,8 @@ import type { Listener, Runtime } from "../../src/runtime/types.ts";
 import { describeDrivers } from "./helpers/drivers.ts";
 import { M, TestService } from "./helpers/fixtures.ts";
 import { recordInto, sleep, until, withServer } from "./helpers/harness.ts";
-import { frameBytes, HELLO, RawPeer } from "./helpers/raw-peer.ts";
+import { frameBytes, HELLO } from "./helpers/raw-peer.ts";
+import { dropAfterRequest, startRawServer } from "./helpers/raw-server.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
 import { caught } from "./helpers/caught.ts";
 
@@ -158,23 +159,8 @@ describeDrivers("rpc channel", (d) => {
     try {
       const good = await startServer(rt);
       // A server that reads each connection's first REQUEST, then drops the connection: that call may have run.
-      const dropper = await rt.listen({ host: "127.0.0.1", port: 0, reusePort: false });
-      const dropped: string[] = [];
-      const drops: Promise<void>[] = [];
-      const dropLoop = (async () => {
-        for (;;) {
-          const peer = await RawPeer.accept(rt, dropper).catch((e: { name?: string }) => (e.name === "AbortError" ? null : Promise.reject(e)));
-          if (peer === null) return;
-          drops.push(
-            (async () => {
-              await peer.send(frameBytes(HELLO));
-              const req = await peer.waitFrame(2, 500);
-              if (req !== null) dropped.push(String(req[2]));
-              await peer.close();
-            })(),
-          );
-        }
-      })();
+      const dropper = await startRawServer(rt, dropAfterRequest);
+      const dropped = dropper.requests;
       const endpoints = [
         { host: "127.0.0.1", port: dropper.port },
         { host: "127.0.0.1", port: good.port },
@@ -206,9 +192,7 @@ describeDrivers("rpc channel", (d) => {
       await retrying.close();
       await plain.close();
       await unsent.close();
-      await dropper.close();
-      await dropLoop;
-      await Promise.all(drops);
+      await dropper.stop();
       await stopServer(good);
     } finally {
       await rt.close();

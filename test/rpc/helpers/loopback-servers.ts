@@ -5,7 +5,9 @@
  * probe counters and a health service the test can turn NOT_SERVING. Stops
  * them all and reports what their serve loops raised.
  */
+import type { ServerInterceptor } from "../../../src/rpc/interceptors.ts";
 import { type RpcServer, createRpcServer, type ServerOptions } from "../../../src/rpc/server.ts";
+import { RpcError, Status } from "../../../src/rpc/status.ts";
 import { HealthService } from "../../../src/services/health.ts";
 import type { Listener, Runtime } from "../../../src/runtime/types.ts";
 import { TestService } from "./fixtures.ts";
@@ -19,6 +21,8 @@ export interface LoopbackServer {
   readonly health: HealthService;
   /** Calls the server has run so far. */
   calls(): number;
+  /** While true every call of the test service answers STATUS UNAVAILABLE. */
+  unavailable: boolean;
   /** Graceful shutdown (GOAWAY; open calls get graceMs); the port is free afterwards. */
   stop(graceMs?: number): Promise<void>;
   readonly stopped: boolean;
@@ -27,7 +31,15 @@ export interface LoopbackServer {
 /** Starts the same server on `host` and `port` again (after stop()). */
 export async function startOn(rt: Runtime, host: string, port: number, errors: string[], opts: ServerOptions = {}): Promise<LoopbackServer> {
   const health = new HealthService([TestService.name]);
-  const server = createRpcServer(rt, [{ descriptor: TestService, impl: makeImpl(newProbe()), validate: true }, health.binding()], opts);
+  const sw = { unavailable: false };
+  const failing: ServerInterceptor = (call, next) => {
+    if (sw.unavailable && call.method.service === TestService.name) throw new RpcError(Status.UNAVAILABLE, `${host}: backend gone (test switch)`);
+    return next(call);
+  };
+  const server = createRpcServer(rt, [{ descriptor: TestService, impl: makeImpl(newProbe()), validate: true }, health.binding()], {
+    ...opts,
+    interceptors: [failing, ...(opts.interceptors ?? [])],
+  });
   const listener: Listener = await rt.listen({ host, port, reusePort: false });
   const serving = server.serve(listener).catch(recordInto(errors, `serve ${host}`));
   let stopped = false;
@@ -37,6 +49,12 @@ export async function startOn(rt: Runtime, host: string, port: number, errors: s
     server,
     health,
     calls: () => server.stats().totalCalls,
+    get unavailable() {
+      return sw.unavailable;
+    },
+    set unavailable(v: boolean) {
+      sw.unavailable = v;
+    },
     get stopped() {
       return stopped;
     },
