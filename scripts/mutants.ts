@@ -94,6 +94,40 @@ const mutants: Mutant[] = [
     from: "  return Math.min(Math.ceil(ms), 0x7fffffff);",
     to: "  return Math.min(Math.floor(ms), 0x7fffffff);",
     tests: ["test/runtime/uring-timers.test.ts", "test/rpc/deadlines-cancel.test.ts"],
+  },  {
+    name: "client: a call above a GOAWAY's lastId fails instead of going elsewhere",
+    file: "src/rpc/client-connection.ts",
+    from: "if (call.id > lastId) call.refuse(",
+    to: "if (call.id > lastId) call.fail(",
+    tests: ["test/rpc/retry.test.ts"],
+  },
+  {
+    name: "client: a failed connection does not make the resolver look again",
+    file: "src/rpc/client.ts",
+    from: "    if (!this.closed && this.resolverState !== \"idle\" && this.resolver.refresh()) this.refreshing = true;",
+    to: "    if (!this.closed && this.resolverState === \"late\" && this.resolver.refresh()) this.refreshing = true;",
+    tests: ["test/rpc/discovery.test.ts"],
+  },
+  {
+    name: "client: outlier detection ejects one call late",
+    file: "src/rpc/outlier.ts",
+    from: "if (++s.consecutive >= this.threshold && !s.ejected)",
+    to: "if (++s.consecutive > this.threshold && !s.ejected)",
+    tests: ["test/rpc/outlier.test.ts"],
+  },
+  {
+    name: "client: the retry budget never runs out",
+    file: "src/rpc/retry.ts",
+    from: "    if (this.tokens < 1) return false;",
+    to: "    if (this.tokens < -1e9) return false;",
+    tests: ["test/rpc/retry.test.ts"],
+  },
+  {
+    name: "client: a NOT_SERVING connection still takes calls",
+    file: "src/rpc/backend.ts",
+    from: "    return c !== null && c.usable && this.serving && !this.backend.outlier.ejected;",
+    to: "    return c !== null && c.usable && !this.backend.outlier.ejected;",
+    tests: ["test/rpc/health-balancing.test.ts"],
   },
 ];
 
