@@ -15,7 +15,7 @@ import { DEFAULT_LIMITS, GoAwayReason } from "./protocol.ts";
 import type { Authorize } from "./server-auth.ts";
 import { type BoundMethod, type ConnectionOwner, ServerConnection, type ServerConnectionConfig } from "./server-connection.ts";
 import { type GuardOptions, resolveGuardLimits } from "./server-limits.ts";
-import { Status } from "./status.ts";
+import { RpcError, Status } from "./status.ts";
 
 /** Every option is optional; the time limits and abuse counters are GuardOptions (server-limits.ts, docs/RPC.md). */
 export interface ServerOptions extends GuardOptions {
@@ -227,9 +227,15 @@ function bindMethods(services: ServiceBinding[], interceptors: ServerInterceptor
   const methods = new Map<string, BoundMethod>();
   for (const s of services) {
     const impl = s.impl as Record<string, unknown>;
+    const unimplemented = new Set(s.unimplemented ?? []);
+    for (const name of unimplemented) {
+      if (!(name in s.descriptor.methods)) throw new TypeError(`service ${s.descriptor.name} has no method ${name} to list as unimplemented`);
+      if (typeof impl[name] === "function") throw new TypeError(`service ${s.descriptor.name}: method ${name} is listed as unimplemented but impl.${name} is a function; remove one of the two`);
+    }
     for (const [name, m] of Object.entries(s.descriptor.methods)) {
-      const fn = impl[name];
-      if (typeof fn !== "function") throw new TypeError(`service ${s.descriptor.name} has no handler for method ${name} (expected impl.${name} to be a function)`);
+      const fn = unimplemented.has(name) ? unimplementedHandler(m.path) : impl[name];
+      if (typeof fn !== "function")
+        throw new TypeError(`service ${s.descriptor.name} has no handler for method ${name}: implement impl.${name}, or list it to answer UNIMPLEMENTED (bind...(impl, { unimplemented: ["${name}"] }))`);
       if (methods.has(m.path)) throw new TypeError(`method path ${m.path} is bound twice`);
       const handler = (req: unknown, ctx: CallContext): unknown => (fn as (r: unknown, c: CallContext) => unknown).call(impl, req, ctx);
       const intercepted = interceptors.length === 0 ? null : chainInterceptors<ServerCall>(interceptors, (call) => handler(call.request, call.ctx));
@@ -237,4 +243,11 @@ function bindMethods(services: ServiceBinding[], interceptors: ServerInterceptor
     }
   }
   return methods;
+}
+
+/** The handler of a method a binding lists as unimplemented: every call gets UNIMPLEMENTED. */
+function unimplementedHandler(path: string): () => never {
+  return () => {
+    throw new RpcError(Status.UNIMPLEMENTED, `method ${path} is not implemented by this server`);
+  };
 }
