@@ -51,7 +51,17 @@ export class UringCore implements OpCore {
       (ud) => this.markSubmitted(ud),
       (e) => this.reportError(e),
     );
+    this.loop.holdsProcess = () => this.holdsProcess();
     this.loop.start();
+  }
+
+  /**
+   * True while a socket is open or an op is in flight (a timer included):
+   * only then does the idle loop keep the process alive, so a client whose
+   * channels are closed exits without closing its runtime.
+   */
+  holdsProcess(): boolean {
+    return this.slots.active > 0 || this.conns.size > 0 || this.listeners.size > 0;
   }
 
   // ---- what ops share ------------------------------------------------------
