@@ -3,10 +3,12 @@
  * the supervisor (src/runtime/launcher.ts): one Worker per core, each running
  * this same script. Inside each Worker it builds the services, binds them to
  * an RPC server (src/rpc/server.ts) on that worker's own runtime and its own
- * SO_REUSEPORT listener, and on shutdown drains gracefully (GOAWAY, in-flight
- * calls finish within the grace period, new calls get UNAVAILABLE), after
- * turning the health service NOT_SERVING. Each worker also offers the
- * built-in health and reflection services (src/services/builtin.ts).
+ * SO_REUSEPORT listener (shared with its sibling workers; the launcher has
+ * checked that no other process serves the port unless `reusePort: true`),
+ * and on shutdown drains gracefully (GOAWAY, in-flight calls finish within
+ * the grace period, new calls get UNAVAILABLE), after turning the health
+ * service NOT_SERVING. Each worker also offers the built-in health and
+ * reflection services (src/services/builtin.ts).
  * With `processes: P` the main thread supervises P child processes instead
  * (src/runtime/process-supervisor.ts), each running this same script with
  * its own Workers, so a crash stays in one process.
@@ -32,7 +34,7 @@ export function serve(services: ServicesSource, opts: ServeOptions = {}): Promis
     const user = typeof services === "function" ? await services(ctx) : [...services];
     const { bindings, health } = withBuiltinServices(user, opts);
     const server = createRpcServer(ctx.runtime, bindings, opts);
-    const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port });
+    const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port, reusePort: true });
     void server.serve(listener);
     return {
       port: listener.port,

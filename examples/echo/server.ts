@@ -1,7 +1,7 @@
 /**
  * Raw echo server on the thread-per-core runtime: every byte read is written
  * back. Usage:
- *   bun examples/echo/server.ts --port P --workers N [--driver uring|epoll] [--host H] [--processes P]
+ *   bun examples/echo/server.ts --port P --workers N [--driver uring|epoll] [--host H] [--processes P] [--reuse-port]
  * Prints `listening on HOST:P driver=<driver> workers=<N>` once every worker
  * is ready (with ` processes=<P>` in the supervised mode: P child processes
  * of N workers each). Each connection is served Monoio-style with owned buffers:
@@ -32,7 +32,8 @@ async function serveConn(ctx: WorkerContext, conn: Conn, open: Set<Conn>): Promi
 }
 
 async function workerMain(ctx: WorkerContext): Promise<WorkerService> {
-  const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port });
+  // reusePort: every worker has its own listener on the one port.
+  const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port, reusePort: true });
   const open = new Set<Conn>();
   let accepting = true;
   void (async () => {
@@ -59,8 +60,8 @@ async function workerMain(ctx: WorkerContext): Promise<WorkerService> {
   };
 }
 
-function main(argv: string[]): { port: number; workers: number | "auto"; driver: DriverRequest; host: string; processes?: number } {
-  const args = readFlags(argv, ["port", "workers", "driver", "host", "processes"]);
+function main(argv: string[]): { port: number; workers: number | "auto"; driver: DriverRequest; host: string; reusePort: boolean; processes?: number } {
+  const args = readFlags(argv, ["port", "workers", "driver", "host", "processes"], ["reuse-port"]);
   const w = args.get("workers") ?? "auto";
   const driver = args.get("driver") ?? "auto";
   if (driver !== "uring" && driver !== "epoll" && driver !== "auto") throw new UsageError(`--driver must be uring, epoll or auto (got "${driver}")`);
@@ -69,6 +70,7 @@ function main(argv: string[]): { port: number; workers: number | "auto"; driver:
     workers: w === "auto" ? "auto" : intFlag(args, "workers", 1, 1, 1024),
     driver,
     host: args.get("host") ?? "127.0.0.1",
+    reusePort: args.has("reuse-port"),
     ...(args.get("processes") === undefined ? {} : { processes: intFlag(args, "processes", 1, 1, 1024) }),
   };
 }

@@ -1,18 +1,20 @@
 /**
  * The kv example server on every core. Usage:
- *   bun examples/kv/server.ts [--port 7100] [--workers auto|N] [--driver uring|epoll] [--processes P] [--no-reflection]
+ *   bun examples/kv/server.ts [--port 7100] [--workers auto|N] [--driver uring|epoll] [--processes P] [--no-reflection] [--reuse-port]
  * Prints `listening on 127.0.0.1:P driver=<driver> workers=<N>` when ready
  * (with ` processes=<P>` in the supervised mode: P child processes of N
  * workers each, a dead one restarted; docs/RPC.md, "Fault isolation").
  * `--no-reflection` serves without the reflection service (then `ringrpc
  * call` needs `--idl examples/kv/kv.ridl`).
+ * A port another process serves is refused in one line; `--reuse-port`
+ * shares it with that process on purpose (docs/RPC.md, "One server per port").
  */
 import { type DriverRequest, serve } from "ringrpc";
 import { intFlag, readFlags } from "../flags.ts";
 import { bindKeyValue } from "./gen/kv.ts";
 import { KvStore } from "./store.ts";
 
-const args = readFlags(process.argv.slice(2), ["port", "workers", "driver", "host", "processes"], ["no-reflection"]);
+const args = readFlags(process.argv.slice(2), ["port", "workers", "driver", "host", "processes"], ["no-reflection", "reuse-port"]);
 const workers = args.get("workers") ?? "auto";
 try {
   const processes = args.get("processes") === undefined ? {} : { processes: intFlag(args, "processes", 1, 1, 1024) };
@@ -22,6 +24,7 @@ try {
     workers: workers === "auto" ? "auto" : intFlag(args, "workers", 1, 1, 1024),
     driver: (args.get("driver") ?? "auto") as DriverRequest,
     reflection: !args.has("no-reflection"),
+    reusePort: args.has("reuse-port"),
     ...processes,
   });
   const supervised = processes.processes === undefined ? "" : ` processes=${processes.processes}`;

@@ -4,7 +4,7 @@
  * supervised multi-process mode).
  */
 export type * from "./types.ts";
-export { DriverUnavailable, Errno, errnoName, IoError } from "./errors.ts";
+export { DriverUnavailable, Errno, errnoName, IoError, PortInUse } from "./errors.ts";
 export { chooseDriver, createRuntime, createRuntimeFor, driverFromEnv, type DriverChoice, type DriverRequest } from "./select.ts";
 export {
   launch, ProcessStartError, resolveWorkerCount, WorkerStartError,

@@ -56,6 +56,14 @@ export interface LaunchOptions {
    * process, and a fatal crash of one takes the whole server down.
    */
   processes?: number;
+  /**
+   * Share the port with other processes' SO_REUSEPORT listeners (another
+   * server already on it then gets part of the connections). Default false:
+   * start-up fails with PortInUse when another process listens on the port
+   * (port-claim.ts). The supervised mode passes it to its own children, which
+   * join the port their supervisor holds.
+   */
+  reusePort?: boolean;
 }
 
 export interface Supervisor {

@@ -1,8 +1,9 @@
 /**
  * Thread-per-core launcher. On the main thread, launch() becomes the
- * supervisor: it picks the driver once, starts one Bun Worker per CPU running
- * the same entry script, one after another (the first binds the port, the
- * others join it with SO_REUSEPORT), waits for each ready handshake, restarts
+ * supervisor: it picks the driver once, checks that no other process serves
+ * the port (port-claim.ts; skipped with `reusePort: true`), starts one Bun
+ * Worker per CPU running the same entry script, one after another (the first
+ * binds the port, the others join it with SO_REUSEPORT), waits for each ready handshake, restarts
  * a worker that dies, and on SIGINT/SIGTERM stops them gracefully and exits 0.
  * Inside a Worker, launch() pins the thread to its CPU, creates that
  * worker's own runtime (its own io_uring ring), runs the given main and
@@ -18,6 +19,7 @@ import { chooseDriver, createRuntimeFor, type DriverChoice, type DriverRequest }
 import {
   type LaunchOptions, resolveWorkerCount, type Supervisor, type WorkerContext, type WorkerProcessInfo, type WorkerService, type WorkerThreadInfo,
 } from "./launch-api.ts";
+import { claimPort } from "./port-claim.ts";
 import { ProcessSupervisor } from "./process-supervisor.ts";
 import { startupLine } from "./startup-line.ts";
 import { childSpecFromEnv, serveAsChild } from "./supervised-child.ts";
@@ -35,6 +37,9 @@ type FromWorker =
   | { type: "ready"; port: number; tid: number; pinned: boolean; wake: WakeStats | undefined }
   | { type: "failed"; name: string; code: string; message: string }
   | { type: "stopped" };
+
+/** What a worker past the first one that cannot bind the port must do. */
+const SHARE_HINT = "every worker must listen with reusePort: true (ctx.runtime.listen({ host: ctx.host, port: ctx.port, reusePort: true }))";
 
 /** Error a worker reported during start-up, rebuilt on the main thread by name/code. */
 export class WorkerStartError extends Error {
@@ -60,7 +65,15 @@ export async function launch(opts: LaunchOptions, main: (ctx: WorkerContext) => 
     return null;
   }
   if (opts.processes !== undefined) {
-    const sup = new ProcessSupervisor(opts);
+    // The supervisor's port reservation is what later servers' checks run
+    // into, so the check and the reservation happen under one claim.
+    const claim = opts.reusePort === true ? null : await claimPort(opts.host ?? "127.0.0.1", opts.port ?? 0);
+    let sup: ProcessSupervisor;
+    try {
+      sup = new ProcessSupervisor(opts);
+    } finally {
+      claim?.release();
+    }
     await sup.start();
     if (opts.handleSignals !== false) stopOnSignals(sup, `${sup.processes.length} processes`);
     return sup;
@@ -114,12 +127,20 @@ class WorkerSupervisor implements Supervisor {
   }
 
   async start(): Promise<void> {
-    for (let i = 0; i < this.workers; i++) {
-      this.threads.push({ index: i, cpu: null, tid: 0, restarts: 0 });
-      this.live.push(null);
-      this.wakes.push(undefined);
-      // One after another: worker 0 may bind an ephemeral port the rest join.
-      await this.spawn(i);
+    // One server per port: held until worker 0 listens, whose listener then
+    // fails every later server's check (port-claim.ts).
+    const claim = this.opts.reusePort === true ? null : await claimPort(this.host, this.port);
+    try {
+      for (let i = 0; i < this.workers; i++) {
+        this.threads.push({ index: i, cpu: null, tid: 0, restarts: 0 });
+        this.live.push(null);
+        this.wakes.push(undefined);
+        // One after another: worker 0 may bind an ephemeral port the rest join.
+        await this.spawn(i);
+        claim?.release();
+      }
+    } finally {
+      claim?.release();
     }
     this.choice = { ...this.choice, line: startupLine(this.choice, this.wakes) };
     this.log(this.choice.line);
@@ -144,7 +165,12 @@ class WorkerSupervisor implements Supervisor {
           this.wakes[index] = msg.wake;
           resolve();
         } else if (msg.type === "failed") {
-          reject(new WorkerStartError(index, msg.code, `worker ${index} failed to start: ${msg.message}`));
+          // Past worker 0 the port was checked and worker 0 holds it: a
+          // worker that cannot bind it (or worker 0) did not ask to share it.
+          const why = index > 0 && msg.code === "EADDRINUSE"
+            ? `it cannot listen on ${this.host}:${this.port} beside worker 0 (EADDRINUSE): ${SHARE_HINT}`
+            : msg.message;
+          reject(new WorkerStartError(index, msg.code, `worker ${index} failed to start: ${why}`));
         }
       });
       worker.addEventListener("error", (e: ErrorEvent) => {

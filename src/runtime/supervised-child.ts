@@ -74,6 +74,8 @@ export async function serveAsChild(
   try {
     sup = await startThreads({
       ...own, port: spec.port, workers: spec.workers, cpus: spec.cpus, driver: spec.driver, graceMs: spec.graceMs,
+      // The port is the supervisor's (checked once, held by its reservation): every child joins it.
+      reusePort: true,
       // SIGTERM is how the supervisor stops a child, whatever the script asked for itself.
       handleSignals: true, log,
     });

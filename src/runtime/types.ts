@@ -75,7 +75,12 @@ export interface ListenOptions {
   host?: string; // default 127.0.0.1
   port: number; // 0 = ephemeral
   backlog?: number; // default 1024
-  reusePort?: boolean; // default true (one listener per worker on a shared port)
+  /**
+   * SO_REUSEPORT: share the port with other listeners that set it too (one
+   * listener per launch() worker on a shared port). Default false: listening
+   * on a port another socket holds fails with EADDRINUSE.
+   */
+  reusePort?: boolean;
 }
 
 export interface ConnectOptions {

@@ -1,7 +1,8 @@
 /**
  * The thread-per-core launcher, tested on real server processes: per-worker
  * io_uring instances and CPU pinning (from /proc), idle CPU, graceful
- * SIGTERM, restart of a dead worker, and the driver selection line.
+ * SIGTERM, restart of a dead worker, the driver selection line, and the
+ * line for workers that do not share their port.
  */
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -134,6 +135,20 @@ describe("launcher", () => {
       await s.stop();
     }
   });
+
+  for (const driver of ["epoll", "uring"] as const) {
+    const skip = driver === "uring" && !uring.ok ? uring.reason : null;
+    test.skipIf(skip !== null)(skipTitle(`workers that listen without reusePort fail to start in one line that says what to change (${driver})`, skip), async () => {
+      const proc = Bun.spawn([process.execPath, "test/runtime/fixtures/exclusive-workers.ts", driver], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const killer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      clearTimeout(killer);
+      expect({ code, out }).toEqual({ code: 1, out: "" });
+      expect(err).toMatch(
+        /^exclusive workers: worker 1 failed to start: it cannot listen on 127\.0\.0\.1:\d+ beside worker 0 \(EADDRINUSE\): every worker must listen with reusePort: true \(ctx\.runtime\.listen\(\{ host: ctx\.host, port: ctx\.port, reusePort: true \}\)\)\n$/,
+      );
+    });
+  }
 
   test("RINGRPC_DRIVER=uring where io_uring cannot run fails with the reason", async () => {
     const proc = Bun.spawn([process.execPath, ECHO, "--port", "0", "--workers", "1"], {

@@ -52,7 +52,7 @@ class EpollRuntime implements Runtime {
     const options: ListenWithReusePort = {
       hostname: host,
       port: opts.port,
-      reusePort: opts.reusePort ?? true,
+      reusePort: opts.reusePort ?? false,
       allowHalfOpen: true,
       socket: socketHandlers((socket: EpollSocket) => {
         const conn = this.newConn();

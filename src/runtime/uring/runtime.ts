@@ -93,7 +93,7 @@ export class UringRuntime implements Runtime {
     const detail = `${host}:${opts.port}`;
     const fd = core.lib.rr_socket_tcp(host.includes(":") ? 6 : 4);
     if (fd < 0) return Promise.reject(ioError(fd, "socket", detail));
-    const r = core.lib.rr_socket_listen(fd, cString(host), opts.port, opts.backlog ?? 1024, opts.reusePort === false ? 0 : 1);
+    const r = core.lib.rr_socket_listen(fd, cString(host), opts.port, opts.backlog ?? 1024, opts.reusePort === true ? 1 : 0);
     if (r < 0) {
       core.lib.rr_close(fd);
       return Promise.reject(ioError(r, "listen", detail));
