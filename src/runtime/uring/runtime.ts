@@ -6,9 +6,11 @@
  * self-test (wake-check.ts) and acts on it: a "defer" ring that wakes late is
  * replaced by a "coop" one; a ring that still wakes late in two tests runs
  * with the safe "poll" wake mode. One runtime = one io_uring instance, owned by this thread; close()
- * must be called (a Worker's termination runs no native cleanup, and the
- * idle eventfd reader keeps the thread's event loop alive). A process.exit()
- * before close() still closes the runtime's sockets and ring synchronously.
+ * should be called when done (a Worker's termination runs no native
+ * cleanup). The runtime holds the process alive only while it has a socket
+ * or an op open (loop.ts), so a process whose channels are closed exits; at
+ * that exit, or a process.exit() before close(), the runtime's sockets and
+ * ring are still closed synchronously.
  */
 import { AcceptBackoff, AcceptCounters } from "../accept-backoff.ts";
 import { DriverUnavailable, Errno, IoError, ioError } from "../errors.ts";
