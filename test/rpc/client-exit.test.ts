@@ -4,7 +4,8 @@
  * has an open socket, an op in flight or a timer (docs/RUNTIME.md,
  * "Closing"). Each case spawns test/rpc/fixtures/one-call-client.ts against
  * a server in this process and times its exit from the line it prints when
- * its channel is closed. The io_uring runtime used to keep its eventfd reader
+ * its channel is closed; on io_uring also in the poll wake mode, whose 1 ms
+ * timer must not hold the process either. The io_uring runtime used to keep its eventfd reader
  * (and so the process) alive until rt.close(): a script that closed only its
  * channel never exited.
  */
@@ -64,10 +65,10 @@ interface ClientRun {
  * running `after` ms after the line `waitFor` arrived (or START_MS after the
  * spawn when that line never comes).
  */
-async function runClient(driver: string, pattern: string, waitFor: string, after: number): Promise<ClientRun> {
+async function runClient(driver: string, pattern: string, waitFor: string, after: number, env: Record<string, string> = {}): Promise<ClientRun> {
   const t0 = performance.now();
   const proc = Bun.spawn([process.execPath, FIXTURE, String(listener.port), pattern], {
-    env: { ...process.env, RINGRPC_DRIVER: driver },
+    env: { ...process.env, RINGRPC_DRIVER: driver, ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -128,6 +129,19 @@ for (const driver of ["epoll", "uring"] as const) {
           stderr: "",
           exitedSoon: true,
         });
+      }, START_MS + 5000);
+    }
+
+    if (driver === "uring") {
+      test("in the poll wake mode (an eventfd muted by the test fault) the closed client exits too", async () => {
+        const run = await runClient(driver, "channel", "closed", 3 * EXIT_WITHIN_MS, { RINGRPC_TEST_FAULT: "mute-eventfd" });
+        const closedAt = lineAt(run, "closed");
+        expect({ lines: run.lines.map((l) => l.text), code: run.code }).toEqual({
+          lines: [`ready ${driver}`, "called hello from channel", "closed"],
+          code: 0,
+        });
+        expect(run.stderr).toMatch(/^ringrpc uring: idle wake-ups are late on this machine .*bounding idle sleeps with a 1 ms timer/);
+        expect(run.exitedAt! - closedAt!).toBeLessThan(EXIT_WITHIN_MS);
       }, START_MS + 5000);
     }
 

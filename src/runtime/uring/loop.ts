@@ -13,10 +13,10 @@
  * completions mean: it hands the event count to `dispatch`.
  * Holds the process alive only while its owner says it has something open
  * (`holdsProcess`: sockets or ops in flight): an eventfd reader keeps Bun's
- * event loop alive, so a sleep with nothing open releases the reader (and
- * arms no timer) and the next sleep with work makes a new one; a loop with
- * nothing open is woken only by JS queuing work, which is all that can
- * happen then (docs/RUNTIME.md, "Closing" and "Waking up").
+ * event loop alive, so a sleep with nothing open releases the reader (a poll
+ * mode timer is unref'd then) and the next sleep with work makes a new one;
+ * a loop with nothing open is woken only by JS queuing work, which is all
+ * that can happen then (docs/RUNTIME.md, "Letting the process exit").
  */
 import type { Ring } from "./ring.ts";
 
@@ -71,7 +71,7 @@ export class EventLoop {
    * default keeps the process alive whenever the loop sleeps.
    */
   holdsProcess: () => boolean = () => true;
-  /** Sleeps that released the eventfd reader because nothing was open. */
+  /** Sleeps that released the eventfd reader because nothing was open (one per change from something open to nothing). */
   releases = 0;
   private done: Promise<void> | null = null;
   private readonly onReadable = (reader: EventfdReader, result: { done?: boolean }): void => {
@@ -218,17 +218,20 @@ export class EventLoop {
         this.wakeUp();
         return;
       }
-      if (!this.holdsProcess()) {
-        // Nothing open: no completion can come, so nothing but JS can end
-        // this sleep, and nothing here may hold the process.
+      // Nothing open: no completion can come, so nothing but JS (or the poll
+      // timer) ends this sleep, and nothing here may hold the process.
+      const holds = this.holdsProcess();
+      if (!holds && this.reader !== null) {
         this.releases++;
         void this.releaseReader();
-        return;
       }
       if (this.wakeMode === "poll" || this.readFailures >= MAX_READ_FAILURES) {
         this.pollTimer = setTimeout(this.onPollTimer, POLL_MS);
+        // Unref'd with nothing open: it then only keeps the poll mode's
+        // schedule (the guard's re-tests run at idle moments).
+        if (!holds) this.pollTimer.unref();
       }
-      if (this.readFailures >= MAX_READ_FAILURES) return;
+      if (!holds || this.readFailures >= MAX_READ_FAILURES) return;
       if (!this.readPending) {
         const reader = this.reader ?? this.newReader();
         this.readPending = true;
