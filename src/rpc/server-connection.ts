@@ -21,6 +21,7 @@ import { ConnectionGuard, type GuardHost } from "./connection-guard.ts";
 import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
 import type { BudgetMember, MemoryBudget } from "./memory-budget.ts";
+import type { PiecePool } from "./piece-pool.ts";
 import { readOptionalInt, writeStatus } from "./frames.ts";
 import type { ServerCall } from "./interceptors.ts";
 import { MetadataError, readMetadata } from "./metadata.ts";
@@ -57,6 +58,8 @@ export interface ConnectionOwner {
   readonly draining: boolean;
   /** The worker's memory budget, which this connection reports what it holds to. */
   readonly budget: MemoryBudget;
+  /** Where this worker's connections assemble split frames. */
+  readonly pieces: PiecePool;
   connectionClosed(c: ServerConnection): void;
   countCall(): void;
   /** Calls open across the server, kept by callOpened/callClosed. */
@@ -109,7 +112,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.inboundBytes = 0;
     const budget = owner.budget;
     this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost(), () => budget.account(this));
-    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs);
+    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs, owner.pieces);
     this.guard = new ConnectionGuard(cfg.guard, this);
   }
 
@@ -129,6 +132,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
         core.data(chunk);
         budget.account(this);
       },
+      queued: () => budget.account(this),
       end: () => this.lost(),
     });
   }
@@ -214,7 +218,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
 
   /** BudgetMember: bytes read but not yet delivered, request messages waiting for handlers or for an authorize, output not yet written. */
   heldBytes(): number {
-    return this.core.bufferedBytes + this.inboundBytes + this.out.backlog + (this.authorizing === null ? 0 : this.authorizing.heldBytes);
+    return this.conn.queuedBytes + this.core.bufferedBytes + this.inboundBytes + this.out.backlog + (this.authorizing === null ? 0 : this.authorizing.heldBytes);
   }
 
   /** CallHost: request messages queued for handlers, in bytes on the wire. */

@@ -11,6 +11,7 @@ import type { Conn, Listener, Runtime } from "../runtime/types.ts";
 import type { CallContext, ServiceBinding } from "./descriptor.ts";
 import { chainInterceptors, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
 import { defaultMemoryBudgetBytes, MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
+import { PIECE_BYTES, PiecePool } from "./piece-pool.ts";
 import { DEFAULT_LIMITS, GoAwayReason } from "./protocol.ts";
 import type { Authorize } from "./server-auth.ts";
 import { type BoundMethod, type ConnectionOwner, ServerConnection, type ServerConnectionConfig } from "./server-connection.ts";
@@ -74,6 +75,7 @@ export function createRpcServer(rt: Runtime, services: ServiceBinding[], opts: S
 class Server implements RpcServer, ConnectionOwner {
   draining: boolean;
   readonly budget: MemoryBudget;
+  readonly pieces: PiecePool;
   openCalls: number;
   private readonly methods: Map<string, BoundMethod>;
   private readonly connections: Set<ServerConnection>;
@@ -100,6 +102,7 @@ class Server implements RpcServer, ConnectionOwner {
     this.idleWaiters = [];
     this.maxConnections = opts.maxConnections ?? 10000;
     this.budget = new MemoryBudget(opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes());
+    this.pieces = new PiecePool(Math.floor(this.budget.limit / PIECE_BYTES));
     this.cfg = {
       limits: {
         maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes,

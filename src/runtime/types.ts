@@ -38,6 +38,8 @@ export interface SocketAddress {
  */
 export interface ConnSink {
   data(chunk: Uint8Array): void;
+  /** Optional: the driver read bytes while the stream is paused and holds them (`Conn.queuedBytes` grew). */
+  queued?(): void;
   /** Called once: null on orderly end of stream, the error otherwise. */
   end(error: IoError | null): void;
 }
@@ -58,6 +60,13 @@ export interface Conn {
   /** Pauses/resumes streaming reads (backpressure). */
   pause(): void;
   resume(): void;
+  /**
+   * Bytes the driver has read from the socket and holds, not yet given to
+   * the stream's sink (the epoll driver queues a paused socket's reads, up to
+   * 256 KiB; the io_uring driver leaves them in the kernel: 0). A memory
+   * budget counts them.
+   */
+  readonly queuedBytes: number;
   setNoDelay(on: boolean): void;
   /** Closes the socket after in-flight operations are cancelled. Idempotent. */
   close(): Promise<void>;
