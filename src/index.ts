@@ -2,7 +2,7 @@
  * ringrpc's package entry: the multi-core serve(), the RPC client and server,
  * the runtime and launcher, and the codec primitives generated code uses.
  */
-export { serve, type ServeOptions, type ServicesSource } from "./serve.ts";
+export { serve, type ServeHandle, type ServeMetricsOptions, type ServeOptions, type ServicesSource } from "./serve.ts";
 export * from "./rpc/index.ts";
 export * from "./runtime/index.ts";
 export { MsgReader, MsgWriter, DecodeError } from "./codec/index.ts";

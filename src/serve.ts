@@ -8,12 +8,29 @@
  * With `processes: P` the main thread supervises P child processes instead
  * (src/runtime/process-supervisor.ts), each running this same script with
  * its own Workers, so a crash stays in one process.
+ * With `metrics`, the main thread also serves the Prometheus endpoint
+ * (src/rpc/metrics/endpoint.ts), and each worker answers its scrapes.
  */
 import type { ServiceBinding } from "./rpc/descriptor.ts";
+import { startMetricsEndpoint, type MetricsEndpointOptions } from "./rpc/metrics/endpoint.ts";
+import { workerMetricsReport } from "./rpc/metrics/worker-report.ts";
 import { createRpcServer, type ServerOptions } from "./rpc/server.ts";
 import { launch, type LaunchOptions, type Supervisor, type WorkerContext } from "./runtime/launcher.ts";
+import { resolveLogger, withFields } from "./runtime/log/logger.ts";
 
-export interface ServeOptions extends ServerOptions, Omit<LaunchOptions, "data"> {}
+/** serve()'s `metrics`: where the Prometheus endpoint listens, and the histogram's bounds. */
+export interface ServeMetricsOptions extends MetricsEndpointOptions {
+  /** Upper bounds of grpc_server_handling_seconds, in seconds (default DEFAULT_BUCKETS). */
+  buckets?: readonly number[];
+}
+
+export interface ServeOptions extends ServerOptions, Omit<LaunchOptions, "data"> {
+  /** Serve Prometheus metrics over HTTP from the main thread, summed over every worker (docs/RPC.md, "Metrics"). */
+  metrics?: ServeMetricsOptions;
+}
+
+/** What serve() resolves with on the main thread: the Supervisor, and the metrics endpoint's port when metrics are on. */
+export type ServeHandle = Supervisor & { readonly metricsPort?: number };
 
 /** Services, or a function that builds them (called once per worker, never on the main thread). */
 export type ServicesSource = readonly ServiceBinding[] | ((ctx: WorkerContext) => ServiceBinding[] | Promise<ServiceBinding[]>);
@@ -23,18 +40,25 @@ export type ServicesSource = readonly ServiceBinding[] | ((ctx: WorkerContext) =
  * thread once every worker listens (supervised: once every child does), and
  * with null inside the workers and inside a supervised child.
  */
-export function serve(services: ServicesSource, opts: ServeOptions = {}): Promise<Supervisor | null> {
-  return launch(opts, async (ctx) => {
+export async function serve(services: ServicesSource, opts: ServeOptions = {}): Promise<ServeHandle | null> {
+  const metrics = opts.metrics;
+  const sup = await launch(opts, async (ctx) => {
     const bindings = typeof services === "function" ? await services(ctx) : [...services];
-    const server = createRpcServer(ctx.runtime, bindings, opts);
+    const logger = withFields(resolveLogger(opts), { worker: ctx.index });
+    const server = createRpcServer(ctx.runtime, bindings, { ...opts, logger, metrics: metrics === undefined ? false : metrics });
     const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port });
     void server.serve(listener);
+    // New for every server: the main thread tells a restarted worker by it.
+    const instance = `${process.pid}.${ctx.index}.${crypto.randomUUID()}`;
     return {
       port: listener.port,
       async stop(graceMs: number) {
         await server.shutdown(graceMs);
         await listener.close();
       },
+      ...(metrics === undefined ? {} : { report: () => workerMetricsReport(instance, ctx.driver, server.metricsReport(), ctx.runtime.stats()) }),
     };
   });
+  if (sup === null || metrics === undefined) return sup;
+  return startMetricsEndpoint(sup, metrics, opts.processes !== undefined, resolveLogger(opts));
 }

@@ -24,3 +24,6 @@ export { createRpcServer, type RpcServer, type ServerOptions, type ServerStats }
 export { createChannel, type Channel, type ChannelOptions, type Endpoint, type RetryOptions } from "./client.ts";
 export { chainInterceptors, type ClientCall, type ClientInterceptor, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
 export { DEFAULT_LIMITS, FrameType, GoAwayReason, PROTOCOL_VERSION, type PeerLimits } from "./protocol.ts";
+export { ClientMetrics, type ClientMetricsOptions } from "./metrics/client-metrics.ts";
+export { DEFAULT_BUCKETS } from "./metrics/call-counters.ts";
+export type { ServerMetricsReport } from "./metrics/worker-report.ts";

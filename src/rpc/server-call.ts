@@ -11,7 +11,10 @@ import type { MsgReader } from "../codec/reader.ts";
 import type { CallContext, ErrorType, Metadata, MethodDescriptor } from "./descriptor.ts";
 import type { FrameOutput } from "./frame-output.ts";
 import { writeHeaders, writeMessage, writeResponse, writeStatus, writeWindow } from "./frames.ts";
+import { internalMessage, newErrorId } from "./internal-error.ts";
 import { isValidMetadataKey } from "./metadata.ts";
+import type { CallCounters } from "./metrics/call-counters.ts";
+import type { ServerEventLog } from "./server-events.ts";
 import { InboundStream, OutboundCredit, roomToSend } from "./stream.ts";
 import { asRpcError, isRpcErrorLike, RpcError, Status, type StatusCode } from "./status.ts";
 
@@ -20,6 +23,14 @@ export interface CallHost {
   readonly out: FrameOutput;
   readonly peer: { address: string; port: number } | null;
   readonly debug: boolean;
+  /** Send an unexpected error's message (not the generic one) to the client. */
+  readonly exposeErrors: boolean;
+  /** The server's per-method call counters, or null when metrics are off. */
+  readonly metrics: CallCounters | null;
+  /** Where a handler failure is logged. */
+  readonly events: ServerEventLog;
+  /** Date.now() when the bytes of the call being started arrived. */
+  readonly readAt: number;
   /** The client's maxFrameBytes (what we may send). */
   readonly peerMaxFrameBytes: number;
   /** The client's initialWindow (credit for response messages). */
@@ -69,6 +80,10 @@ export class ServerCallState implements CallContext {
   private headers: Metadata | null;
   private headersSent: boolean;
   private trailers: Metadata | null;
+  /** Date.now() at the call's start, for the duration a failure is logged with. */
+  private readonly startedAt: number;
+  /** The call's start on the metrics clock (0 when metrics are off). */
+  private readonly t0: number;
 
   constructor(
     private readonly host: CallHost,
@@ -76,7 +91,16 @@ export class ServerCallState implements CallContext {
     readonly method: MethodDescriptor,
     readonly metadata: Metadata,
     readonly deadline: number | undefined,
+    /** The method's slot in the server's CallCounters. */
+    private readonly slot: number,
   ) {
+    this.startedAt = host.readAt;
+    const metrics = host.metrics;
+    if (metrics !== null) {
+      this.t0 = metrics.start(slot);
+      // A unary or server-streaming REQUEST carries the call's one request message.
+      if (method.kind === "unary" || method.kind === "server_stream") metrics.received[slot]!++;
+    } else this.t0 = 0;
     this.done = false;
     this.halfClosed = false;
     this.inbound = null;
@@ -128,6 +152,14 @@ export class ServerCallState implements CallContext {
     return this.inbound;
   }
 
+  /** One request message of a client-streaming or bidi call; false when it is beyond the granted credit. */
+  receive(msg: unknown): boolean {
+    if (!this.inbound!.push(msg)) return false;
+    const metrics = this.host.metrics;
+    if (metrics !== null) metrics.received[this.slot]!++;
+    return true;
+  }
+
   /** The client's END_STREAM or HALF_CLOSE: its request stream ends. */
   endInbound(): void {
     this.halfClosed = true;
@@ -137,7 +169,7 @@ export class ServerCallState implements CallContext {
   /** Ends the call without sending anything more (client cancel, connection loss) and aborts the handler. */
   abort(reason: RpcError): void {
     if (this.done) return;
-    this.finish();
+    this.finish(reason.status);
     this.abortReason = reason;
     this.ac?.abort(reason);
     this.inbound?.end(reason);
@@ -186,7 +218,9 @@ export class ServerCallState implements CallContext {
       this.fail(asRpcError(e, `could not encode response ${this.method.output.typeName}`));
       return;
     }
-    this.finish();
+    this.finish(Status.OK);
+    const metrics = this.host.metrics;
+    if (metrics !== null) metrics.sent[this.slot]!++;
     this.host.out.commit();
   }
 
@@ -206,13 +240,17 @@ export class ServerCallState implements CallContext {
     } else if (isRpcErrorLike(e)) {
       status = e.status;
       message = e.message;
-    } else if (e instanceof Error) {
-      message = this.host.debug && e.stack ? e.stack : e.message || e.name;
-    } else message = String(e);
+      if (isServerFault(status)) this.host.events.callFailed(this, status, e, null, Date.now() - this.startedAt);
+    } else {
+      // Not an error the method declares: a bug, or an outage behind the handler. Its text may name internals.
+      const errorId = newErrorId();
+      this.host.events.callFailed(this, status, e, errorId, Date.now() - this.startedAt);
+      message = internalMessage(e, errorId, this.host.exposeErrors, this.host.debug);
+    }
     if (isRpcErrorLike(e) && e.metadata !== undefined) trailers = { ...e.metadata, ...trailers };
     this.flushHeaders();
     writeStatus(this.host.out.w, this.id, status, message, trailers, errorType, err);
-    this.finish();
+    this.finish(status);
     this.host.out.commit();
   }
 
@@ -222,8 +260,10 @@ export class ServerCallState implements CallContext {
     if (this.headers !== null) writeHeaders(this.host.out.w, this.id, this.headers);
   }
 
-  private finish(): void {
+  private finish(status: number): void {
     this.done = true;
+    const metrics = this.host.metrics;
+    if (metrics !== null) metrics.end(this.slot, status, this.t0);
     this.headersSent = true;
     if (this.timer !== null) {
       clearTimeout(this.timer);
@@ -251,13 +291,15 @@ export class ServerCallState implements CallContext {
         if (r.done) {
           this.flushHeaders();
           writeStatus(out.w, this.id, Status.OK, "", this.trailers ?? undefined, null, null);
-          this.finish();
+          this.finish(Status.OK);
           out.commit();
           return;
         }
         this.flushHeaders();
         writeMessage(out.w, this.id, 0, this.method.output, r.value, max);
         credit.credit--;
+        const metrics = this.host.metrics;
+        if (metrics !== null) metrics.sent[this.slot]!++;
         out.commit();
       }
       await it.return?.();
@@ -270,6 +312,11 @@ export class ServerCallState implements CallContext {
       }
     }
   }
+}
+
+/** Statuses that say the server failed, not the caller: logged even when a handler threw them as an RpcError. */
+function isServerFault(status: number): boolean {
+  return status === Status.INTERNAL || status === Status.UNKNOWN || status === Status.DATA_LOSS;
 }
 
 type AnyIterator = {

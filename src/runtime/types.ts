@@ -128,6 +128,18 @@ export interface WakeSample {
   maxUs: number;
 }
 
+/** The runtime's buffers (rt.buffers and, on io_uring, the provided buffers of streaming reads). */
+export interface BufferStats {
+  /** Native memory the pool carves buffers from (uring: the arena); 0 on epoll, whose buffers are plain memory. */
+  arenaBytes: number;
+  /** Bytes of buffers handed out by acquire() and not yet released (uring: arena buffers only). */
+  inUseBytes: number;
+  /** acquire() calls the arena could not serve (full, or larger than a slab): plain memory, copied through the arena for I/O. */
+  fallbacks: number;
+  /** Streaming reads that found every provided buffer in use (ENOBUFS) and waited for one to come back (uring only). */
+  recvNoBuffers: number;
+}
+
 export interface RuntimeStats {
   /** Loop steps run (uring) or loop turns observed (epoll). */
   steps: number;
@@ -137,6 +149,7 @@ export interface RuntimeStats {
   completed: number;
   /** io_uring only. */
   wake?: WakeStats;
+  buffers?: BufferStats;
 }
 
 export interface Runtime {

@@ -116,7 +116,7 @@ class EpollRuntime implements Runtime {
   }
 
   stats(): RuntimeStats {
-    return this.counters.snapshot();
+    return { ...this.counters.snapshot(), buffers: { arenaBytes: 0, inUseBytes: this.buffers.inUseBytes, fallbacks: 0, recvNoBuffers: 0 } };
   }
 
   async close(): Promise<void> {

@@ -35,6 +35,7 @@ export class UringCore implements OpCore {
   closing = false;
   /** Completions whose user_data named no live slot (should stay 0). */
   strayEvents = 0;
+  recvNoBuffers = 0;
   readonly bufsRegion: ArrayBuffer;
   private drained: (() => void) | null = null;
   private stepErrorReported = false;

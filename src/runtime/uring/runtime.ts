@@ -128,7 +128,11 @@ export class UringRuntime implements Runtime {
 
   stats(): RuntimeStats {
     const s = this.core.ring.stats();
-    return { steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats() };
+    const pool = this.core.pool;
+    return {
+      steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats(),
+      buffers: { arenaBytes: pool.size, inUseBytes: pool.inUseBytes, fallbacks: pool.fallbacks, recvNoBuffers: this.core.recvNoBuffers },
+    };
   }
 
   private wakeStats(): WakeStats {

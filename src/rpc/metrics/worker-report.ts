@@ -1,0 +1,46 @@
+/**
+ * What one worker reports to the main thread on each scrape (the
+ * WorkerService.report() of serve(): a postMessage answer, or an IPC one in
+ * the supervised mode): its server's counters and its runtime's stats, as
+ * plain data. `instance` is new for every server, so the main thread tells
+ * a restarted worker from one whose counters went backwards. Owns the
+ * shapes and the check that an answer has them; nothing is counted here.
+ */
+import type { RuntimeStats } from "../../runtime/types.ts";
+import type { MemoryBudgetStats } from "../memory-budget.ts";
+import type { CallCountersSnapshot } from "./call-counters.ts";
+
+/** A server's connection-level counters (src/rpc/server.ts), with its call counters when metrics are on. */
+export interface ServerMetricsReport {
+  /** Null when the server was created without `metrics`. */
+  readonly calls: CallCountersSnapshot | null;
+  readonly connections: {
+    readonly open: number;
+    readonly accepted: number;
+    readonly refused: number;
+    readonly bytesIn: number;
+    readonly bytesOut: number;
+    /** GOAWAYs sent, by reason name. */
+    readonly goAways: Record<string, number>;
+    /** Frames (or connections) refused by a limit, by limit name. */
+    readonly rejected: Record<string, number>;
+  };
+  readonly memory: MemoryBudgetStats;
+}
+
+export interface WorkerMetricsReport {
+  readonly kind: "ringrpc.metrics.v1";
+  readonly instance: string;
+  readonly driver: string;
+  readonly server: ServerMetricsReport;
+  readonly runtime: RuntimeStats;
+}
+
+export function workerMetricsReport(instance: string, driver: string, server: ServerMetricsReport, runtime: RuntimeStats): WorkerMetricsReport {
+  return { kind: "ringrpc.metrics.v1", instance, driver, server, runtime };
+}
+
+/** True when a worker's answer is a metrics report (a worker without metrics answers null). */
+export function isWorkerMetricsReport(data: unknown): data is WorkerMetricsReport {
+  return typeof data === "object" && data !== null && (data as { kind?: unknown }).kind === "ringrpc.metrics.v1";
+}
