@@ -55,7 +55,8 @@ export class ServerEventLog {
 
   /** A handler failed with a server-side status; `errorId` is set when the client got the generic message. */
   callFailed(call: FailedCall, status: number, error: unknown, errorId: string | null, durationMs: number): void {
-    const err = error instanceof Error ? error : new Error(String(error));
+    // A thrown non-Error has no stack to keep: it is logged as what it is.
+    const err = error instanceof Error ? error : { type: typeof error, message: String(error) };
     this.logger.error(
       {
         event: "handler_failed", method: call.method.path, callId: call.id, status: statusName(status),
