@@ -18,7 +18,8 @@ import { chooseDriver, createRuntimeFor, type DriverChoice, type DriverRequest }
 import {
   type LaunchOptions, resolveWorkerCount, type Supervisor, type WorkerContext, type WorkerProcessInfo, type WorkerReport, type WorkerService, type WorkerThreadInfo,
 } from "./launch-api.ts";
-import { type Logger, resolveLogger } from "./log/logger.ts";
+import { type Logger, resolveLogger, withFields } from "./log/logger.ts";
+import { setRuntimeLogger } from "./log/runtime-log.ts";
 import { ProcessSupervisor } from "./process-supervisor.ts";
 import { startupLine } from "./startup-line.ts";
 import { childSpecFromEnv, serveAsChild } from "./supervised-child.ts";
@@ -54,7 +55,7 @@ export class WorkerStartError extends Error {
  */
 export async function launch(opts: LaunchOptions, main: (ctx: WorkerContext) => Promise<WorkerService>): Promise<Supervisor | null> {
   if (!isMainThread) {
-    runWorker(main);
+    runWorker(opts, main);
     return null;
   }
   const child = childSpecFromEnv();
@@ -249,7 +250,7 @@ class WorkerSupervisor implements Supervisor {
 }
 
 /** Worker side of the handshake. */
-function runWorker(main: (ctx: WorkerContext) => Promise<WorkerService>): void {
+function runWorker(opts: LaunchOptions, main: (ctx: WorkerContext) => Promise<WorkerService>): void {
   let runtime: Runtime | null = null;
   let service: WorkerService | null = null;
   const port = parentPort;
@@ -258,6 +259,8 @@ function runWorker(main: (ctx: WorkerContext) => Promise<WorkerService>): void {
   port.on("message", async (msg: ToWorker) => {
     if (msg.type === "init") {
       try {
+        // The script's own options (it ran launch() with them in this Worker too): its runtime logs where the script logs.
+        setRuntimeLogger(withFields(resolveLogger(opts), { worker: msg.index }));
         const pin = pinCurrentThread(msg.cpu);
         runtime = await createRuntimeFor(msg.driver);
         service = await main({

@@ -13,6 +13,7 @@
  * completions mean: it hands the event count to `dispatch`.
  */
 import type { Ring } from "./ring.ts";
+import { runtimeLogger } from "../log/runtime-log.ts";
 
 /** Steps between macrotask yields (timers, messages, Bun's own I/O). */
 const YIELD_EVERY = 16;
@@ -77,7 +78,10 @@ export class EventLoop {
     this.readPending = false;
     this.reader = null;
     if (++this.readFailures === MAX_READ_FAILURES && !this.stopped) {
-      console.error(`ringrpc uring: cannot watch the ring's eventfd (${String(error)}); polling every ${POLL_MS} ms instead`);
+      runtimeLogger().warn(
+        { event: "wake_mode", wakeMode: "poll", reason: "eventfd_unwatchable", err: String(error) },
+        `io_uring: cannot watch the ring's eventfd (${String(error)}); polling every ${POLL_MS} ms instead`,
+      );
     }
     this.wakeUp();
   };
