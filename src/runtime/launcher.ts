@@ -82,13 +82,8 @@ async function startThreads(opts: LaunchOptions): Promise<Supervisor> {
 /** SIGINT/SIGTERM: stop gracefully, then exit 0. */
 function stopOnSignals(sup: Supervisor & { logger: Logger; graceMs: number }, what: string): void {
   const onSignal = (sig: string) => {
-    const t0 = performance.now();
     sup.logger.info({ event: "stopping", signal: sig, graceMs: sup.graceMs }, `${sig}: stopping ${what} (grace ${sup.graceMs} ms)`);
-    void sup.stop().then(() => {
-      const ms = Math.round(performance.now() - t0);
-      sup.logger.info({ event: "stop", signal: sig, durationMs: ms }, `stopped ${what} in ${ms} ms`);
-      process.exit(0);
-    });
+    void sup.stop().then(() => process.exit(0));
   };
   process.once("SIGINT", () => onSignal("SIGINT"));
   process.once("SIGTERM", () => onSignal("SIGTERM"));
@@ -237,6 +232,7 @@ class WorkerSupervisor implements Supervisor {
   }
 
   private async stopAll(): Promise<void> {
+    const t0 = performance.now();
     const waits = this.live.map((w) => {
       if (!w) return Promise.resolve();
       return new Promise<void>((resolve) => {
@@ -246,6 +242,8 @@ class WorkerSupervisor implements Supervisor {
       });
     });
     await Promise.all(waits);
+    const ms = Math.round(performance.now() - t0);
+    this.logger.info({ event: "stop", workers: this.workers, durationMs: ms }, `stopped ${this.workers} worker${this.workers === 1 ? "" : "s"} in ${ms} ms`);
   }
 }
 

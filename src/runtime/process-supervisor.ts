@@ -247,12 +247,16 @@ export class ProcessSupervisor implements Supervisor {
   }
 
   private async stopAll(): Promise<void> {
+    const t0 = performance.now();
     for (const c of this.children) {
       if (c.restartTimer !== null) clearTimeout(c.restartTimer);
       c.restartTimer = null;
     }
     await Promise.all(this.children.map((c) => (c.proc ? this.stopChild(c, c.proc) : undefined)));
     this.reservation.release();
+    if (!this.started) return; // a failed start() is reported by its rejection
+    const ms = Math.round(performance.now() - t0);
+    this.logger.info({ event: "stop", processes: this.children.length, durationMs: ms }, `stopped ${count(this.children.length, "process", "processes")} in ${ms} ms`);
   }
 
   /** SIGTERM (the child drains within graceMs), then SIGKILL if it is still there 2 s after the grace. */

@@ -201,6 +201,7 @@ describe("a serve() process with --log-format json", () => {
     expect(byEvent("stopping")[0]).toMatchObject({ signal: "SIGTERM" });
     expect(byEvent("shutdown").map((e) => e.worker).sort()).toEqual([0, 1]);
     expect(byEvent("stop").length).toBe(1);
+    expect(byEvent("stop")[0]).toMatchObject({ workers: 2 });
     expect(events.at(-1)!.event).toBe("stop");
   });
 });
