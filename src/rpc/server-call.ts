@@ -95,12 +95,9 @@ export class ServerCallState implements CallContext {
     private readonly slot: number,
   ) {
     this.startedAt = host.readAt;
+    // A unary or server-streaming call's one request message is not counted here: it is its start (withSingleMessages).
     const metrics = host.metrics;
-    if (metrics !== null) {
-      this.t0 = metrics.start(slot);
-      // A unary or server-streaming REQUEST carries the call's one request message.
-      if (method.kind === "unary" || method.kind === "server_stream") metrics.received[slot]!++;
-    } else this.t0 = 0;
+    this.t0 = metrics !== null ? metrics.start(slot) : 0;
     this.done = false;
     this.halfClosed = false;
     this.inbound = null;
@@ -218,9 +215,8 @@ export class ServerCallState implements CallContext {
       this.fail(asRpcError(e, `could not encode response ${this.method.output.typeName}`));
       return;
     }
+    // The one response message is counted as the OK end (withSingleMessages).
     this.finish(Status.OK);
-    const metrics = this.host.metrics;
-    if (metrics !== null) metrics.sent[this.slot]!++;
     this.host.out.commit();
   }
 

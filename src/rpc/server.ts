@@ -10,7 +10,7 @@ import type { Conn, Listener, Runtime } from "../runtime/types.ts";
 import type { CallContext, ServiceBinding } from "./descriptor.ts";
 import { chainInterceptors, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
 import { defaultMemoryBudgetBytes, MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
-import { CallCounters, DEFAULT_BUCKETS } from "./metrics/call-counters.ts";
+import { CallCounters, DEFAULT_BUCKETS, withSingleMessages } from "./metrics/call-counters.ts";
 import type { ServerMetricsReport } from "./metrics/worker-report.ts";
 import { DEFAULT_LIMITS, GoAwayReason } from "./protocol.ts";
 import { type BoundMethod, type ConnectionOwner, ServerConnection, type ServerConnectionConfig } from "./server-connection.ts";
@@ -240,7 +240,7 @@ class Server implements RpcServer, ConnectionOwner {
       bytesOut += c.out.bytesWritten;
     }
     return {
-      calls: this.counters === null ? null : this.counters.snapshot(),
+      calls: this.counters === null ? null : withSingleMessages(this.counters.snapshot()),
       connections: {
         open: this.connections.size, accepted: this.totalConnections, refused: this.refused, bytesIn, bytesOut,
         goAways: { ...this.events.goAways }, rejected: { ...this.events.rejected },

@@ -53,6 +53,24 @@ export function checkBuckets(bounds: readonly number[]): readonly number[] {
   return bounds;
 }
 
+/**
+ * A server's snapshot with the messages it does not count one by one: a
+ * unary or server-streaming call received exactly one request message when
+ * it started (a request that fails to decode never starts), and a unary or
+ * client-streaming call sent exactly one response message when it ended OK
+ * (every other end sends none). Deriving them saves the hot path two
+ * increments per call; streams' messages are counted as they pass.
+ */
+export function withSingleMessages(snap: CallCountersSnapshot): CallCountersSnapshot {
+  const received = [...snap.received];
+  const sent = [...snap.sent];
+  snap.methods.forEach((m, slot) => {
+    if (m.kind === "unary" || m.kind === "server_stream") received[slot] = (received[slot] ?? 0) + (snap.started[slot] ?? 0);
+    if (m.kind === "unary" || m.kind === "client_stream") sent[slot] = (sent[slot] ?? 0) + (snap.handled[slot * STATUS_CODES] ?? 0);
+  });
+  return { ...snap, received, sent };
+}
+
 export class CallCounters {
   readonly methods: MethodKey[];
   started: Float64Array;
@@ -73,7 +91,7 @@ export class CallCounters {
     this.capacity = 0;
     this.started = this.handled = this.received = this.sent = this.buckets = this.sums = new Float64Array(0);
     this.grow(8);
-    this.clock = new TurnClock(defer, (slot, ms) => this.record(slot, ms));
+    this.clock = new TurnClock(defer, this);
   }
 
   /** Registers a method; its slot is the index to count it by. */
@@ -111,7 +129,8 @@ export class CallCounters {
     };
   }
 
-  private record(slot: number, ms: number): void {
+  /** The TurnClock's answer: a call of `slot` took `ms`. */
+  record(slot: number, ms: number): void {
     const bounds = this.boundsMs;
     const nb = bounds.length;
     let i = 0;

@@ -11,6 +11,11 @@
  * the 2-vCPU dev machine), which is why the clock is not read per call.
  */
 
+/** Where the clock hands each ended call's slot and duration in ms (CallCounters). */
+export interface DurationSink {
+  record(slot: number, ms: number): void;
+}
+
 export class TurnClock {
   /** This turn's first reading, or -1 when the clock was not read this turn. */
   private stamp: number;
@@ -23,8 +28,7 @@ export class TurnClock {
   constructor(
     /** Runs a callback once at the end of the current turn (rt.defer, or queueMicrotask off a runtime). */
     private readonly defer: (fn: () => void) => void,
-    /** Receives each ended call's slot and duration in ms. */
-    private readonly record: (slot: number, ms: number) => void,
+    private readonly sink: DurationSink,
   ) {
     this.stamp = -1;
     this.scheduled = false;
@@ -65,6 +69,7 @@ export class TurnClock {
     if (n === 0) return;
     this.pending = 0;
     const end = performance.now();
-    for (let i = 0; i < n; i++) this.record(this.slots[i]!, end - this.starts[i]!);
+    const sink = this.sink;
+    for (let i = 0; i < n; i++) sink.record(this.slots[i]!, end - this.starts[i]!);
   }
 }
