@@ -79,7 +79,11 @@ describe("metrics of a running kv server", () => {
           }
         };
         // 8 connections over SO_REUSEPORT: both workers get some with near certainty; checked below.
-        const load = Promise.all(Array.from({ length: 16 }, (_, w) => worker(w)));
+        // Errors are collected, not left unhandled: an unhandled rejection would end the test before its finally stops the server.
+        const loadErrors: string[] = [];
+        const load = Promise.all(Array.from({ length: 16 }, (_, w) => worker(w))).catch((e: unknown) => {
+          loadErrors.push(e instanceof Error ? e.message : String(e));
+        });
         for (let i = 0; i < 3; i++) {
           await Bun.sleep(150);
           const r = await scrape(port);
@@ -89,6 +93,7 @@ describe("metrics of a running kv server", () => {
         }
         loading = false;
         await load;
+        expect(loadErrors).toEqual([]);
         await ch.close();
       } finally {
         await rt.close();
