@@ -115,6 +115,29 @@ describe("call counters", () => {
     expect(c.start(slot)).toBeGreaterThan(a);
   });
 
+  test("a call that ends in a later turn is timed from its own turn's start to the end of the turn it ended in", () => {
+    const turns: (() => void)[] = [];
+    const c = new CallCounters([0.001, 1], (fn) => turns.push(fn));
+    const slot = c.addMethod({ service: "s", method: "m", kind: "unary" });
+    const early = c.start(slot);
+    turns.shift()!(); // that turn ends with the call still open
+    const busyUntil = performance.now() + 2;
+    while (performance.now() < busyUntil) {
+      // the open call takes >= 2 ms
+    }
+    const quick = c.start(slot);
+    expect(quick).toBeGreaterThan(early);
+    c.end(slot, Status.OK, early);
+    c.end(slot, Status.OK, quick);
+    expect(turns.length).toBe(1);
+    turns.shift()!();
+    const snap = c.snapshot();
+    // The quick call (same turn) is in the 1 ms bucket; the early one past it.
+    expect(snap.buckets).toEqual([1, 1, 0]);
+    expect(snap.sums[0]).toBeGreaterThanOrEqual(0.002);
+    expect(snap.handled[Status.OK]).toBe(2);
+  });
+
   test("bucket bounds must be positive and increasing", () => {
     expect(() => checkBuckets([])).toThrow("must not be empty");
     expect(() => checkBuckets([0.1, 0.1])).toThrow("increasing");

@@ -90,8 +90,8 @@ export class CallCounters {
     this.methods = [];
     this.capacity = 0;
     this.started = this.handled = this.received = this.sent = this.buckets = this.sums = new Float64Array(0);
-    this.grow(8);
     this.clock = new TurnClock(defer, this);
+    this.grow(8);
   }
 
   /** Registers a method; its slot is the index to count it by. */
@@ -129,14 +129,14 @@ export class CallCounters {
     };
   }
 
-  /** The TurnClock's answer: a call of `slot` took `ms`. */
-  record(slot: number, ms: number): void {
+  /** The TurnClock's answer: `count` calls of `slot` took `ms` each. */
+  record(slot: number, ms: number, count: number): void {
     const bounds = this.boundsMs;
     const nb = bounds.length;
     let i = 0;
     while (i < nb && ms > bounds[i]!) i++;
-    this.buckets[slot * (nb + 1) + i]!++;
-    this.sums[slot]! += ms / 1000;
+    this.buckets[slot * (nb + 1) + i]! += count;
+    this.sums[slot]! += (count * ms) / 1000;
   }
 
   private grow(capacity: number): void {
@@ -152,6 +152,7 @@ export class CallCounters {
     this.sent = bigger(this.sent, 1);
     this.buckets = bigger(this.buckets, nb);
     this.sums = bigger(this.sums, 1);
+    this.clock.ensureSlots(capacity);
     this.capacity = capacity;
   }
 }
