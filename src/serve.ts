@@ -13,7 +13,7 @@
  */
 import type { ServiceBinding } from "./rpc/descriptor.ts";
 import { startMetricsEndpoint, type MetricsEndpointOptions } from "./rpc/metrics/endpoint.ts";
-import { workerMetricsReport } from "./rpc/metrics/worker-report.ts";
+import { workerMetrics } from "./rpc/metrics/worker-report.ts";
 import { createRpcServer, type ServerOptions } from "./rpc/server.ts";
 import { launch, type LaunchOptions, type Supervisor, type WorkerContext } from "./runtime/launcher.ts";
 import { resolveLogger, withFields } from "./runtime/log/logger.ts";
@@ -48,15 +48,13 @@ export async function serve(services: ServicesSource, opts: ServeOptions = {}): 
     const server = createRpcServer(ctx.runtime, bindings, { ...opts, logger, metrics: metrics === undefined ? false : metrics });
     const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port });
     void server.serve(listener);
-    // New for every server: the main thread tells a restarted worker by it.
-    const instance = `${process.pid}.${ctx.index}.${crypto.randomUUID()}`;
     return {
       port: listener.port,
       async stop(graceMs: number) {
         await server.shutdown(graceMs);
         await listener.close();
       },
-      ...(metrics === undefined ? {} : { report: () => workerMetricsReport(instance, ctx.driver, server.metricsReport(), ctx.runtime.stats()) }),
+      ...(metrics === undefined ? {} : { report: workerMetrics(ctx.runtime, server) }),
     };
   });
   if (sup === null || metrics === undefined) return sup;

@@ -26,4 +26,5 @@ export { chainInterceptors, type ClientCall, type ClientInterceptor, type Server
 export { DEFAULT_LIMITS, FrameType, GoAwayReason, PROTOCOL_VERSION, type PeerLimits } from "./protocol.ts";
 export { ClientMetrics, type ClientMetricsOptions } from "./metrics/client-metrics.ts";
 export { DEFAULT_BUCKETS } from "./metrics/call-counters.ts";
-export type { ServerMetricsReport } from "./metrics/worker-report.ts";
+export { workerMetrics, type ServerMetricsReport, type WorkerMetricsReport } from "./metrics/worker-report.ts";
+export { serveMetrics, type MeteredSupervisor, type MetricsEndpointOptions } from "./metrics/endpoint.ts";

@@ -5,13 +5,15 @@
  * checker of test/helpers/exposition-check.ts, and promtool when it is
  * installed), then once more after the load, where every call counter must
  * equal the calls made (summed over both workers), and each worker must
- * have its runtime series. The supervised mode (2 processes, scraped over
+ * have its runtime series. The raw echo server (launch(), no RPC) exposes
+ * its runtime series alone. The supervised mode (2 processes, scraped over
  * IPC through the supervisor) gets the same scrape checks.
  */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { KeyValueClient } from "../../examples/kv/gen/kv.ts";
 import { createChannel } from "../../src/rpc/client.ts";
@@ -132,6 +134,37 @@ describe("metrics of a running kv server", () => {
     }
     expect(s.stderr()).toMatch(/level=info msg="metrics on http:\/\/127\.0\.0\.1:\d+\/metrics" event=metrics_listening/);
   }, 60_000);
+
+  test("the raw echo server (launch(), no RPC) exposes each worker's runtime series and nothing of RPC", async () => {
+    const s = await startServer("examples/echo/server.ts", ["--port", "0", "--workers", "2", "--metrics-port", "0"]);
+    try {
+      const before = parseExposition((await scrape(metricsPort(s))).text);
+      const echoed: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        echoed.push(
+          await new Promise<string>((resolve, reject) => {
+            const sock = connect(s.port, "127.0.0.1", () => sock.write(`ping ${i}`));
+            sock.setTimeout(5000, () => reject(new Error("echo timed out")));
+            sock.once("data", (d) => {
+              sock.destroy();
+              resolve(d.toString());
+            });
+            sock.once("error", reject);
+          }),
+        );
+      }
+      expect(echoed).toEqual(Array.from({ length: 20 }, (_, i) => `ping ${i}`));
+      await Bun.sleep(50);
+      const after = parseExposition((await scrape(metricsPort(s))).text);
+      expect([...after.keys()].filter((name) => name.startsWith("grpc_") || name.startsWith("ringrpc_server_"))).toEqual([]);
+      expect(after.get("ringrpc_runtime_info")!.samples.map((x) => x.labels.worker).sort()).toEqual(["0", "1"]);
+      const completions = (f: typeof after) => f.get("ringrpc_runtime_ring_completions_total")!.samples.reduce((n, x) => n + x.value, 0);
+      // 20 connections accepted, read and written: at least 3 completions each (on either driver: epoll counts its accepts, reads and writes too).
+      expect(completions(after) - completions(before)).toBeGreaterThanOrEqual(60);
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  }, 30_000);
 
   test.skipIf(NO_PROMTOOL !== null)(skipTitle("promtool check metrics accepts a scrape", NO_PROMTOOL), async () => {
     const s = await startServer("examples/kv/server.ts", ["--port", "0", "--workers", "1", "--metrics-port", "0"]);

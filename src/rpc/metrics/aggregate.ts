@@ -29,8 +29,8 @@ export class MetricsAggregator {
       if (!isWorkerMetricsReport(data)) continue;
       const who: [string, string][] = supervised ? [["process", String(r.process)], ["worker", String(r.worker)]] : [["worker", String(r.worker)]];
       const samples = [
-        ...(data.server.calls === null ? [] : callSamples("grpc_server", data.server.calls)),
-        ...serverSamples(data.server),
+        ...(data.server === null || data.server.calls === null ? [] : callSamples("grpc_server", data.server.calls)),
+        ...(data.server === null ? [] : serverSamples(data.server)),
         ...runtimeSamples(who, data.driver, data.runtime),
       ];
       const key = `${r.process}/${r.worker}`;

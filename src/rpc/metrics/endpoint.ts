@@ -9,7 +9,7 @@
  * that also stops it.
  */
 import type { Supervisor, WorkerProcessInfo, WorkerReport, WorkerThreadInfo } from "../../runtime/launch-api.ts";
-import type { Logger } from "../../runtime/log/logger.ts";
+import { type Logger, resolveLogger } from "../../runtime/log/logger.ts";
 import type { DriverChoice } from "../../runtime/select.ts";
 import { MetricsAggregator } from "./aggregate.ts";
 import { callFamilies, type Family, RUNTIME_FAMILIES, SERVER_FAMILIES } from "./catalog.ts";
@@ -64,6 +64,17 @@ export async function startMetricsEndpoint(sup: Supervisor, opts: MetricsEndpoin
   const port = http.port ?? opts.port;
   logger.info({ event: "metrics_listening", host, port, path }, `metrics on http://${host}:${port}${path}`);
   return new EndpointSupervisor(sup, http, port);
+}
+
+/**
+ * The endpoint for any launch() server whose workers report workerMetrics()
+ * (examples/echo/server.ts): runtime series for a bare runtime, all of them
+ * for an RPC server. Logs where it listens to `logger` (default: ringrpc's
+ * text logger on stderr).
+ */
+export function serveMetrics(sup: Supervisor, opts: MetricsEndpointOptions & { logger?: Logger }): Promise<MeteredSupervisor> {
+  const supervised = sup.processes.some((p) => p.pid !== process.pid);
+  return startMetricsEndpoint(sup, opts, supervised, resolveLogger(opts));
 }
 
 /** The launcher's Supervisor, whose stop() also closes the endpoint. */

@@ -6,7 +6,7 @@
  * a restarted worker from one whose counters went backwards. Owns the
  * shapes and the check that an answer has them; nothing is counted here.
  */
-import type { RuntimeStats } from "../../runtime/types.ts";
+import type { Runtime, RuntimeStats } from "../../runtime/types.ts";
 import type { MemoryBudgetStats } from "../memory-budget.ts";
 import type { CallCountersSnapshot } from "./call-counters.ts";
 
@@ -32,12 +32,24 @@ export interface WorkerMetricsReport {
   readonly kind: "ringrpc.metrics.v1";
   readonly instance: string;
   readonly driver: string;
-  readonly server: ServerMetricsReport;
+  /** Null for a worker without an RPC server (a launch() service: its runtime alone). */
+  readonly server: ServerMetricsReport | null;
   readonly runtime: RuntimeStats;
 }
 
-export function workerMetricsReport(instance: string, driver: string, server: ServerMetricsReport, runtime: RuntimeStats): WorkerMetricsReport {
+export function workerMetricsReport(instance: string, driver: string, server: ServerMetricsReport | null, runtime: RuntimeStats): WorkerMetricsReport {
   return { kind: "ringrpc.metrics.v1", instance, driver, server, runtime };
+}
+
+/**
+ * What a worker's WorkerService.report returns so that serveMetrics() (or
+ * serve()'s `metrics`) exposes it: its runtime's counters, and its RPC
+ * server's when it has one. Call it once per worker: the report names the
+ * worker's instance, so a restart is told from counters going back.
+ */
+export function workerMetrics(runtime: Runtime, server: { metricsReport(): ServerMetricsReport } | null = null): () => WorkerMetricsReport {
+  const instance = `${process.pid}.${crypto.randomUUID()}`;
+  return () => workerMetricsReport(instance, runtime.driver, server === null ? null : server.metricsReport(), runtime.stats());
 }
 
 /** True when a worker's answer is a metrics report (a worker without metrics answers null). */
