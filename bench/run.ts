@@ -25,6 +25,7 @@ import { jsTargets, runLatency } from "./matrix/latency-section.ts";
 import { latencyRows, latencyStalls, latencyTable } from "./matrix/latency-table.ts";
 import { JS_CLIENTS } from "./matrix/load-clients.ts";
 import { FLAG_LEGEND, markdownMatrixTable, matrixStalls, rowStalls, summarizeRows, type RatioBaseline } from "./matrix/matrix-table.ts";
+import { npmSwallowedFlags } from "./matrix/npm-flags.ts";
 import { latencyWindow, parseOptions, USAGE, UsageError, type MatrixOptions } from "./matrix/options.ts";
 import { stallLine, type StallFinding } from "./matrix/stall-flag.ts";
 import { progressLine } from "./matrix/progress-line.ts";
@@ -39,8 +40,18 @@ const BASELINES: readonly RatioBaseline[] = [{ candidates: TOKIO_BASELINES }, { 
 /** Exit code when a contender is STALLED (everything is still printed and written). */
 const EXIT_STALLED = 3;
 
-function options(): MatrixOptions {
-  const argv = Bun.argv.slice(2);
+/** The run's arguments: flags npm swallowed (`npm run bench --quick`, npm-flags.ts), then the script's own. */
+function benchArgv(): string[] {
+  const fromNpm = npmSwallowedFlags(process.env);
+  for (const note of fromNpm.notes) console.error(note);
+  if (fromNpm.problems.length > 0) {
+    for (const p of fromNpm.problems) console.error(`bench: ${p}`);
+    process.exit(2);
+  }
+  return [...fromNpm.argv, ...Bun.argv.slice(2)];
+}
+
+function options(argv: string[]): MatrixOptions {
   if (argv.includes("--help") || argv.includes("-h")) {
     console.log(USAGE);
     process.exit(0);
@@ -74,8 +85,9 @@ function prepareAll(contenders: readonly RpcContender[]): Map<string, string> {
 }
 
 async function main(): Promise<number> {
-  const o = options();
-  const command = ["node_modules/.bin/bun", "bench/run.ts", ...Bun.argv.slice(2)].join(" ");
+  const argv = benchArgv();
+  const o = options(argv);
+  const command = ["node_modules/.bin/bun", "bench/run.ts", ...argv].join(" ");
   const facts = machineFacts(`${PROJECT_ROOT}node_modules/.bin/bun`, command);
   console.log(`# RPC benchmark ${facts.date}\nkernel ${facts.kernel}, Bun ${facts.bun}, ${facts.cpuModel} x${facts.cpus}${facts.rustc ? `, ${facts.rustc}` : ""}`);
   console.log(`${workloadText(o)}; server on CPU ${o.serverCpu}, load generator on CPU ${o.loadgenCpu}`);

@@ -4,7 +4,12 @@
  * modules reach them through `XType` (generate.ts); an enum's decoder is
  * emitted in every file that decodes it. Straight-line code per
  * message: no reflection, no per-field closures; one try/catch per message
- * turns a failure into a DecodeError whose path names the field.
+ * turns a failure into a DecodeError whose path names the field. Encoders
+ * have one try/catch per message too and nothing per field: MsgWriter's
+ * primitives check what they write (no coercion; sized integers and, here,
+ * enum members are checked before they are sent) and the catch rebuilds the
+ * field path by running the message's validator on the value
+ * (EncodeError.locate), off the hot path.
  */
 import type { Decl, EnumDecl, Field, Model, TypeRef, UnionDecl } from "../idl/model.ts";
 import { declIdent, literalKey, quote } from "./names.ts";
@@ -14,7 +19,7 @@ import { lookup, tsType, valueLiteral } from "./emit-types.ts";
 type StructLike = Extract<Decl, { kind: "struct" | "error" }>;
 
 const SCALAR_WRITE: Record<string, string> = {
-  bool: "bool", i32: "int", u32: "int", i64: "i64", u64: "u64", f64: "f64",
+  bool: "bool", i32: "i32", u32: "u32", i64: "i64", u64: "u64", f64: "f64",
   string: "str", bytes: "bin", timestamp: "timestamp",
 };
 const SCALAR_READ: Record<string, string> = {
@@ -40,6 +45,10 @@ export class CodecEmitter {
     return this.p.runtime("codec", "DecodeError");
   }
 
+  private encodeError(): string {
+    return this.p.runtime("codec", "EncodeError");
+  }
+
   // ------------------------------------------------------------ encode
 
   /** Statements that append `expr` (of type t) to `w`. */
@@ -49,7 +58,7 @@ export class CodecEmitter {
         return [`w.${SCALAR_WRITE[t.name]}(${expr});`];
       case "ref": {
         const d = lookup(this.model, t.qualifiedName);
-        if (d.kind === "enum") return [`w.int(${expr});`];
+        if (d.kind === "enum") return [`${this.enumEncoder(d)}(w, ${expr});`];
         return [`${this.p.codec(d, "encode")}(w, ${expr});`];
       }
       case "list": {
@@ -57,7 +66,7 @@ export class CodecEmitter {
         const i = `i${depth}`;
         return [
           `const ${a} = ${expr};`,
-          `w.arrayHeader(${a}.length);`,
+          `w.arrayHeaderOf(${a});`,
           `for (let ${i} = 0; ${i} < ${a}.length; ${i}++) {`,
           ...indent(this.encodeStmts(t.elem, `${a}[${i}]!`, depth + 1)),
           "}",
@@ -70,8 +79,7 @@ export class CodecEmitter {
           const ks = `ks${depth}`;
           return [
             `const ${m} = ${expr};`,
-            `const ${ks} = Object.keys(${m});`,
-            `w.mapHeader(${ks}.length);`,
+            `const ${ks} = w.mapHeaderOfRecord(${m});`,
             `for (const ${k} of ${ks}) {`,
             `  w.str(${k});`,
             ...indent(this.encodeStmts(t.value, `${m}[${k}]!`, depth + 1)),
@@ -81,7 +89,7 @@ export class CodecEmitter {
         const v = `v${depth}`;
         return [
           `const ${m} = ${expr};`,
-          `w.mapHeader(${m}.size);`,
+          `w.mapHeaderOfMap(${m});`,
           `for (const [${k}, ${v}] of ${m}) {`,
           ...indent(this.encodeStmts(t.key, k, depth + 1)),
           ...indent(this.encodeStmts(t.value, v, depth + 1)),
@@ -139,7 +147,8 @@ export class CodecEmitter {
     const stringKey = isStringKey(t);
     const store = (v: string) => (stringKey ? `${m}[${k}] = ${v};` : `${m}.set(${k}, ${v});`);
     const body = valueExpr !== null ? [store(valueExpr)] : [`let ${e}: ${vt};`, ...this.decodeStmts(t.value, e, depth + 1), store(e)];
-    const keyPath = stringKey ? `\`[\${JSON.stringify(${k})}]\`` : `\`[\${${k}}]\``;
+    // A string key may be a peer's: its path segment is quoted, escaped and cut by peerText.
+    const keyPath = stringKey ? `\`[\${${this.p.runtime("codec", "peerText")}(${k}, { quote: true })}]\`` : `\`[\${${k}}]\``;
     return [
       `const ${n} = r.mapHeader();`,
       stringKey
@@ -159,6 +168,20 @@ export class CodecEmitter {
 
   /** Enums decoded by this file (local or imported), in order of first use: each gets a private decoder. */
   private readonly enumsUsed = new Map<string, { decl: EnumDecl; name: string }>();
+
+  /** Enums encoded by this file (local or imported), in order of first use: each gets a private encoder. */
+  private readonly enumsEncoded = new Map<string, { decl: EnumDecl; name: string }>();
+
+  /** The private encoder of an enum this file encodes (emitted by emitAll, after the other codecs). */
+  private enumEncoder(d: EnumDecl): string {
+    let e = this.enumsEncoded.get(d.qualifiedName);
+    if (e === undefined) {
+      const name = this.p.claimName(`encode${this.p.sym(d, "type", true)}`, `encoder of ${d.qualifiedName}`);
+      e = { decl: d, name };
+      this.enumsEncoded.set(d.qualifiedName, e);
+    }
+    return e.name;
+  }
 
   /** The private decoder of an enum this file decodes (emitted by emitAll, after the other codecs). */
   private enumDecoder(d: EnumDecl): string {
@@ -183,21 +206,25 @@ export class CodecEmitter {
     const dec = p.claimName(`decode${declIdent(d.name)}`, `decoder of ${d.qualifiedName}`);
     const de = this.decodeError();
 
-    p.doc(`Appends ${d.qualifiedName} as a msgpack map keyed by field id.`);
+    p.doc(`Appends ${d.qualifiedName} as a msgpack map keyed by field id. Throws EncodeError naming the field.`);
     p.block(`function ${enc}(w: ${this.w()}, v: ${typeName}): void {`, () => {
-      if (optional.length === 0) p.line(`w.mapHeader(${required});`);
-      else {
-        p.line(`let n = ${required};`);
-        for (const f of optional) p.line(`if (v.${f.name} !== undefined) n++;`);
-        p.line("w.mapHeader(n);");
-      }
-      for (const f of fields) {
-        const body = [`w.int(${f.id});`, ...this.encodeStmts(f.type, `v.${f.name}`, 1)];
-        if (f.optional) {
-          p.block(`if (v.${f.name} !== undefined) {`, () => p.lines_(body));
-        } else if (body.length > 2) p.block("{", () => p.lines_(body));
-        else p.lines_(body);
-      }
+      p.tryCatch(() => {
+        // Reading a required field of a non-object already fails; without one, 7 would be written as an empty struct.
+        if (required === 0) p.line(`if (typeof v !== "object" || v === null) throw new ${this.encodeError()}(\`expected an object, got \${${p.runtime("codec", "describeValue")}(v)}\`);`);
+        if (optional.length === 0) p.line(`w.mapHeader(${required});`);
+        else {
+          p.line(`let n = ${required};`);
+          for (const f of optional) p.line(`if (v.${f.name} !== undefined) n++;`);
+          p.line("w.mapHeader(n);");
+        }
+        for (const f of fields) {
+          const body = [`w.int(${f.id});`, ...this.encodeStmts(f.type, `v.${f.name}`, 1)];
+          if (f.optional) {
+            p.block(`if (v.${f.name} !== undefined) {`, () => p.lines_(body));
+          } else if (body.length > 2) p.block("{", () => p.lines_(body));
+          else p.lines_(body);
+        }
+      }, () => p.line(this.located(d)));
     });
     p.line();
 
@@ -276,18 +303,20 @@ export class CodecEmitter {
     const enc = p.claimName(`encode${declIdent(d.name)}`, `encoder of ${d.qualifiedName}`);
     const dec = p.claimName(`decode${declIdent(d.name)}`, `decoder of ${d.qualifiedName}`);
     const de = this.decodeError();
-    p.doc(`Appends ${d.qualifiedName} as a 1-entry msgpack map {variant id: value}.`);
+    p.doc(`Appends ${d.qualifiedName} as a 1-entry msgpack map {variant id: value}. Throws EncodeError naming the variant.`);
     p.block(`function ${enc}(w: ${this.w()}, v: ${type}): void {`, () => {
-      p.line("w.mapHeader(1);");
-      p.block("switch (v.kind) {", () => {
-        for (const variant of d.variants) {
-          p.line(`case ${quote(variant.name)}: {`);
-          p.lines_(indent([`w.int(${variant.id});`, ...this.encodeStmts(variant.type, "v.value", 1), "return;"]));
-          p.line("}");
-        }
-        p.line("default:");
-        p.line(`  throw new TypeError(\`unknown kind \${String((v as { kind: unknown }).kind)} for union ${d.qualifiedName}\`);`);
-      });
+      p.tryCatch(() => {
+        p.line("w.mapHeader(1);");
+        p.block("switch (v.kind) {", () => {
+          for (const variant of d.variants) {
+            p.line(`case ${quote(variant.name)}: {`);
+            p.lines_(indent([`w.int(${variant.id});`, ...this.encodeStmts(variant.type, "v.value", 1), "return;"]));
+            p.line("}");
+          }
+          p.line("default:");
+          p.line(`  throw new ${this.encodeError()}(\`unknown kind \${String((v as { kind: unknown }).kind)} for union ${d.qualifiedName}\`);`);
+        });
+      }, () => p.line(this.located(d)));
     });
     p.line();
     p.doc(`Reads ${d.qualifiedName}; an unknown variant id is a DecodeError.`);
@@ -322,14 +351,44 @@ export class CodecEmitter {
   }
 
   /**
+   * The one catch of an encoder: rethrow as an EncodeError naming this
+   * message, with the path its validator finds. An enclosing message's catch
+   * does the same for the whole value, so the outermost names the full path.
+   */
+  private located(d: StructLike | UnionDecl): string {
+    return `throw ${this.encodeError()}.locate(err, ${quote(d.qualifiedName)}, v, ${this.p.codec(d, "check")});`;
+  }
+
+  private emitEnumEncoder(d: EnumDecl, enc: string): void {
+    const p = this.p;
+    const type = p.sym(d, "type", true);
+    const describe = p.runtime("codec", "describeValue");
+    p.doc(`Appends ${d.qualifiedName}; a number that is not a member is an EncodeError.`);
+    p.block(`function ${enc}(w: ${this.w()}, v: ${type}): void {`, () => {
+      p.block("switch (v) {", () => {
+        for (const v of d.values) p.line(`case ${v.value}:`);
+        if (d.values.length > 0) {
+          p.line("  w.int(v);");
+          p.line("  return;");
+        }
+        p.line("default:");
+        p.line(`  throw new ${this.encodeError()}(\`expected a value of enum ${d.qualifiedName}, got \${${describe}(v)}\`);`);
+      });
+    });
+    p.line();
+  }
+
+  /**
    * Emits the module-private codec functions of one file's structs, errors
-   * and unions in source order, then a decoder for each enum they decode.
+   * and unions in source order, then an encoder for each enum they encode
+   * and a decoder for each enum they decode.
    */
   emitAll(decls: readonly Decl[]): void {
     for (const d of decls) {
       if (d.kind === "struct" || d.kind === "error") this.emitStruct(d);
       else if (d.kind === "union") this.emitUnion(d);
     }
+    for (const { decl, name } of this.enumsEncoded.values()) this.emitEnumEncoder(decl, name);
     for (const { decl, name } of this.enumsUsed.values()) this.emitEnumDecoder(decl, name);
   }
 }

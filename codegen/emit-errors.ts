@@ -1,8 +1,10 @@
 /**
  * Emits, per IDL error: a class extending RpcError with a stable `code`
- * (the qualified name) and typed readonly fields, and an ErrorType object
- * (src/rpc/descriptor.ts) that encodes/decodes the fields and recognises the
- * error by code (never instanceof: errors cross Worker boundaries).
+ * (the qualified name), typed readonly fields and a readable default message
+ * (`KeyNotFound: key="k" (The key does not exist.)`, typedErrorMessage), and
+ * an ErrorType<Class> object (src/rpc/descriptor.ts) that encodes/decodes
+ * the fields and recognises the error by code with a type guard (never
+ * instanceof: errors cross Worker boundaries).
  */
 import type { ErrorDecl, Model } from "../idl/model.ts";
 import { declIdent, quote } from "./names.ts";
@@ -33,8 +35,10 @@ export function emitError(p: Printer, model: Model, d: ErrorDecl): void {
       p.line(`readonly ${f.name}: ${t}${f.optional ? " | undefined" : ""};`);
     }
     const arg = d.fields.length === 0 ? `_fields: ${fields} = {}` : `fields: ${fields}`;
+    const fieldList = d.fields.map((f) => `[${quote(f.name)}, fields.${f.name}]`).join(", ");
+    const defaultMessage = `${p.runtime("rpc", "typedErrorMessage")}(${quote(d.name)}, ${quote(docLine(d))}, [${fieldList}])`;
     p.block(`constructor(${arg}, message?: string) {`, () => {
-      p.line(`super(${status}.${d.status}, message ?? ${quote(defaultMessage(d))}, ${code});`);
+      p.line(`super(${status}.${d.status}, message ?? ${defaultMessage}, ${code});`);
       for (const f of d.fields) p.line(`this.${f.name} = fields.${f.name};`);
     });
   });
@@ -45,17 +49,17 @@ export function emitError(p: Printer, model: Model, d: ErrorDecl): void {
   const enc = p.sym(d, "encode");
   const dec = p.sym(d, "decode");
   p.doc(`Codec and matcher of ${d.qualifiedName} for the RPC layer.`);
-  p.block(`export const ${et}: ${errorType} = {`, () => {
+  p.block(`export const ${et}: ${errorType}<${cls}> = {`, () => {
     p.line(`code: ${code},`);
     p.line(`status: ${status}.${d.status},`);
     p.line(`encode: (w, e) => ${enc}(w, e as unknown as ${fields}),`);
     p.line(`decode: (r, message) => new ${cls}(${dec}(r), message),`);
-    p.line(`is: (e) => typeof e === "object" && e !== null && (e as { code?: unknown }).code === ${code},`);
+    p.line(`is: (e): e is ${cls} => typeof e === "object" && e !== null && (e as { code?: unknown }).code === ${code},`);
   }, "};");
   p.line();
 }
 
-function defaultMessage(d: ErrorDecl): string {
-  const first = d.doc?.split("\n")[0]?.trim();
-  return first !== undefined && first !== "" ? first : d.qualifiedName;
+/** The first line of the error's doc comment, "" when it has none. */
+function docLine(d: ErrorDecl): string {
+  return d.doc?.split("\n")[0]?.trim() ?? "";
 }

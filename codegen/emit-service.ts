@@ -9,7 +9,8 @@ import { clientMethodIdent, declIdent, literalKey, quote } from "./names.ts";
 import type { Printer } from "./printer.ts";
 import { lookup } from "./emit-types.ts";
 
-export function emitService(p: Printer, model: Model, s: ServiceDecl): void {
+/** `idl` is the identifier of the file's module-private IDL source (emit-idl.ts). */
+export function emitService(p: Printer, model: Model, s: ServiceDecl, idl: string): void {
   const base = declIdent(s.name);
   const svc = p.claimName(base, s.qualifiedName);
   const descIface = p.claimName(`${base}Descriptor`, `descriptor type of ${s.qualifiedName}`);
@@ -65,6 +66,7 @@ export function emitService(p: Printer, model: Model, s: ServiceDecl): void {
         }, "},");
       }
     }, "},");
+    p.line(`idl: ${idl},`);
   }, "};");
   p.line();
 
@@ -83,10 +85,16 @@ export function emitService(p: Printer, model: Model, s: ServiceDecl): void {
   });
   p.line();
 
-  p.doc(`Binds an implementation of ${s.qualifiedName}; requests are validated unless \`validate: false\`.`);
-  p.block(`export function ${bind}(impl: ${handlers}, opts?: { validate?: boolean }): ${binding} {`, () => {
-    p.line(`return { descriptor: ${svc}, impl, validate: opts?.validate ?? true };`);
-  });
+  p.doc(
+    `Binds an implementation of ${s.qualifiedName}; requests are validated unless \`validate: false\`. ` +
+      `Methods listed in \`unimplemented\` may be left out of \`impl\`; their calls get UNIMPLEMENTED.`,
+  );
+  p.block(
+    `export function ${bind}<const U extends keyof ${handlers} = never>(impl: Omit<${handlers}, U>, opts?: { validate?: boolean; unimplemented?: readonly U[] }): ${binding} {`,
+    () => {
+      p.line(`return { descriptor: ${svc}, impl, validate: opts?.validate ?? true, unimplemented: opts?.unimplemented ?? [] };`);
+    },
+  );
   p.line();
 
   p.doc(s.doc, [`Typed client of ${s.qualifiedName}.`]);

@@ -12,6 +12,7 @@ import type { Decl, Model, StructDecl, UnionDecl } from "../idl/model.ts";
 import { CheckEmitter } from "./emit-checks.ts";
 import { CodecEmitter } from "./emit-codec.ts";
 import { emitError } from "./emit-errors.ts";
+import { emitIdl } from "./emit-idl.ts";
 import { declIdent, quote } from "./names.ts";
 import { Printer } from "./printer.ts";
 import { SchemaEmitter } from "./emit-schema.ts";
@@ -89,9 +90,10 @@ function generateFile(model: Model, source: string, root: string, opts: Generate
   new SchemaEmitter(p, model, source).emitAll(decls);
   for (const d of decls) if (d.kind === "error") emitError(p, model, d);
   let services = 0;
+  const idl = decls.some((d) => d.kind === "service") ? emitIdl(p, model, source, root) : "";
   for (const d of decls) {
     if (d.kind === "service") {
-      emitService(p, model, d);
+      emitService(p, model, d, idl);
       services++;
     }
   }

@@ -159,17 +159,17 @@ export class Printer {
     return `${this.sym(decl, "messageType")}.${op === "check" ? "validate" : op}`;
   }
 
-  /** A runtime symbol: `codec` -> "<runtime>/codec", `rpc` -> "<runtime>/rpc". */
-  runtime(module: "codec" | "rpc", name: string, typeOnly = false): string {
+  /** A runtime symbol: `codec` -> "<runtime>/codec", `rpc` -> "<runtime>/rpc", `zod` -> "<runtime>/zod". */
+  runtime(module: "codec" | "rpc" | "zod", name: string, typeOnly = false): string {
     // A struct named Message generates MessageType: import the runtime's as $MessageType then.
     const local = this.modelNames.has(name) ? `$${name}` : name;
     this.addImport(`${this.opts.runtime}/${module}`, name, local, typeOnly);
     return local;
   }
 
+  /** zod's `z`, through the runtime package (src/zod.ts), so generated code depends on nothing else. */
   zod(): string {
-    this.addImport("zod", "z", "z", false);
-    return "z";
+    return this.runtime("zod", "z");
   }
 
   private addImport(spec: string, exported: string, local: string, typeOnly: boolean): void {
@@ -214,9 +214,7 @@ function packagePrefix(pkg: string): string {
     .join("");
 }
 
-/** Import groups: zod, then the runtime, then sibling generated files. */
+/** Import groups: the runtime package (codec, rpc, zod), then relative paths (sibling generated files). */
 function rank(spec: string): number {
-  if (spec === "zod") return 0;
-  if (spec.startsWith(".")) return 2;
-  return 1;
+  return spec.startsWith(".") ? 2 : 1;
 }

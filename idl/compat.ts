@@ -53,6 +53,22 @@ export function typeRefText(t: TypeRef): string {
 
 const inRanges = (ranges: readonly IdRange[], id: number): boolean => ranges.some((r) => r.from <= id && id <= r.to);
 
+/**
+ * The first id of `r` that is neither in one of `ranges` nor `used`, or
+ * null. Jumps over whole ranges, so a reservation of millions of ids costs
+ * as many steps as there are ranges and used ids, not ids.
+ */
+function firstUncovered(r: IdRange, ranges: readonly IdRange[], used: ReadonlySet<number>): number | null {
+  let id = r.from;
+  while (id <= r.to) {
+    const covering = ranges.find((x) => x.from <= id && id <= x.to);
+    if (covering !== undefined) id = covering.to + 1;
+    else if (used.has(id)) id++;
+    else return id;
+  }
+  return null;
+}
+
 /** `new.ridl:3:5: breaking [field-removed]: message (old: old.ridl:3:5)` */
 export function formatIncompatibility(inc: Incompatibility): string {
   const where = inc.new ?? inc.old;
@@ -69,14 +85,10 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
     out.push({ rule, message, old: oldPos && oldAt(oldPos), new: newPos && newAt(newPos) });
   };
 
-  const checkReserved = (what: string, o: Reserved, n: Reserved, used: (id: number) => boolean, usedName: (name: string) => boolean, oldPos: Pos, newPos: Pos): void => {
+  const checkReserved = (what: string, o: Reserved, n: Reserved, used: ReadonlySet<number>, usedName: (name: string) => boolean, oldPos: Pos, newPos: Pos): void => {
     for (const r of o.ids) {
-      for (let id = r.from; id <= r.to && id - r.from < 10_000; id++) {
-        if (!inRanges(n.ids, id) && !used(id)) {
-          add("reservation-removed", `${what}: reserved id ${id} is no longer reserved (a later change could reuse it)`, oldPos, newPos);
-          break;
-        }
-      }
+      const id = firstUncovered(r, n.ids, used);
+      if (id !== null) add("reservation-removed", `${what}: reserved id ${id} is no longer reserved (a later change could reuse it)`, oldPos, newPos);
     }
     for (const name of o.names) {
       if (!n.names.includes(name) && !usedName(name)) add("reservation-removed", `${what}: reserved name "${name}" is no longer reserved`, oldPos, newPos);
@@ -116,7 +128,7 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
         add("required-field-added", `${what}: new field ${nf.id} "${nf.name}" is required (old peers never send it: make it optional)`, undefined, nf.pos);
       }
     }
-    checkReserved(what, o.reserved, n.reserved, (id) => newById.has(id), (name) => n.fields.some((f) => f.name === name), o.pos, n.pos);
+    checkReserved(what, o.reserved, n.reserved, new Set(newById.keys()), (name) => n.fields.some((f) => f.name === name), o.pos, n.pos);
   };
 
   const checkEnum = (o: EnumDecl, n: EnumDecl): void => {
@@ -136,7 +148,7 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
       if (inRanges(o.reserved.ids, nv.value)) add("reserved-id-reused", `${what}: value number ${nv.value} (${nv.name}) was reserved`, o.pos, nv.pos);
       else if (o.reserved.names.includes(nv.name)) add("reserved-name-reused", `${what}: value name ${nv.name} was reserved`, o.pos, nv.pos);
     }
-    checkReserved(what, o.reserved, n.reserved, (id) => n.values.some((v) => v.value === id), (name) => n.values.some((v) => v.name === name), o.pos, n.pos);
+    checkReserved(what, o.reserved, n.reserved, new Set(n.values.map((v) => v.value)), (name) => n.values.some((v) => v.name === name), o.pos, n.pos);
   };
 
   const checkUnion = (o: UnionDecl, n: UnionDecl): void => {
@@ -158,7 +170,7 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
       if (inRanges(o.reserved.ids, nv.id)) add("reserved-id-reused", `${what}: variant id ${nv.id} ("${nv.name}") was reserved`, o.pos, nv.pos);
       else if (o.reserved.names.includes(nv.name)) add("reserved-name-reused", `${what}: variant name "${nv.name}" was reserved`, o.pos, nv.pos);
     }
-    checkReserved(what, o.reserved, n.reserved, (id) => n.variants.some((v) => v.id === id), (name) => n.variants.some((v) => v.name === name), o.pos, n.pos);
+    checkReserved(what, o.reserved, n.reserved, new Set(n.variants.map((v) => v.id)), (name) => n.variants.some((v) => v.name === name), o.pos, n.pos);
   };
 
   const checkMethod = (svc: string, om: Method, nm: Method): void => {

@@ -9,10 +9,11 @@ import type {
   AstDecl, AstEnumValue, AstField, AstFile, AstLiteral, AstMethod, AstName, AstOption, AstReserved, AstType, AstVariant,
 } from "./ast.ts";
 import { diagnostic, type Diagnostic, type DiagnosticCode } from "./diagnostics.ts";
+import { DECLARATION_KEYWORDS } from "./keywords.ts";
 import { describeToken, lex, type Token } from "./lexer.ts";
 import { formatLocation, lineCol, type SourceText } from "./source.ts";
 
-const DECL_KEYWORDS = new Set(["package", "import", "const", "enum", "struct", "error", "union", "service"]);
+const DECL_KEYWORDS = new Set<string>(DECLARATION_KEYWORDS);
 const MAX_ERRORS_PER_FILE = 50;
 const MAX_TYPE_DEPTH = 32;
 

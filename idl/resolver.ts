@@ -9,6 +9,7 @@
  */
 import type { AstDecl, AstField, AstOption, AstReserved, AstType } from "./ast.ts";
 import { diagnostic, type Diagnostic, type DiagnosticCode, type Severity } from "./diagnostics.ts";
+import { METHOD_OPTIONS, SCALAR_TYPES } from "./keywords.ts";
 import type { LoadedFile } from "./loader.ts";
 import type {
   ConstDecl, Decl, EnumDecl, EnumValue, ErrorStatusName, Field, IdRange, Method, MethodKind, Model, Package, Reserved,
@@ -18,7 +19,7 @@ import { formatLocation, lineCol, type SourceText } from "./source.ts";
 import { lowerCamelWarning, packageWarning, pascalCaseWarning, snakeCaseWarning, upperSnakeWarning } from "./style.ts";
 import { checkValue, INT_RANGES } from "./values.ts";
 
-const SCALARS = new Set<string>(["bool", "i32", "i64", "u32", "u64", "f64", "string", "bytes", "timestamp"]);
+const SCALARS = new Set<string>(SCALAR_TYPES);
 const MAP_KEYS = new Set<string>(["string", "i32", "i64", "u32", "u64"]);
 export const MAX_FIELD_ID = 2 ** 29 - 1;
 const ERROR_STATUSES = new Set<string>([
@@ -321,7 +322,7 @@ export function resolve(files: readonly LoadedFile[], entryFiles: readonly strin
             deadlineMs = ms;
           }
         } else {
-          report("error", "E0601", `unknown method option "${o.name.name}" (known: idempotent, deadline)`, f.source, o.name.offset);
+          report("error", "E0601", `unknown method option "${o.name.name}" (known: ${METHOD_OPTIONS.join(", ")})`, f.source, o.name.offset);
         }
       }
       const kind: MethodKind = m.inputStream

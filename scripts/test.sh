@@ -17,8 +17,11 @@ step() { local name=$1; shift; echo "== $name"; "$@" || failed_steps+=("$name");
 step "typecheck (tsc --noEmit)" node_modules/.bin/tsc --noEmit -p .
 step "native shim C tests" make -s -C native test
 step "tests can fail (scripts/check-tests.ts)" $BUN scripts/check-tests.ts
-for pair in examples/kv/kv.ridl:examples/kv/gen examples/chat/chat.ridl:examples/chat/gen bench/bench.ridl:bench/gen; do
-  step "generated code is fresh (ringrpc gen --check ${pair%%:*})" $BUN src/cli/main.ts gen --check "${pair%%:*}" --out "${pair##*:}"
+# Each entry: <ridl>:<out>[:<runtime>]; the built-in services' code imports the runtime by a relative path.
+for entry in examples/kv/kv.ridl:examples/kv/gen examples/chat/chat.ridl:examples/chat/gen bench/bench.ridl:bench/gen \
+  src/services/reflection.ridl:src/services/gen:../.. src/services/health.ridl:src/services/gen:../..; do
+  IFS=: read -r ridl out runtime <<<"$entry"
+  step "generated code is fresh (ringrpc gen --check $ridl)" $BUN src/cli/main.ts gen --check "$ridl" --out "$out" --runtime "${runtime:-ringrpc}"
 done
 
 echo "== bun test"

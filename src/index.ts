@@ -5,4 +5,8 @@
 export { serve, type ServeHandle, type ServeMetricsOptions, type ServeOptions, type ServicesSource } from "./serve.ts";
 export * from "./rpc/index.ts";
 export * from "./runtime/index.ts";
-export { MsgReader, MsgWriter, DecodeError } from "./codec/index.ts";
+export { MsgReader, MsgWriter, DecodeError, EncodeError } from "./codec/index.ts";
+export { HealthService } from "./services/health.ts";
+export { ReflectionService, reflectionBinding } from "./services/reflection.ts";
+export { HealthClient, ServingStatus } from "./services/gen/health.ts";
+export { ReflectionClient } from "./services/gen/reflection.ts";

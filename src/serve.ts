@@ -4,7 +4,9 @@
  * this same script. Inside each Worker it builds the services, binds them to
  * an RPC server (src/rpc/server.ts) on that worker's own runtime and its own
  * SO_REUSEPORT listener, and on shutdown drains gracefully (GOAWAY, in-flight
- * calls finish within the grace period, new calls get UNAVAILABLE).
+ * calls finish within the grace period, new calls get UNAVAILABLE), after
+ * turning the health service NOT_SERVING. Each worker also offers the
+ * built-in health and reflection services (src/services/builtin.ts).
  * With `processes: P` the main thread supervises P child processes instead
  * (src/runtime/process-supervisor.ts), each running this same script with
  * its own Workers, so a crash stays in one process.
@@ -14,6 +16,7 @@
 import type { ServiceBinding } from "./rpc/descriptor.ts";
 import { startMetricsEndpoint, type MetricsEndpointOptions } from "./rpc/metrics/endpoint.ts";
 import { workerMetrics } from "./rpc/metrics/worker-report.ts";
+import { type BuiltinServiceOptions, withBuiltinServices } from "./services/builtin.ts";
 import { createRpcServer, type ServerOptions } from "./rpc/server.ts";
 import { launch, type LaunchOptions, type Supervisor, type WorkerContext } from "./runtime/launcher.ts";
 import { resolveLogger, withFields } from "./runtime/log/logger.ts";
@@ -24,7 +27,8 @@ export interface ServeMetricsOptions extends MetricsEndpointOptions {
   buckets?: readonly number[];
 }
 
-export interface ServeOptions extends ServerOptions, Omit<LaunchOptions, "data"> {
+/** `reflection` and `health` (default true) add the built-in services (src/services/builtin.ts). */
+export interface ServeOptions extends ServerOptions, BuiltinServiceOptions, Omit<LaunchOptions, "data"> {
   /** Serve Prometheus metrics over HTTP from the main thread, summed over every worker (docs/RPC.md, "Metrics"). */
   metrics?: ServeMetricsOptions;
 }
@@ -43,7 +47,8 @@ export type ServicesSource = readonly ServiceBinding[] | ((ctx: WorkerContext) =
 export async function serve(services: ServicesSource, opts: ServeOptions = {}): Promise<ServeHandle | null> {
   const metrics = opts.metrics;
   const sup = await launch(opts, async (ctx) => {
-    const bindings = typeof services === "function" ? await services(ctx) : [...services];
+    const user = typeof services === "function" ? await services(ctx) : [...services];
+    const { bindings, health } = withBuiltinServices(user, opts);
     const logger = withFields(resolveLogger(opts), { worker: ctx.index });
     const server = createRpcServer(ctx.runtime, bindings, { ...opts, logger, metrics: metrics === undefined ? false : metrics });
     const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port });
@@ -51,6 +56,11 @@ export async function serve(services: ServicesSource, opts: ServeOptions = {}): 
     return {
       port: listener.port,
       async stop(graceMs: number) {
+        if (health !== null) {
+          // NOT_SERVING first, and one turn of the loop for watchers to send it, so they hear it before the GOAWAY.
+          health.drain();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
         await server.shutdown(graceMs);
         await listener.close();
       },

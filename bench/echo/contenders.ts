@@ -26,13 +26,30 @@ export class BuildError extends Error {
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BUN = `${ROOT}node_modules/.bin/bun`;
 
-/** Runs one build command; throws a BuildError with the tail of its output. */
-export function runBuild(what: string, argv: string[], cwd: string): void {
+export interface BuildOptions {
+  /** Said with the first line, e.g. how long a first build takes. */
+  readonly note?: string;
+  /** Where the progress lines go (default stdout, beside the runs' progress lines). */
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Runs one build command; throws a BuildError with the tail of its output.
+ * Prints a line before it starts and one with its time when it ends, so a
+ * first run that compiles for a minute is never silent.
+ */
+export function runBuild(what: string, argv: string[], cwd: string, opts: BuildOptions = {}): void {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  log(`build: ${what}${opts.note ? ` (${opts.note})` : ""} ...`);
+  const started = performance.now();
   const r = Bun.spawnSync(argv, { cwd, stdout: "pipe", stderr: "pipe" });
+  const took = `${((performance.now() - started) / 1000).toFixed(1)} s`;
   if (r.exitCode !== 0) {
+    log(`build: ${what}: failed after ${took}`);
     const out = (r.stderr.toString() + r.stdout.toString()).trim().split("\n").slice(-15).join("\n");
     throw new BuildError(`building ${what} failed (${argv.join(" ")} in ${cwd}, exit ${r.exitCode}):\n${out}`);
   }
+  log(`build: ${what}: ok, ${took}`);
 }
 
 /** Wraps a build step so it runs at most once per process and repeats its failure. */

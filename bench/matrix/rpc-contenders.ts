@@ -22,7 +22,9 @@ const prepareTokio = once(() => {
     throw new BuildError("cargo not found: install Rust, then run `bash bench/tokio/setup.sh`");
   }
   // setup.sh checks the offline crate sources and runs cargo build --release --offline (a no-op when up to date).
-  runBuild("the Tokio RPC server (bench/tokio/setup.sh)", ["bash", `${PROJECT_ROOT}bench/tokio/setup.sh`], `${PROJECT_ROOT}bench/tokio`);
+  runBuild("the Tokio RPC server (bench/tokio/setup.sh)", ["bash", `${PROJECT_ROOT}bench/tokio/setup.sh`], `${PROJECT_ROOT}bench/tokio`, {
+    note: "cargo build --release --offline: about a minute the first time, then well under a second",
+  });
 });
 const preparePeer = once(() => {
   if (Bun.file(`${PROJECT_ROOT}bench/peers/bun-listen-rpc.ts`).size === 0) {

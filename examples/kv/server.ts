@@ -1,6 +1,6 @@
 /**
  * The kv example server on every core. Usage:
- *   bun examples/kv/server.ts [--port 7100] [--workers auto|N] [--driver uring|epoll] [--processes P]
+ *   bun examples/kv/server.ts [--port 7100] [--workers auto|N] [--driver uring|epoll] [--processes P] [--no-reflection]
  *                             [--metrics-port M] [--log-format text|json] [--expose-errors]
  * Prints `listening on 127.0.0.1:P driver=<driver> workers=<N>` when ready
  * (with ` processes=<P>` in the supervised mode: P child processes of N
@@ -8,13 +8,15 @@
  * ` metrics=<M>` when --metrics-port serves Prometheus metrics on
  * http://127.0.0.1:M/metrics; docs/RPC.md, "Metrics"). Logs go to stderr,
  * one line per event (docs/RPC.md, "Logs").
+ * `--no-reflection` serves without the reflection service (then `ringrpc
+ * call` needs `--idl examples/kv/kv.ridl`).
  */
 import { type DriverRequest, serve } from "ringrpc";
 import { intFlag, logFormatFlag, readFlags } from "../flags.ts";
 import { bindKeyValue } from "./gen/kv.ts";
 import { KvStore } from "./store.ts";
 
-const args = readFlags(process.argv.slice(2), ["port", "workers", "driver", "host", "processes", "metrics-port", "log-format"], ["expose-errors"]);
+const args = readFlags(process.argv.slice(2), ["port", "workers", "driver", "host", "processes", "metrics-port", "log-format"], ["no-reflection", "expose-errors"]);
 const workers = args.get("workers") ?? "auto";
 try {
   const processes = args.get("processes") === undefined ? {} : { processes: intFlag(args, "processes", 1, 1, 1024) };
@@ -26,6 +28,7 @@ try {
     driver: (args.get("driver") ?? "auto") as DriverRequest,
     logFormat: logFormatFlag(args),
     exposeErrors: args.has("expose-errors"),
+    reflection: !args.has("no-reflection"),
     ...processes,
     ...metrics,
   });

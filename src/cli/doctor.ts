@@ -8,7 +8,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, release } from "node:os";
-import { nativeLibraryPath } from "../runtime/native.ts";
+import type { DriverUnavailable } from "../runtime/errors.ts";
+import { nativeLibrary } from "../runtime/native.ts";
 import { chooseDriver } from "../runtime/select.ts";
 import { probeUring } from "../runtime/uring/probe.ts";
 import { ringModeFromEnv } from "../runtime/uring/ring-mode.ts";
@@ -36,7 +37,18 @@ function liburingVersion(): string {
   const r = Bun.spawnSync(["dpkg-query", "-W", "-f", "${Version}", "liburing-dev"], { stderr: "ignore" });
   const v = r.exitCode === 0 ? r.stdout.toString().trim() : "";
   const header = existsSync("/usr/include/liburing.h");
-  return `${v ? `liburing-dev ${v}` : "liburing-dev not installed (dpkg)"}, header ${header ? "present" : "missing"}`;
+  return `${v ? `liburing-dev ${v}` : "liburing-dev not installed (dpkg)"}, header ${header ? "present" : "missing"} (needed only to build the shim from source)`;
+}
+
+/** The library the io_uring driver loads and where it came from, or why none loads. */
+function nativeLibraryLine(): string {
+  try {
+    const lib = nativeLibrary();
+    return `${lib.path} (${lib.source})`;
+  } catch (e) {
+    const err = e as Partial<DriverUnavailable> & Error;
+    return `none (${err.name === "DriverUnavailable" ? err.reason : err.message})`;
+  }
 }
 
 /** Runs the wake self-test on a fresh ring of the given mode, without falling back. */
@@ -60,8 +72,7 @@ export async function doctorReport(): Promise<{ lines: string[]; ok: boolean }> 
   lines.push(`kernel: ${release()} (${availableParallelism()} cpus)`);
   lines.push(`kernel.io_uring_disabled: ${readOr("/proc/sys/kernel/io_uring_disabled", "absent (kernel older than 6.6)")}`);
   lines.push(`liburing: ${liburingVersion()}`);
-  const lib = nativeLibraryPath;
-  lines.push(`native library: ${existsSync(lib) ? lib : `${lib} missing (run: bash scripts/setup.sh)`}`);
+  lines.push(`native library: ${nativeLibraryLine()}`);
   const probe = probeUring();
   lines.push(probe.ok ? `io_uring: available (${probe.features.join(", ")})` : `io_uring: unavailable (${probe.reason})`);
   lines.push(`max locked memory: ${limit("Max locked memory")}`);

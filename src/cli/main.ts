@@ -13,6 +13,11 @@ commands:
   gen [files|dirs] --out DIR   generate TypeScript stubs from .ridl files (see docs/CODEGEN.md)
   check-compat <files> --against <git-ref|file|dir>
                                report wire-breaking schema changes (see docs/IDL.md)
+  list HOST:PORT [SERVICE]     list a server's services, or one service's methods (reflection)
+  describe HOST:PORT SYMBOL    show a service, a SERVICE/METHOD or a type as .ridl
+  call HOST:PORT SERVICE/METHOD [JSON]
+                               call a method with JSON in and out (see docs/RPC.md, "Operating")
+  health HOST:PORT [SERVICE]   print SERVING or why not; exit 0 only when SERVING
   doctor                       show io_uring support, limits and which driver would run
   bench [options]              run the benchmark matrix (see bench/README.md)
   version                      print the version
@@ -25,6 +30,14 @@ async function run(argv: string[]): Promise<number> {
       return (await import("./gen.ts")).runGen(rest);
     case "check-compat":
       return (await import("./check-compat.ts")).runCheckCompat(rest);
+    case "list":
+      return (await import("./list.ts")).runList(rest);
+    case "describe":
+      return (await import("./describe.ts")).runDescribe(rest);
+    case "call":
+      return (await import("./call.ts")).runCall(rest);
+    case "health":
+      return (await import("./health.ts")).runHealth(rest);
     case "doctor":
       return (await import("./doctor.ts")).runDoctor();
     case "bench":

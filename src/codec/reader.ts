@@ -96,7 +96,7 @@ export class MsgReader {
   }
 
   private truncated(n: number): DecodeError {
-    return new DecodeError(`truncated input: needed ${n} more bytes at offset ${this.pos}, ${this.end - this.pos} remain`);
+    return new DecodeError(`truncated input: needed ${n} more bytes, ${this.end - this.pos} remain`);
   }
 
   private lead(): number {
@@ -336,7 +336,7 @@ export class MsgReader {
     try {
       s = utf8.decode(buf.subarray(p, p + n));
     } catch {
-      throw new DecodeError(`invalid UTF-8 in string at offset ${p}`);
+      throw new DecodeError(`invalid UTF-8 in a string of ${n} bytes`);
     }
     this.pos = p + n;
     return s;
@@ -503,8 +503,8 @@ export class MsgReader {
         return;
       default:
         this.pos = p - 1;
-        if (b === 0xc1) throw new DecodeError(`reserved msgpack byte 0xc1 at offset ${p - 1}`);
-        throw new DecodeError(`unsupported msgpack extension (lead byte 0x${b.toString(16)}) at offset ${p - 1}`);
+        if (b === 0xc1) throw new DecodeError("reserved msgpack byte 0xc1");
+        throw new DecodeError(`unsupported msgpack extension (lead byte 0x${b.toString(16)})`);
     }
   }
 

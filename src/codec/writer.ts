@@ -5,17 +5,30 @@
  * An optional `limit` bounds the cursor: a value that would carry it past the
  * limit throws EncodeLimitError before the buffer grows for it, so a frame
  * over its size limit is refused while it is encoded, not after gigabytes
- * were copied. Owns encoding primitives only: no knowledge of messages or
- * frames.
+ * were copied. Every typed primitive checks the JS type (and, for sized
+ * integers, the range) it was given and throws EncodeError `expected u32
+ * (...), got -5` instead of coercing: a number is never written as a string,
+ * a string never as a number, a -5 never as a u32. The checks are the ones
+ * the write implies anyway (a typeof, a compare), cheap on the hot path.
+ * Owns encoding primitives only: no knowledge of messages or frames (the
+ * generated encoders add the message and field path).
  */
-import { EncodeLimitError } from "./errors.ts";
+import { describeValue } from "./describe-value.ts";
+import { EncodeError, EncodeLimitError } from "./errors.ts";
 
 const SAFETY_MARGIN = 16;
+const I64 = "i64 (a bigint in [-2^63, 2^63-1])";
+const U64 = "u64 (a bigint in [0, 2^64-1])";
 const TWO_32 = 4294967296;
 /** Below this length an ASCII loop beats TextEncoder.encodeInto (measured crossover ~32-40 chars). */
 const ASCII_FAST_MAX = 40;
 
 const utf8 = new TextEncoder();
+
+/** Kept out of the primitives so their hot bodies stay small. */
+function notEncodable(expected: string, v: unknown): EncodeError {
+  return new EncodeError(`expected ${expected}, got ${describeValue(v)}`);
+}
 
 export class MsgWriter {
   buf: Uint8Array;
@@ -57,11 +70,24 @@ export class MsgWriter {
   }
 
   bool(v: boolean): void {
+    if (v !== true && v !== false) throw notEncodable("bool", v);
     this.ensure(1);
     this.buf[this.pos++] = v ? 0xc3 : 0xc2;
   }
 
-  /** Any safe integer, in its smallest msgpack encoding. */
+  /** An IDL i32: throws EncodeError for anything but an integer in [-2^31, 2^31-1]. */
+  i32(v: number): void {
+    if (typeof v !== "number" || (v | 0) !== v) throw notEncodable("i32 (an integer in [-2^31, 2^31-1])", v);
+    this.int(v);
+  }
+
+  /** An IDL u32: throws EncodeError for anything but an integer in [0, 2^32-1]. */
+  u32(v: number): void {
+    if (typeof v !== "number" || v >>> 0 !== v) throw notEncodable("u32 (an integer in [0, 2^32-1])", v);
+    this.int(v);
+  }
+
+  /** Any safe integer, in its smallest msgpack encoding (throws EncodeError otherwise). */
   int(v: number): void {
     this.ensure(9);
     const buf = this.buf;
@@ -98,7 +124,7 @@ export class MsgWriter {
       }
       return;
     }
-    if (!Number.isSafeInteger(v)) throw new RangeError(`MsgWriter.int: ${v} is not a safe integer`);
+    if (!Number.isSafeInteger(v)) throw notEncodable("a safe integer", v);
     if (v > 0) {
       if (v < TWO_32) {
         buf[this.pos] = 0xce;
@@ -119,12 +145,13 @@ export class MsgWriter {
     }
   }
 
-  /** A signed 64-bit integer (throws outside [-2^63, 2^63-1]). */
+  /** A signed 64-bit integer, a bigint (throws EncodeError for a number or outside [-2^63, 2^63-1]). */
   i64(v: bigint): void {
+    if (typeof v !== "bigint") throw notEncodable(I64, v);
     // Number(v) is exact whenever the result is a safe integer (larger values round past the bound).
     const n = Number(v);
     if (n >= -Number.MAX_SAFE_INTEGER && n <= Number.MAX_SAFE_INTEGER) return this.int(n);
-    if (v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw new RangeError(`MsgWriter.i64: ${v} is out of range`);
+    if (v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw notEncodable(I64, v);
     this.ensure(9);
     if (v > 0n) {
       this.buf[this.pos] = 0xcf;
@@ -136,18 +163,21 @@ export class MsgWriter {
     this.pos += 9;
   }
 
-  /** An unsigned 64-bit integer (throws outside [0, 2^64-1]). */
+  /** An unsigned 64-bit integer, a bigint (throws EncodeError for a number or outside [0, 2^64-1]). */
   u64(v: bigint): void {
+    if (typeof v !== "bigint") throw notEncodable(U64, v);
     const n = Number(v);
     if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) return this.int(n);
-    if (v < 0n || v > 0xffffffffffffffffn) throw new RangeError(`MsgWriter.u64: ${v} is out of range`);
+    if (v < 0n || v > 0xffffffffffffffffn) throw notEncodable(U64, v);
     this.ensure(9);
     this.buf[this.pos] = 0xcf;
     this.view.setBigUint64(this.pos + 1, v);
     this.pos += 9;
   }
 
+  /** Any number, NaN and ±Infinity included, always as float 64. */
   f64(v: number): void {
+    if (typeof v !== "number") throw notEncodable("f64 (a number)", v);
     this.ensure(9);
     this.buf[this.pos] = 0xcb;
     this.view.setFloat64(this.pos + 1, v);
@@ -155,6 +185,7 @@ export class MsgWriter {
   }
 
   str(v: string): void {
+    if (typeof v !== "string") throw notEncodable("string", v);
     const len = v.length;
     if (len < ASCII_FAST_MAX) {
       this.ensure(2 + len);
@@ -207,6 +238,7 @@ export class MsgWriter {
   }
 
   bin(v: Uint8Array): void {
+    if (!(v instanceof Uint8Array)) throw notEncodable("bytes (a Uint8Array)", v);
     const n = v.length;
     this.ensure(5 + n);
     const buf = this.buf;
@@ -230,8 +262,9 @@ export class MsgWriter {
 
   /** Msgpack timestamp extension (type -1): 32-, 64- or 96-bit form, smallest that fits. */
   timestamp(d: Date): void {
+    if (!(d instanceof Date)) throw notEncodable("timestamp (a valid Date)", d);
     const ms = d.getTime();
-    if (Number.isNaN(ms)) throw new RangeError("MsgWriter.timestamp: invalid Date");
+    if (Number.isNaN(ms)) throw notEncodable("timestamp (a valid Date)", d);
     const sec = Math.floor(ms / 1000);
     const nsec = (ms - sec * 1000) * 1000000;
     this.ensure(15);
@@ -276,6 +309,30 @@ export class MsgWriter {
       this.view.setUint32(this.pos + 1, n);
       this.pos += 5;
     }
+  }
+
+  /** The header of a list<T>: throws EncodeError unless `a` is an array. */
+  arrayHeaderOf(a: readonly unknown[]): void {
+    if (!Array.isArray(a)) throw notEncodable("list (an array)", a);
+    this.arrayHeader(a.length);
+  }
+
+  /**
+   * The header of a map<string, V> held as a plain object; returns its keys
+   * in the order to write them. Throws EncodeError for a Map, an array or a
+   * non-object (which would otherwise be written as an empty or index-keyed map).
+   */
+  mapHeaderOfRecord(o: Readonly<Record<string, unknown>>): string[] {
+    if (typeof o !== "object" || o === null || Array.isArray(o) || o instanceof Map) throw notEncodable("map<string, V> (a plain object)", o);
+    const keys = Object.keys(o);
+    this.mapHeader(keys.length);
+    return keys;
+  }
+
+  /** The header of a map with integer keys, held as a Map: throws EncodeError for anything else. */
+  mapHeaderOfMap(m: ReadonlyMap<unknown, unknown>): void {
+    if (!(m instanceof Map)) throw notEncodable("map<int, V> (a Map)", m);
+    this.mapHeader(m.size);
   }
 
   mapHeader(n: number): void {

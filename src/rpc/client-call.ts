@@ -122,11 +122,16 @@ export class ClientCallState {
     return this.options.onHeaders;
   }
 
-  /** Writes a client stream's requests as MESSAGEs within the server's credit, then HALF_CLOSE. */
+  /**
+   * Writes a client stream's requests as MESSAGEs within the server's credit,
+   * then HALF_CLOSE. A message that does not encode cancels the call with
+   * INVALID_ARGUMENT naming its index and the bad field.
+   */
   async sendRequests(source: AsyncIterable<unknown> | Iterable<unknown>, out: FrameOutput, peer: PeerLimits): Promise<void> {
     const credit = (this.credit ??= new OutboundCredit(peer.initialWindow));
     const m = this.method;
     const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<unknown>)[Symbol.iterator]();
+    let index = 0;
     try {
       for (;;) {
         const room = roomToSend(credit, out, this);
@@ -139,7 +144,13 @@ export class ClientCallState {
           out.commit();
           return;
         }
-        writeMessage(out.w, this.id, 0, m.input, r.value, peer.maxFrameBytes);
+        try {
+          writeMessage(out.w, this.id, 0, m.input, r.value, peer.maxFrameBytes);
+        } catch (e) {
+          // Nothing of this message was sent; the call is cancelled with the caller's mistake, not INTERNAL.
+          throw asRpcError(e, `could not encode request stream message at index ${index} (${m.input.typeName}) of ${m.path}`, Status.INVALID_ARGUMENT);
+        }
+        index++;
         credit.credit--;
         if (this.metrics !== null) this.metrics.sent[this.slot]!++;
         out.commit();

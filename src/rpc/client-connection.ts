@@ -7,6 +7,7 @@
  * connection dies every open call fails at once with UNAVAILABLE; on GOAWAY
  * it takes no new calls and fails those the server did not accept.
  */
+import { peerText } from "../codec/peer-text.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { CallTable } from "./call-table.ts";
 import { type CallTransport, ClientCallState, runCallback } from "./client-call.ts";
@@ -133,7 +134,8 @@ export class ClientConnection implements CallTransport, ConnectionSide {
       if (streamingIn) writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, kindFlags, null, undefined, this.peer.maxFrameBytes);
       else writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, END_STREAM | kindFlags, m.input, request, this.peer.maxFrameBytes);
     } catch (e) {
-      return call.fail(asRpcError(e, `could not encode request ${m.input.typeName}`));
+      // The caller's value does not fit the IDL: its mistake, refused here, nothing was sent (writeRequest rolled back).
+      return call.fail(asRpcError(e, `could not encode request ${m.input.typeName} of ${m.path}`, Status.INVALID_ARGUMENT));
     }
     call.attach(this, id);
     this.calls.add(call);
@@ -229,6 +231,11 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     this.calls.get(id)?.status(code, message, trailers, errorCode, count > 6 ? r : null);
   }
 
+  /** ConnectionSide: a client answers every PING (PROTOCOL.md section 10, rule 17). */
+  pingReceived(): boolean {
+    return true;
+  }
+
   /** ConnectionSide: the server sent GOAWAY (possibly instead of its HELLO). */
   peerGoAway(count: number): void {
     const r = this.core.reader;
@@ -236,7 +243,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     const reason = count > 3 ? r.int() : GoAwayReason.PROTOCOL_ERROR;
     const message = count > 4 ? r.str() : "";
     this.draining = true;
-    const why = `server sent GOAWAY ${goAwayReasonName(reason)}${message ? `: ${message}` : ""}`;
+    const why = `server sent GOAWAY ${goAwayReasonName(reason)}${message ? `: ${peerText(message)}` : ""}`;
     this.owner.connectionEnded(this);
     if (!this.core.helloSeen) {
       const cb = this.onHello;

@@ -2,11 +2,12 @@
  * ConnectionCore: what a client and a server connection share
  * (docs/PROTOCOL.md sections 3 and 7). It owns the FrameDecoder and the frame
  * head, the HELLO preface (the handshake timer, the peer's limits), the
- * connection frames (PING/PONG answered here, WINDOW credit, GOAWAY handed
- * to the side), the mapping of a bad frame to a connection error, and the
- * time of the last read. It never looks inside a call frame: REQUEST,
- * RESPONSE, MESSAGE, HEADERS, STATUS, HALF_CLOSE and CANCEL go to the side's
- * `callFrame`, with the reader at the frame's body.
+ * connection frames (PING/PONG answered here once the side allows it, WINDOW
+ * credit, GOAWAY handed to the side), the mapping of a bad frame to a
+ * connection error, the time of the last read, and (when given one) the
+ * deadline for finishing a frame (frame-deadline.ts). It never looks inside
+ * a call frame: REQUEST, RESPONSE, MESSAGE, HEADERS, STATUS, HALF_CLOSE and
+ * CANCEL go to the side's `callFrame`, with the reader at the frame's body.
  *
  * Composition, not a base class: each connection owns one core and passes
  * itself as the `ConnectionSide`, so the client's and the server's public
@@ -18,6 +19,7 @@
  */
 import { MsgReader } from "../codec/reader.ts";
 import type { Conn } from "../runtime/types.ts";
+import { FrameDeadline } from "./frame-deadline.ts";
 import { type DecodeResult, FrameDecoder } from "./frame-decoder.ts";
 import type { FrameOutput } from "./frame-output.ts";
 import { type FrameHead, readFrameHead, skipRest, writeGoAway, writeHello, writePing } from "./frames.ts";
@@ -32,6 +34,8 @@ export interface ConnectionSide {
   helloReceived(): void;
   /** The peer sent GOAWAY with `count` elements; the reader is at its body. */
   peerGoAway(count: number): void;
+  /** A PING arrived; false when it broke the side's PING policy (the side then ended the connection: no PONG). */
+  pingReceived(): boolean;
   /** The open call with this id (for WINDOW credit), if any. */
   openCall(id: number): { credit: OutboundCredit | null } | undefined;
   /** A protocol violation: send GOAWAY `reason` and end the connection. */
@@ -39,6 +43,14 @@ export interface ConnectionSide {
 }
 
 export type ConnectionRole = "client" | "server";
+
+/**
+ * Bytes read and thrown away after stop() before reading stops too: reading
+ * on lets a GOAWAY reach a peer still sending (its bytes would otherwise sit
+ * unread and turn the close into a reset), but a peer pushing more than this
+ * is not worth the work; its close may reset.
+ */
+const DISCARD_AFTER_STOP_BYTES = 256 * 1024;
 
 export class ConnectionCore {
   readonly reader: MsgReader;
@@ -49,8 +61,11 @@ export class ConnectionCore {
   lastRead: number;
   /** Set by stop(): no frame is handled after it. */
   stopped: boolean;
+  /** Bytes read after stop(), thrown away. */
+  private discarded: number;
   private helloTimer: ReturnType<typeof setTimeout> | null;
   private readonly decoder: FrameDecoder;
+  private readonly deadline: FrameDeadline | null;
   private readonly head: FrameHead;
   private readonly onFrame: (buf: Uint8Array, start: number, end: number) => void;
 
@@ -62,14 +77,18 @@ export class ConnectionCore {
     /** This side's limits: what HELLO announces and the decoder enforces. */
     readonly limits: PeerLimits,
     peer: PeerLimits,
+    /** A frame must be complete this long after its first byte (0 = no limit). */
+    frameTimeoutMs = 0,
   ) {
     this.reader = new MsgReader();
     this.peer = peer;
     this.helloSeen = false;
     this.lastRead = Date.now();
     this.stopped = false;
+    this.discarded = 0;
     this.helloTimer = null;
     this.decoder = new FrameDecoder(limits.maxFrameBytes);
+    this.deadline = frameTimeoutMs > 0 ? new FrameDeadline(frameTimeoutMs, this.decoder, (m) => this.side.connectionError(GoAwayReason.ENHANCE_YOUR_CALM, m)) : null;
     this.head = { count: 0, type: 0, id: 0 };
     this.onFrame = (buf, start, end) => this.frame(buf, start, end);
   }
@@ -95,6 +114,7 @@ export class ConnectionCore {
   stop(): void {
     this.stopped = true;
     this.decoder.stop();
+    this.deadline?.stop();
     if (this.helloTimer !== null) clearTimeout(this.helloTimer);
     this.helloTimer = null;
   }
@@ -102,7 +122,17 @@ export class ConnectionCore {
   /** The socket's data sink. */
   data(chunk: Uint8Array): void {
     this.lastRead = Date.now();
+    if (this.stopped) {
+      this.discarded += chunk.length;
+      if (this.discarded > DISCARD_AFTER_STOP_BYTES) this.conn.pause();
+      return;
+    }
     this.decoded(this.decoder.push(chunk, this.onFrame));
+  }
+
+  /** This side stopped (true) or resumed (false) reading from the peer: the frame deadline does not run meanwhile. */
+  readingPaused(on: boolean): void {
+    this.deadline?.setPaused(on);
   }
 
   /** Delivers no frame after the current one until releaseFrames(); bytes read meanwhile are kept (FrameDecoder.hold). */
@@ -125,7 +155,12 @@ export class ConnectionCore {
   }
 
   private decoded(res: DecodeResult): void {
-    if (res === "ok" || res === "stopped") return;
+    if (res === "ok") {
+      // Only a read that ends inside a frame arms the frame deadline.
+      if (this.deadline !== null && this.decoder.partialBytes !== 0) this.deadline.partial(this.lastRead);
+      return;
+    }
+    if (res === "stopped") return;
     if (res === "too_large")
       this.side.connectionError(GoAwayReason.FRAME_TOO_LARGE, `frame of ${this.decoder.rejectedLength} bytes is over the limit of ${this.limits.maxFrameBytes}`);
     else this.side.connectionError(GoAwayReason.MALFORMED_FRAME, "frame with length 0");
@@ -160,8 +195,11 @@ export class ConnectionCore {
           if (call !== undefined) (call.credit ??= new OutboundCredit(this.peer.initialWindow)).add(credit);
           return;
         }
-        case FrameType.PING:
-          return this.sendPing(FrameType.PONG, r.int());
+        case FrameType.PING: {
+          const opaque = r.int();
+          if (this.side.pingReceived()) this.sendPing(FrameType.PONG, opaque);
+          return;
+        }
         case FrameType.PONG:
           return;
         case FrameType.GOAWAY:

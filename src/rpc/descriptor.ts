@@ -24,7 +24,12 @@ export interface ValidationIssue {
 export interface MessageType<T> {
   /** Fully qualified IDL name, e.g. "kv.v1.GetRequest". */
   readonly typeName: string;
-  /** Appends the msgpack encoding of v (docs/PROTOCOL.md, "Message bodies"). */
+  /**
+   * Appends the msgpack encoding of v (docs/ENCODING.md). A value that does
+   * not fit the IDL type throws EncodeError naming the message and field
+   * (`GetReply.entry.key: expected string, got undefined`); the writer may
+   * hold a partial value then (the frame writers roll it back).
+   */
   encode(w: MsgWriter, v: T): void;
   /** Reads one value; throws DecodeError (with a field path) on malformed input. */
   decode(r: MsgReader): T;
@@ -35,18 +40,22 @@ export interface MessageType<T> {
   validate(v: unknown): ValidationIssue | null;
 }
 
-/** A typed IDL error a method may raise (generated class + codec). */
-export interface ErrorType {
+/**
+ * A typed IDL error a method may raise (generated class + codec). `E` is the
+ * generated class, so `KeyNotFoundType.is(e)` narrows an `unknown` catch
+ * variable to `KeyNotFound` (fields included).
+ */
+export interface ErrorType<E extends RpcError = RpcError> {
   /** Stable code, the IDL error's qualified name, e.g. "kv.v1.KeyNotFound". */
   readonly code: string;
   /** Status the error travels with (FAILED_PRECONDITION unless the IDL says otherwise). */
   readonly status: StatusCode;
-  /** Encodes the error's fields (a struct body). */
+  /** Encodes the error's fields (a struct body); throws EncodeError naming a bad field. */
   encode(w: MsgWriter, e: RpcError): void;
   /** Rebuilds the generated error class instance from its fields. */
-  decode(r: MsgReader, message: string): RpcError;
-  /** True when e is this error (by code, not instanceof). */
-  is(e: unknown): boolean;
+  decode(r: MsgReader, message: string): E;
+  /** True when e is this error (by code, not instanceof): a type guard. */
+  is(e: unknown): e is E;
 }
 
 export interface MethodDescriptor<I = unknown, O = unknown> {
@@ -66,10 +75,24 @@ export interface MethodDescriptor<I = unknown, O = unknown> {
   readonly errors: readonly ErrorType[];
 }
 
+/**
+ * The IDL a service was generated from, as reflection serves it
+ * (ringrpc.reflection.v1): the .ridl file declaring the service and every
+ * file it imports, directly or not, with paths relative to one directory so
+ * their `import` statements resolve between them.
+ */
+export interface ServiceIdl {
+  /** Path (one of `files`) of the file that declares the service. */
+  readonly file: string;
+  readonly files: readonly { readonly path: string; readonly text: string }[];
+}
+
 export interface ServiceDescriptor {
   readonly name: string;
   /** Keyed by IDL method name. */
   readonly methods: Readonly<Record<string, MethodDescriptor>>;
+  /** The service's IDL source (generated descriptors carry it; a hand-written one may not). */
+  readonly idl?: ServiceIdl | undefined;
 }
 
 /** Per-call options on the client. */
@@ -119,4 +142,11 @@ export interface ServiceBinding {
   readonly impl: object;
   /** Ingress validation of requests (default true). */
   readonly validate: boolean;
+  /**
+   * Methods (by name) deliberately left out of `impl`: their calls get
+   * UNIMPLEMENTED, as gRPC answers for a method a server does not have yet.
+   * A method missing from `impl` and not listed here stops the server from
+   * starting.
+   */
+  readonly unimplemented?: readonly string[];
 }

@@ -31,6 +31,8 @@ interface HeldBytes {
 export class FrameDecoder {
   /** The body length of the rejected frame, after push() returned "too_large". */
   rejectedLength: number;
+  /** Frames whose first bytes were kept for a later chunk, counted: a change tells a new partial frame from an old one (FrameDeadline). */
+  framesBegun: number;
   private readonly maxFrameBytes: number;
   private readonly header: Uint8Array;
   private headerLen: number;
@@ -51,6 +53,7 @@ export class FrameDecoder {
   constructor(maxFrameBytes: number) {
     this.maxFrameBytes = maxFrameBytes;
     this.rejectedLength = 0;
+    this.framesBegun = 0;
     this.header = new Uint8Array(4);
     this.headerLen = 0;
     this.partial = null;
@@ -98,6 +101,11 @@ export class FrameDecoder {
     return this.headerLen + this.partialLen + (h === null ? 0 : h.buf.length - h.off);
   }
 
+  /** Bytes received of the frame being assembled (prefix or body), not counting what is kept while held. */
+  get partialBytes(): number {
+    return this.headerLen + this.partialLen;
+  }
+
   /** Memory this decoder holds: like `buffered`, but what is kept while held counts whole (what a memory budget must see). */
   get heldMemory(): number {
     const h = this.held;
@@ -120,6 +128,7 @@ export class FrameDecoder {
       if (n - off < 4) {
         this.header.set(chunk.subarray(off, n));
         this.headerLen = n - off;
+        this.framesBegun++;
         return "ok";
       }
       const len = ((chunk[off]! << 24) | (chunk[off + 1]! << 16) | (chunk[off + 2]! << 8) | chunk[off + 3]!) >>> 0;
@@ -133,6 +142,7 @@ export class FrameDecoder {
       } else {
         this.beginPartial(len);
         this.append(chunk.subarray(start, n));
+        this.framesBegun++;
         return "ok";
       }
     }

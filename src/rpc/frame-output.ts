@@ -19,6 +19,8 @@ const INITIAL_WRITER_BYTES = 16 * 1024;
 export class FrameOutput {
   /** Where frames are encoded. Read it afresh for each batch of writes: it is replaced after a huge batch drains. */
   w: MsgWriter;
+  /** Writes handed to the driver so far: a change tells that output moved (the server's idle rule). */
+  writes: number;
   /** Bytes of the writer already handed to the driver. */
   private sentOff: number;
   /** Bytes handed to the driver so far (a connection's bytes out). */
@@ -48,6 +50,7 @@ export class FrameOutput {
     private readonly onWritten: (() => void) | null = null,
   ) {
     this.w = new MsgWriter(INITIAL_WRITER_BYTES);
+    this.writes = 0;
     this.sentOff = 0;
     this.bytesWritten = 0;
     this.scheduled = false;
@@ -146,6 +149,7 @@ export class FrameOutput {
       this.sentOff = 0;
     }
     this.inFlight = true;
+    this.writes++;
     this.inFlightBytes = n;
     this.inFlightBuf = buf;
     this.conn.writeAll(buf).then(this.onWriteDone, this.onWriteThrew);

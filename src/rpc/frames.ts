@@ -8,12 +8,16 @@
  * over it fails before it is copied, not after.
  */
 import { DecodeError, EncodeLimitError } from "../codec/errors.ts";
+import { peerText } from "../codec/peer-text.ts";
 import type { MsgReader } from "../codec/reader.ts";
 import type { MsgWriter } from "../codec/writer.ts";
 import type { ErrorType, Metadata, MessageType } from "./descriptor.ts";
 import { writeMetadata } from "./metadata.ts";
 import { FrameType, PROTOCOL_VERSION, type PeerLimits } from "./protocol.ts";
 import { RpcError, Status } from "./status.ts";
+
+/** A GOAWAY message is cut to this many characters (and made printable) before it is sent. */
+const GOAWAY_MESSAGE_MAX_CHARS = 200;
 
 function begin(w: MsgWriter, fields: number, type: number, id: number): number {
   const off = w.reserve(4);
@@ -176,7 +180,7 @@ export function writeGoAway(w: MsgWriter, lastId: number, reason: number, messag
   const off = begin(w, 5, FrameType.GOAWAY, 0);
   w.int(lastId);
   w.int(reason);
-  w.str(message.length > 200 ? message.slice(0, 200) : message);
+  w.str(peerText(message, { maxChars: GOAWAY_MESSAGE_MAX_CHARS }));
   end(w, off);
 }
 

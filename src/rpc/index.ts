@@ -16,11 +16,14 @@ export type {
   ServerStreamHandler,
   ServiceBinding,
   ServiceDescriptor,
+  ServiceIdl,
   UnaryHandler,
   ValidationIssue,
 } from "./descriptor.ts";
 export { RpcError, Status, statusName, type StatusCode, type StatusName } from "./status.ts";
+export { typedErrorMessage } from "./typed-error-message.ts";
 export { createRpcServer, type RpcServer, type ServerOptions, type ServerStats } from "./server.ts";
+export type { Authorize, AuthorizeContext } from "./server-auth.ts";
 export { createChannel, type Channel, type ChannelOptions, type Endpoint, type RetryOptions } from "./client.ts";
 export { chainInterceptors, type ClientCall, type ClientInterceptor, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
 export { DEFAULT_LIMITS, FrameType, GoAwayReason, PROTOCOL_VERSION, type PeerLimits } from "./protocol.ts";

@@ -3,6 +3,7 @@
  * lower-case ASCII keys to str or bin values, with a byte-size limit.
  * Owns encoding, decoding and the key/size checks.
  */
+import { peerText } from "../codec/peer-text.ts";
 import type { MsgReader } from "../codec/reader.ts";
 import type { MsgWriter } from "../codec/writer.ts";
 import type { Metadata } from "./descriptor.ts";
@@ -78,7 +79,7 @@ export function readMetadata(r: MsgReader, maxBytes: number): Metadata | undefin
     const value: string | Uint8Array = b === 0xc4 || b === 0xc5 || b === 0xc6 ? r.bin() : r.str();
     size += r.pos - keyStart - headerBytes(r.buf[keyStart]!) - headerBytes(b);
     if (size > maxBytes) problem = new MetadataError("size", `metadata is over the limit of ${maxBytes} bytes`);
-    else if (!isValidMetadataKey(key)) problem = new MetadataError("key", `invalid metadata key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
+    else if (!isValidMetadataKey(key)) problem = new MetadataError("key", `invalid metadata key ${peerText(key, { quote: true })}: keys are 1-255 bytes of [a-z0-9._-]`);
     else md[key] = value;
   }
   if (problem !== null) throw problem;

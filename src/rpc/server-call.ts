@@ -4,9 +4,12 @@
  * trailers) and it turns the handler's outcome into frames: RESPONSE for a
  * plain unary success, MESSAGE + STATUS when trailers were set, MESSAGE*
  * then STATUS for streams, STATUS for every error. Response streams honour
- * the client's credit and the connection's write high-water mark.
+ * the client's credit and the connection's write high-water mark. A response
+ * that does not fit its IDL type ends the call with INTERNAL naming the field
+ * (and the stream message's index), logged once on stderr.
  */
 import { DecodeError } from "../codec/errors.ts";
+import { peerText } from "../codec/peer-text.ts";
 import type { MsgReader } from "../codec/reader.ts";
 import type { CallContext, ErrorType, Metadata, MethodDescriptor } from "./descriptor.ts";
 import type { FrameOutput } from "./frame-output.ts";
@@ -37,12 +40,24 @@ export interface CallHost {
   readonly peerWindow: number;
   /** The connection is closing: no more WINDOW frames. */
   readonly closing: boolean;
+  /** Watches response streams left without credit (connection-guard.ts). */
+  readonly guard: { stalled(call: ServerCallState): void };
   removeCall(call: ServerCallState): void;
+  /** Request bytes queued for handlers grew (or shrank, when negative) by `delta` (the memory budget counts them). */
+  inboundHeld(delta: number): void;
 }
 
 /** A request message that did not decode or validate: the call ends with INVALID_ARGUMENT `message`. */
 export class InvalidInput {
   constructor(readonly message: string) {}
+}
+
+/** A field path in an INVALID_ARGUMENT message keeps this many characters (its map keys are cut shorter on their own). */
+const FIELD_PATH_MAX_CHARS = 256;
+
+/** `field: problem` for an INVALID_ARGUMENT message: both may quote the peer's bytes, so both go through peerText. */
+function fieldProblem(path: string, problem: string): string {
+  return `${path === "" ? "" : `${peerText(path, { maxChars: FIELD_PATH_MAX_CHARS })}: `}${peerText(problem)}`;
 }
 
 /**
@@ -55,13 +70,13 @@ export function decodeInput(m: MethodDescriptor, r: MsgReader, end: number, vali
   try {
     v = t.decode(r);
   } catch (e) {
-    if (e instanceof DecodeError) return new InvalidInput(`could not decode ${t.typeName}: ${e.path === "" ? "" : `field ${e.path}: `}${e.detail}`);
-    return new InvalidInput(`could not decode ${t.typeName}: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof DecodeError) return new InvalidInput(`could not decode ${t.typeName}: ${e.path === "" ? "" : "field "}${fieldProblem(e.path, e.detail)}`);
+    return new InvalidInput(`could not decode ${t.typeName}: ${fieldProblem("", e instanceof Error ? e.message : String(e))}`);
   }
   if (end >= 0 && r.pos !== end) return new InvalidInput(`request ${t.typeName} has ${end - r.pos} trailing bytes`);
   if (!validate) return v;
   const issue = t.validate(v);
-  return issue === null ? v : new InvalidInput(`invalid ${t.typeName}: ${issue.path === "" ? "" : `${issue.path}: `}${issue.message}`);
+  return issue === null ? v : new InvalidInput(`invalid ${t.typeName}: ${fieldProblem(issue.path, issue.message)}`);
 }
 
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -75,6 +90,8 @@ export class ServerCallState implements CallContext {
   inbound: InboundStream<unknown> | null;
   credit: OutboundCredit | null;
   timer: ReturnType<typeof setTimeout> | null;
+  /** Date.now() since when the response stream has waited for the client's WINDOW credit; 0 when it is not waiting. */
+  stalledSince: number;
   private ac: AbortController | null;
   private abortReason: RpcError | null;
   private headers: Metadata | null;
@@ -84,6 +101,8 @@ export class ServerCallState implements CallContext {
   private readonly startedAt: number;
   /** The call's start on the metrics clock (0 when metrics are off). */
   private readonly t0: number;
+  /** Sizes of the request messages waiting in `inbound`, oldest first (null: none yet). */
+  private queuedSizes: number[] | null;
 
   constructor(
     private readonly host: CallHost,
@@ -103,11 +122,13 @@ export class ServerCallState implements CallContext {
     this.inbound = null;
     this.credit = null;
     this.timer = null;
+    this.stalledSince = 0;
     this.ac = null;
     this.abortReason = null;
     this.headers = null;
     this.headersSent = false;
     this.trailers = null;
+    this.queuedSizes = null;
   }
 
   get peer(): { address: string; port: number } | null {
@@ -144,14 +165,24 @@ export class ServerCallState implements CallContext {
         host.out.commit();
       },
       () => {},
+      () => {
+        const n = this.queuedSizes?.shift();
+        if (n !== undefined) host.inboundHeld(-n);
+      },
     );
     if (endStream) this.endInbound();
     return this.inbound;
   }
 
-  /** One request message of a client-streaming or bidi call; false when it is beyond the granted credit. */
-  receive(msg: unknown): boolean {
-    if (!this.inbound!.push(msg)) return false;
+  /** Hands a request message of `bytes` on the wire to the handler's stream; false when it exceeds the granted credit. */
+  pushInbound(msg: unknown, bytes: number): boolean {
+    const inbound = this.inbound!;
+    const before = inbound.buffered;
+    if (!inbound.push(msg)) return false;
+    if (inbound.buffered > before) {
+      (this.queuedSizes ??= []).push(bytes);
+      this.host.inboundHeld(bytes);
+    }
     const metrics = this.host.metrics;
     if (metrics !== null) metrics.received[this.slot]!++;
     return true;
@@ -212,12 +243,27 @@ export class ServerCallState implements CallContext {
         writeStatus(w, this.id, Status.OK, "", this.trailers, null, null);
       }
     } catch (e) {
-      this.fail(asRpcError(e, `could not encode response ${this.method.output.typeName}`));
+      this.fail(this.notEncoded(e, -1));
       return;
     }
     // The one response message is counted as the OK end (withSingleMessages).
     this.finish(Status.OK);
     this.host.out.commit();
+  }
+
+  /**
+   * The error a call ends with when the handler's response (message `index`
+   * of a response stream, -1 for the single response) does not encode: the
+   * handler broke the IDL, so the client gets INTERNAL with the field path
+   * and the server logs it once (fail(): a handler_failed event, as for
+   * every INTERNAL). A frame over the client's limit
+   * (RESOURCE_EXHAUSTED) is not a broken handler and is passed on unlogged.
+   */
+  private notEncoded(e: unknown, index: number): RpcError {
+    if (isRpcErrorLike(e)) return e;
+    const m = this.method;
+    const what = index < 0 ? `response ${m.output.typeName}` : `response stream message at index ${index} (${m.output.typeName})`;
+    return asRpcError(e, `could not encode ${what} of ${m.path}`);
   }
 
   fail(e: unknown): void {
@@ -261,6 +307,13 @@ export class ServerCallState implements CallContext {
     const metrics = this.host.metrics;
     if (metrics !== null) metrics.end(this.slot, status, this.t0);
     this.headersSent = true;
+    const queued = this.queuedSizes;
+    if (queued !== null && queued.length > 0) {
+      let sum = 0;
+      for (const n of queued) sum += n;
+      queued.length = 0;
+      this.host.inboundHeld(-sum);
+    }
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -276,10 +329,15 @@ export class ServerCallState implements CallContext {
     const credit = (this.credit ??= new OutboundCredit(this.host.peerWindow));
     const out = this.host.out;
     const max = this.host.peerMaxFrameBytes;
+    let index = 0;
     try {
       for (;;) {
         const room = roomToSend(credit, out, this);
-        if (room !== null) await room;
+        if (room !== null) {
+          if (!credit.ready) this.host.guard.stalled(this);
+          await room;
+          this.stalledSince = 0;
+        }
         if (this.done) break;
         const step = it.next();
         const r = isThenable(step) ? await step : step;
@@ -292,7 +350,12 @@ export class ServerCallState implements CallContext {
           return;
         }
         this.flushHeaders();
-        writeMessage(out.w, this.id, 0, this.method.output, r.value, max);
+        try {
+          writeMessage(out.w, this.id, 0, this.method.output, r.value, max);
+        } catch (e) {
+          throw this.notEncoded(e, index);
+        }
+        index++;
         credit.credit--;
         const metrics = this.host.metrics;
         if (metrics !== null) metrics.sent[this.slot]!++;

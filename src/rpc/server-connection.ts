@@ -2,16 +2,22 @@
  * ServerConnection: one accepted connection on the server, the server's
  * side of a ConnectionCore (src/rpc/connection-core.ts: framing, HELLO,
  * PING/WINDOW/GOAWAY). It dispatches REQUESTs to handlers by path, routes
- * MESSAGE/HALF_CLOSE/CANCEL to calls, and owns the idle timeout and drain.
+ * MESSAGE/HALF_CLOSE/CANCEL to calls, and owns drain; its ConnectionGuard
+ * (connection-guard.ts) owns the time limits and abuse counters.
  * Call-level problems end one call with STATUS; protocol violations end the
  * connection with GOAWAY (docs/PROTOCOL.md section 7). While its unsent
  * output is over the high-water mark it neither reads nor starts the
  * REQUESTs it has already read, so a peer that does not read its answers
  * cannot make them pile up. Only this connection
- * is affected by anything its peer sends.
+ * is affected by anything its peer sends. With an authorize hook
+ * (server-auth.ts) it runs the hook before decoding a request; calls whose
+ * hook answers later wait in AuthorizingCalls (authorizing-calls.ts).
  */
+import { peerText } from "../codec/peer-text.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
+import { AuthorizingCalls } from "./authorizing-calls.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
+import { ConnectionGuard, type GuardHost } from "./connection-guard.ts";
 import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
 import type { BudgetMember, MemoryBudget } from "./memory-budget.ts";
@@ -22,8 +28,10 @@ import { requestKindProblem, streamsRequests } from "./method-kind.ts";
 import { MethodPathCache } from "./method-path-cache.ts";
 import type { CallCounters } from "./metrics/call-counters.ts";
 import { ConnectionError, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, MAX_TIMER_MS, type PeerLimits } from "./protocol.ts";
+import { type Authorize, runAuthorize } from "./server-auth.ts";
 import { type CallHost, decodeInput, InvalidInput, isThenable, ServerCallState } from "./server-call.ts";
 import type { LimitName, ServerEventLog } from "./server-events.ts";
+import { CLOSE_LINGER_MS, type GuardLimits, overLimitMessage } from "./server-limits.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
 /** A method ready to run: its descriptor, handler and whether to validate requests. */
@@ -45,8 +53,10 @@ export interface ServerConnectionConfig {
   readonly metrics: CallCounters | null;
   readonly events: ServerEventLog;
   readonly firstFrameTimeoutMs: number;
-  readonly idleTimeoutMs: number;
+  readonly guard: GuardLimits;
   readonly writeHighWaterBytes: number;
+  /** Runs before a request body is decoded; null when the server has none. */
+  readonly authorize: Authorize | null;
 }
 
 /** What the connection needs from its server. */
@@ -57,11 +67,15 @@ export interface ConnectionOwner {
   readonly budget: MemoryBudget;
   connectionClosed(c: ServerConnection): void;
   countCall(): void;
+  /** Calls open across the server, kept by callOpened/callClosed. */
+  readonly openCalls: number;
+  callOpened(): void;
+  callClosed(): void;
 }
 
 const EMPTY_METADATA: Metadata = Object.freeze(Object.create(null)) as Metadata;
 
-export class ServerConnection implements CallHost, ConnectionSide, BudgetMember {
+export class ServerConnection implements CallHost, ConnectionSide, BudgetMember, GuardHost {
   readonly out: FrameOutput;
   readonly calls: Map<number, ServerCallState>;
   readonly debug: boolean;
@@ -78,10 +92,14 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
   private closed: Promise<void> | null;
   private goAwaySent: boolean;
   private lastRequestId: number;
-  private idleTimer: ReturnType<typeof setTimeout> | null;
-  private readonly core: ConnectionCore;
+  /** Calls whose asynchronous authorize has not answered; created at the first such call. */
+  private authorizing: AuthorizingCalls | null;
+  readonly core: ConnectionCore;
+  readonly guard: ConnectionGuard;
   budgetCharged: number;
   budgetPaused: boolean;
+  /** Bytes of request messages decoded and waiting in handlers' streams. */
+  private inboundBytes: number;
 
   constructor(
     readonly rt: Runtime,
@@ -102,12 +120,14 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     this.closed = null;
     this.goAwaySent = false;
     this.lastRequestId = 0;
-    this.idleTimer = null;
+    this.authorizing = null;
     this.budgetCharged = 0;
     this.budgetPaused = false;
+    this.inboundBytes = 0;
     const budget = owner.budget;
     this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost(), () => budget.account(this));
-    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits);
+    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs);
+    this.guard = new ConnectionGuard(cfg.guard, this);
   }
 
   get peer(): { address: string; port: number } | null {
@@ -123,7 +143,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
   start(): void {
     const ms = this.cfg.firstFrameTimeoutMs;
     this.core.sendHello(ms, () => this.connectionError(GoAwayReason.HANDSHAKE_TIMEOUT, `no HELLO within ${ms} ms`));
-    this.armIdle(this.cfg.idleTimeoutMs);
+    this.guard.start();
     const core = this.core;
     const budget = this.owner.budget;
     this.conn.stream({
@@ -143,7 +163,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
   }
 
   removeCall(call: ServerCallState): void {
-    if (this.calls.get(call.id) === call) this.calls.delete(call.id);
+    if (this.calls.get(call.id) === call && this.calls.delete(call.id)) this.owner.callClosed();
     if (this.calls.size === 0 && (this.goAwaySent || this.owner.draining) && !this.closing) void this.close();
   }
 
@@ -161,8 +181,8 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     for (const call of [...this.calls.values()]) call.abortWithStatus(status, message);
   }
 
-  /** Flushes what is queued and closes the socket. */
-  close(): Promise<void> {
+  /** Flushes what is queued and closes the socket, after reading on for up to `lingerMs` while the peer still sends (ConnectionGuard.linger). */
+  close(lingerMs = 0): Promise<void> {
     if (this.closed !== null) return this.closed;
     this.stop();
     this.closed = this.out
@@ -170,8 +190,9 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
       .catch(() => {})
       .then(() => {
         this.teardown(new RpcError(Status.UNAVAILABLE, "connection closed"));
-        return this.conn.close();
-      });
+        if (lingerMs > 0 && !this.conn.closed) return this.guard.linger(lingerMs);
+      })
+      .then(() => this.conn.close());
     return this.closed;
   }
 
@@ -184,12 +205,15 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
         if (this.out.overHighWater) this.core.holdFrames();
         return;
       case FrameType.MESSAGE:
-        return this.message(id, count);
+        return this.message(id, count, end);
       case FrameType.HALF_CLOSE:
         return this.calls.get(id)?.endInbound();
-      case FrameType.CANCEL:
-        this.calls.get(id)?.abort(new RpcError(Status.CANCELLED, "cancelled by the client"));
-        return;
+      case FrameType.CANCEL: {
+        const call = this.calls.get(id);
+        if (call === undefined) return;
+        call.abort(new RpcError(Status.CANCELLED, "cancelled by the client"));
+        return this.guard.cancelled();
+      }
       default:
         throw this.core.unexpected(type);
     }
@@ -212,20 +236,31 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     });
   }
 
-  /** BudgetMember: bytes read but not yet delivered, plus output not yet written. */
+  /** BudgetMember: bytes read but not yet delivered, request messages waiting for handlers or for an authorize, output not yet written. */
   heldBytes(): number {
-    return this.core.bufferedBytes + this.out.backlog;
+    return this.core.bufferedBytes + this.inboundBytes + this.out.backlog + (this.authorizing === null ? 0 : this.authorizing.heldBytes);
+  }
+
+  /** CallHost: request messages queued for handlers, in bytes on the wire. */
+  inboundHeld(delta: number): void {
+    this.inboundBytes += delta;
   }
 
   /** Reads from the peer unless the output is over its high-water mark or the memory budget paused this connection (also BudgetMember). */
   updateReading(): void {
     if (this.closing) return;
-    if (this.out.overHighWater || this.budgetPaused) this.conn.pause();
+    const pause = this.out.overHighWater || this.budgetPaused;
+    this.core.readingPaused(pause);
+    if (pause) this.conn.pause();
     else this.conn.resume();
   }
 
   evictForBudget(message: string): void {
     this.connectionError(GoAwayReason.ENHANCE_YOUR_CALM, `memory_budget: ${message}`);
+  }
+
+  pingReceived(): boolean {
+    return this.guard.pinged();
   }
 
   openCall(id: number): ServerCallState | undefined {
@@ -260,14 +295,31 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
       return mdError.kind === "size"
         ? this.refuseCall(id, Status.RESOURCE_EXHAUSTED, mdError.message, "max_metadata_bytes")
         : this.refuseCall(id, Status.INVALID_ARGUMENT, mdError.message);
-    if (this.calls.size >= this.cfg.limits.maxConcurrentCalls)
-      return this.refuseCall(id, Status.RESOURCE_EXHAUSTED, `too many concurrent calls on this connection (limit ${this.cfg.limits.maxConcurrentCalls})`, "max_concurrent_calls");
+    if (this.calls.size >= this.cfg.limits.maxConcurrentCalls || this.owner.openCalls >= this.cfg.guard.maxServerConcurrentCalls) {
+      const limit = this.calls.size >= this.cfg.limits.maxConcurrentCalls ? "max_concurrent_calls" : "max_server_concurrent_calls";
+      this.refuseCall(id, Status.RESOURCE_EXHAUSTED, overLimitMessage(this.calls.size, this.cfg.limits.maxConcurrentCalls, this.cfg.guard.maxServerConcurrentCalls), limit);
+      return this.guard.refused();
+    }
     const bound = paths.value;
-    if (bound === undefined) return this.refuseCall(id, Status.UNIMPLEMENTED, `unknown method ${path}`);
+    if (bound === undefined) return this.refuseCall(id, Status.UNIMPLEMENTED, `unknown method ${peerText(path)}`);
     const m = bound.method;
     const streamingIn = streamsRequests(m.kind);
     const mismatch = requestKindProblem(id, path, m.kind, count >= 7, flags);
     if (mismatch !== null) return this.refuseCall(id, Status.UNIMPLEMENTED, mismatch);
+    const authorize = this.cfg.authorize;
+    if (authorize !== null) {
+      const verdict = runAuthorize(authorize, { method: m, metadata: metadata ?? EMPTY_METADATA, peer: this.conn.remote }, this.debug);
+      if (verdict !== null) {
+        if (!isThenable(verdict)) return this.refuseCall(id, verdict.status, verdict.message);
+        const owner = this.owner;
+        this.authorizing ??= new AuthorizingCalls(this, this.calls, this.cfg.limits.initialWindow, {
+          opened: () => owner.callOpened(),
+          started: () => owner.countCall(),
+          released: () => owner.budget.account(this),
+        });
+        return this.authorizing.open(verdict, id, bound, metadata ?? EMPTY_METADATA, timeoutMs, flags, streamingIn ? null : r.buf.slice(r.pos, end));
+      }
+    }
     let req: unknown;
     if (!streamingIn) {
       req = decodeInput(m, r, count === 7 ? end : -1, bound.validate);
@@ -293,22 +345,28 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     // this function, so it skips the call table and the deadline timer.
     if (single && !isThenable(result)) return call.respond(result);
     this.calls.set(id, call);
+    this.owner.callOpened();
     if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS)
       call.timer = setTimeout(() => call.abortWithStatus(Status.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`), timeoutMs);
     if (single) call.completeUnary(result);
     else call.completeStream(result);
   }
 
-  private message(id: number, count: number): void {
+  private message(id: number, count: number, end: number): void {
     if (count < 4) throw new ConnectionError(GoAwayReason.MALFORMED_FRAME, `MESSAGE has ${count} elements, needs 4`);
     const r = this.core.reader;
     const flags = r.int();
     const call = this.calls.get(id);
     if (call === undefined) return;
-    if (call.inbound === null || call.halfClosed) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `MESSAGE on call ${id} after the client's END_STREAM`);
+    if (call.inbound === null || call.halfClosed) {
+      // A streaming call whose authorize has not answered keeps its MESSAGEs undecoded.
+      if (!call.halfClosed && this.authorizing?.hold(call, r, end, flags) === true) return;
+      throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `MESSAGE on call ${id} after the client's END_STREAM`);
+    }
+    const bytes = end - r.pos;
     const msg = decodeInput(call.method, r, -1, this.owner.lookup(call.method.path)?.validate === true);
     if (msg instanceof InvalidInput) return call.abortWithStatus(Status.INVALID_ARGUMENT, msg.message);
-    if (!call.receive(msg)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
+    if (!call.pushInbound(msg, bytes)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
     if ((flags & END_STREAM) !== 0) call.endInbound();
   }
 
@@ -324,7 +382,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     r.int();
     const reason = r.int();
     const message = r.str();
-    if (reason !== GoAwayReason.NO_ERROR) return this.lost(`client sent GOAWAY ${goAwayReasonName(reason)}${message === "" ? "" : `: ${message}`}`);
+    if (reason !== GoAwayReason.NO_ERROR) return this.lost(`client sent GOAWAY ${goAwayReasonName(reason)}${message === "" ? "" : `: ${peerText(message)}`}`);
     this.goAwaySent = true;
     if (this.calls.size === 0) void this.close();
   }
@@ -335,19 +393,18 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     this.out.commit();
   }
 
-  /** GOAWAY with a reason, stop reading, flush, close. */
+  /** GOAWAY with a reason, stop handling frames, flush, linger, close. */
   connectionError(reason: GoAwayReasonCode, message: string): void {
     if (this.closing) return;
     this.core.stop();
-    this.conn.pause();
     this.core.sendGoAway(this.lastRequestId, reason, message);
     this.events.goAwaySent(reason, message, this.peer);
-    void this.close();
+    void this.close(CLOSE_LINGER_MS);
   }
 
   /** The socket ended or failed: abort everything, no frames. */
   private lost(why = "connection lost"): void {
-    if (this.closing) return;
+    if (this.closing) return this.guard.peerClosed();
     this.stop();
     this.teardown(new RpcError(Status.UNAVAILABLE, why));
     this.closed = this.conn.close();
@@ -360,21 +417,9 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember 
     this.owner.connectionClosed(this);
   }
 
-  private armIdle(ms: number): void {
-    if (this.cfg.idleTimeoutMs <= 0) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.closing) return;
-      const quiet = Date.now() - this.core.lastRead;
-      if (this.calls.size === 0 && quiet >= this.cfg.idleTimeoutMs) this.connectionError(GoAwayReason.IDLE_TIMEOUT, `idle for ${quiet} ms`);
-      else this.armIdle(this.calls.size === 0 ? this.cfg.idleTimeoutMs - quiet : this.cfg.idleTimeoutMs);
-    }, Math.max(1, ms));
-  }
-
   private stop(): void {
     this.closing = true;
     this.core.stop();
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    this.guard.stop();
   }
 }

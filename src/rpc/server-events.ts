@@ -13,15 +13,21 @@ import { GoAwayReason, goAwayReasonName } from "./protocol.ts";
 import { LogThrottle } from "./log-throttle.ts";
 import { statusName } from "./status.ts";
 
-/** The limits whose hits are counted and logged (docs/RPC.md, "Server options"). */
-export type LimitName = "max_frame_bytes" | "max_metadata_bytes" | "max_concurrent_calls" | "max_connections" | "memory_budget";
+/** The limits whose hits are counted and logged (docs/RPC.md, "Server options" and "Limits a peer cannot game"). */
+export const LIMIT_NAMES = [
+  "max_frame_bytes", "max_metadata_bytes", "max_concurrent_calls", "max_server_concurrent_calls", "max_connections", "memory_budget",
+  // The tokens that open an ENHANCE_YOUR_CALM GOAWAY's message (server-limits.ts CalmToken).
+  "frame_timeout", "too_many_pings", "too_many_cancels", "too_many_refused_calls",
+] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
 
-/** The limit behind a GOAWAY reason, when the GOAWAY is a limit's doing. */
-function limitOf(reason: number): LimitName | null {
+/** The limit behind a GOAWAY, when the GOAWAY is a limit's doing: by its reason, or for ENHANCE_YOUR_CALM by its message's first word. */
+function limitOf(reason: number, message: string): LimitName | null {
   if (reason === GoAwayReason.FRAME_TOO_LARGE) return "max_frame_bytes";
   if (reason === GoAwayReason.TOO_MANY_CONNECTIONS) return "max_connections";
-  if (reason === GoAwayReason.ENHANCE_YOUR_CALM) return "memory_budget";
-  return null;
+  if (reason !== GoAwayReason.ENHANCE_YOUR_CALM) return null;
+  const token = /^[a-z_]+/.exec(message)?.[0];
+  return (LIMIT_NAMES as readonly string[]).includes(token ?? "") ? (token as LimitName) : null;
 }
 
 /** A failed call as its log line names it. */
@@ -41,9 +47,7 @@ export class ServerEventLog {
   /** GOAWAYs sent, by reason name. */
   readonly goAways: Record<string, number> = {};
   /** Frames (or connections) refused by a limit, by limit (every limit named from the start, so its series exists at 0). */
-  readonly rejected: Record<LimitName, number> = {
-    max_frame_bytes: 0, max_metadata_bytes: 0, max_concurrent_calls: 0, max_connections: 0, memory_budget: 0,
-  };
+  readonly rejected = Object.fromEntries(LIMIT_NAMES.map((n) => [n, 0])) as Record<LimitName, number>;
   private readonly throttle: LogThrottle;
 
   constructor(
@@ -81,7 +85,7 @@ export class ServerEventLog {
   goAwaySent(reason: number, message: string, peer: Peer): void {
     const name = goAwayReasonName(reason);
     this.goAways[name] = (this.goAways[name] ?? 0) + 1;
-    const limit = limitOf(reason);
+    const limit = limitOf(reason, message);
     if (limit !== null) this.rejected[limit]++;
     if (reason === GoAwayReason.NO_ERROR) return;
     const left = this.throttle.take(`goaway:${name}`);

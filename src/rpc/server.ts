@@ -1,9 +1,11 @@
 /**
  * createRpcServer: binds services to their descriptors and serves them on
  * connections from any Runtime. Owns the accept loop, the method table, the
- * server-wide limits and graceful shutdown (GOAWAY, refuse new calls with
- * UNAVAILABLE, let open calls finish within the grace period, then abort
- * them). Per-connection protocol work lives in server-connection.ts.
+ * server-wide limits (connections, and the count of open calls each
+ * connection checks against maxServerConcurrentCalls) and graceful shutdown
+ * (GOAWAY, refuse new calls with UNAVAILABLE, let open calls finish within
+ * the grace period, then abort them). Per-connection protocol work lives in
+ * server-connection.ts, its time limits in connection-guard.ts.
  */
 import { type Logger, type LogFormat, resolveLogger } from "../runtime/log/logger.ts";
 import type { Conn, Listener, Runtime } from "../runtime/types.ts";
@@ -13,11 +15,14 @@ import { defaultMemoryBudgetBytes, MemoryBudget, type MemoryBudgetStats } from "
 import { CallCounters, DEFAULT_BUCKETS, withSingleMessages } from "./metrics/call-counters.ts";
 import type { ServerMetricsReport } from "./metrics/worker-report.ts";
 import { DEFAULT_LIMITS, GoAwayReason } from "./protocol.ts";
+import type { Authorize } from "./server-auth.ts";
 import { type BoundMethod, type ConnectionOwner, ServerConnection, type ServerConnectionConfig } from "./server-connection.ts";
 import { ServerEventLog } from "./server-events.ts";
-import { Status } from "./status.ts";
+import { type GuardOptions, resolveGuardLimits } from "./server-limits.ts";
+import { RpcError, Status } from "./status.ts";
 
-export interface ServerOptions {
+/** Every option is optional; the time limits and abuse counters are GuardOptions (server-limits.ts, docs/RPC.md). */
+export interface ServerOptions extends GuardOptions {
   /** Largest frame body accepted (default 4 MiB). */
   maxFrameBytes?: number;
   /** Largest request metadata accepted (default 8 KiB). */
@@ -30,13 +35,11 @@ export interface ServerOptions {
   initialWindow?: number;
   /** Close a connection that sends no HELLO within this (default 10000 ms; 0 = never). */
   firstFrameTimeoutMs?: number;
-  /** Close a connection with no open call and no frames for this long (default 300000 ms; 0 = never). */
-  idleTimeoutMs?: number;
   /** Stop reading from a peer whose unsent output passes this (default 4 MiB). */
   writeHighWaterBytes?: number;
   /** Bytes this server (one worker) may hold for its peers: frames being received and output not yet written (default: defaultMemoryBudgetBytes()). */
   memoryBudgetBytes?: number;
-  /** Send stacks in INTERNAL error messages (default false); implies exposeErrors. */
+  /** Send stacks in INTERNAL error messages (implies exposeErrors), and a refusing authorize's own error in its message (default false). */
   debug?: boolean;
   /**
    * Send an unexpected handler error's own message to the client (default
@@ -51,6 +54,13 @@ export interface ServerOptions {
   /** The default logger's format: "text" (logfmt, default) or "json". */
   logFormat?: LogFormat;
   interceptors?: ServerInterceptor[];
+  /**
+   * Runs on every call's method, metadata and peer before its request body
+   * is decoded (and before the interceptors); a throw or rejection refuses
+   * the call: an RpcError with its status and message, anything else as
+   * UNAUTHENTICATED. docs/RPC.md, "Authorizing calls".
+   */
+  authorize?: Authorize;
 }
 
 export interface ServerStats {
@@ -82,6 +92,7 @@ export function createRpcServer(rt: Runtime, services: ServiceBinding[], opts: S
 class Server implements RpcServer, ConnectionOwner {
   draining: boolean;
   readonly budget: MemoryBudget;
+  openCalls: number;
   private readonly methods: Map<string, BoundMethod>;
   private readonly connections: Set<ServerConnection>;
   private readonly listeners: Set<Listener>;
@@ -103,6 +114,7 @@ class Server implements RpcServer, ConnectionOwner {
     opts: ServerOptions,
   ) {
     this.draining = false;
+    this.openCalls = 0;
     this.connections = new Set();
     this.listeners = new Set();
     this.totalCalls = 0;
@@ -128,9 +140,12 @@ class Server implements RpcServer, ConnectionOwner {
       metrics: this.counters,
       events: this.events,
       firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10000,
-      idleTimeoutMs: opts.idleTimeoutMs ?? 300000,
+      guard: resolveGuardLimits(opts),
       writeHighWaterBytes: opts.writeHighWaterBytes ?? 4 * 1024 * 1024,
+      authorize: opts.authorize ?? null,
     };
+    if (this.cfg.authorize !== null && typeof this.cfg.authorize !== "function")
+      throw new TypeError(`ServerOptions.authorize must be a function (ctx) => void | Promise<void>, got ${typeof this.cfg.authorize}`);
     this.methods = bindMethods(services, opts.interceptors ?? [], this.counters);
   }
 
@@ -140,6 +155,14 @@ class Server implements RpcServer, ConnectionOwner {
 
   countCall(): void {
     this.totalCalls++;
+  }
+
+  callOpened(): void {
+    this.openCalls++;
+  }
+
+  callClosed(): void {
+    this.openCalls--;
   }
 
   connectionClosed(c: ServerConnection): void {
@@ -165,7 +188,9 @@ class Server implements RpcServer, ConnectionOwner {
         } catch (e) {
           if (this.draining || (e as { name?: string }).name === "AbortError") return;
           const code = (e as { code?: string }).code;
-          // Out of descriptors or an aborted handshake: keep serving the others.
+          // Both runtimes pause accepting on EMFILE/ENFILE themselves (src/runtime/accept-backoff.ts)
+          // and never reject accept() with them; another Runtime that does, or an aborted
+          // handshake, costs this loop a short pause, never the server.
           if (code === "EMFILE" || code === "ENFILE" || code === "ECONNABORTED") {
             await this.rt.sleep(10);
             continue;
@@ -254,9 +279,15 @@ function bindMethods(services: ServiceBinding[], interceptors: ServerInterceptor
   const methods = new Map<string, BoundMethod>();
   for (const s of services) {
     const impl = s.impl as Record<string, unknown>;
+    const unimplemented = new Set(s.unimplemented ?? []);
+    for (const name of unimplemented) {
+      if (!(name in s.descriptor.methods)) throw new TypeError(`service ${s.descriptor.name} has no method ${name} to list as unimplemented`);
+      if (typeof impl[name] === "function") throw new TypeError(`service ${s.descriptor.name}: method ${name} is listed as unimplemented but impl.${name} is a function; remove one of the two`);
+    }
     for (const [name, m] of Object.entries(s.descriptor.methods)) {
-      const fn = impl[name];
-      if (typeof fn !== "function") throw new TypeError(`service ${s.descriptor.name} has no handler for method ${name} (expected impl.${name} to be a function)`);
+      const fn = unimplemented.has(name) ? unimplementedHandler(m.path) : impl[name];
+      if (typeof fn !== "function")
+        throw new TypeError(`service ${s.descriptor.name} has no handler for method ${name}: implement impl.${name}, or list it to answer UNIMPLEMENTED (bind...(impl, { unimplemented: ["${name}"] }))`);
       if (methods.has(m.path)) throw new TypeError(`method path ${m.path} is bound twice`);
       const handler = (req: unknown, ctx: CallContext): unknown => (fn as (r: unknown, c: CallContext) => unknown).call(impl, req, ctx);
       const intercepted = interceptors.length === 0 ? null : chainInterceptors<ServerCall>(interceptors, (call) => handler(call.request, call.ctx));
@@ -266,4 +297,11 @@ function bindMethods(services: ServiceBinding[], interceptors: ServerInterceptor
     }
   }
   return methods;
+}
+
+/** The handler of a method a binding lists as unimplemented: every call gets UNIMPLEMENTED. */
+function unimplementedHandler(path: string): () => never {
+  return () => {
+    throw new RpcError(Status.UNIMPLEMENTED, `method ${path} is not implemented by this server`);
+  };
 }

@@ -57,7 +57,7 @@ export function isRpcErrorLike(e: unknown): e is RpcError {
   return typeof e === "object" && e !== null && typeof (e as RpcError).status === "number" && typeof (e as RpcError).code === "string";
 }
 
-/** `e` itself when it is an RpcError, else an INTERNAL error saying `context` and what `e` was. */
-export function asRpcError(e: unknown, context: string): RpcError {
-  return isRpcErrorLike(e) ? e : new RpcError(Status.INTERNAL, `${context}: ${e instanceof Error ? e.message : String(e)}`);
+/** `e` itself when it is an RpcError, else an error with `status` (INTERNAL by default) saying `context` and what `e` was. */
+export function asRpcError(e: unknown, context: string, status: StatusCode = Status.INTERNAL): RpcError {
+  return isRpcErrorLike(e) ? e : new RpcError(status, `${context}: ${e instanceof Error ? e.message : String(e)}`);
 }

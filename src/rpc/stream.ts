@@ -23,6 +23,8 @@ export class InboundStream<T> implements AsyncIterableIterator<T> {
     private readonly grant: (n: number) => void,
     /** The consumer stopped early (break/return): cancel the stream. */
     private readonly onReturn: () => void,
+    /** A message queued by push() was handed to the consumer (for memory accounting). */
+    private readonly onDequeue: (() => void) | null = null,
   ) {
     this.queue = [];
     this.head = 0;
@@ -78,6 +80,7 @@ export class InboundStream<T> implements AsyncIterableIterator<T> {
         this.queue.length = 0;
         this.head = 0;
       }
+      if (this.onDequeue !== null) this.onDequeue();
       this.took();
       return Promise.resolve({ value: v, done: false });
     }

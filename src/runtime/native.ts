@@ -1,14 +1,16 @@
 /**
- * Loads the native shim (native/build/libringrpc.so) with bun:ffi, once per
- * thread, and owns its symbol table. The types mirror native/include/ringrpc.h:
+ * Loads the native shim (libringrpc.so) with bun:ffi, once per thread, and
+ * owns its symbol table. Which file is tried, in which order, and what the
+ * one-line failure says is native-locate.ts's job; this module opens the
+ * first candidate that loads. The types mirror native/include/ringrpc.h:
  * i32 and ptr only, so no call returns a BigInt. Callers on hot paths use the
- * `.native` form of a symbol. Throws DriverUnavailable when the library is
- * missing or does not load; knows nothing about rings or sockets beyond that.
+ * `.native` form of a symbol. Throws DriverUnavailable when no library loads;
+ * knows nothing about rings or sockets beyond that.
  */
 import { dlopen, FFIType } from "bun:ffi";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DriverUnavailable } from "./errors.ts";
+import { loadFailedLine, missingLine, type NativeCandidate, type NativeSearch, presentCandidates } from "./native-locate.ts";
 
 const { i32, u32, ptr, f64 } = FFIType;
 
@@ -39,25 +41,51 @@ const symbols = {
 
 export type NativeSymbols = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
 
-/** Where the shim is built by `make -C native`; RINGRPC_NATIVE_LIB overrides it. */
-export const nativeLibraryPath: string =
-  process.env.RINGRPC_NATIVE_LIB ?? fileURLToPath(new URL("../../native/build/libringrpc.so", import.meta.url));
+const platform = `${process.platform}-${process.arch}`;
 
-let loaded: NativeSymbols | null = null;
+// Only a compiled binary on linux-x64 evaluates native-embedded.ts (and needs its file).
+const embedded: string | null =
+  Bun.isStandaloneExecutable && platform === "linux-x64" ? (await import("./native-embedded.ts")).embeddedLibraryPath : null;
+
+/** This process's search: its environment, platform, package and binary. */
+export function nativeSearch(): NativeSearch {
+  return {
+    override: process.env.RINGRPC_NATIVE_LIB,
+    platform,
+    packageRoot: fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, ""),
+    standalone: Bun.isStandaloneExecutable,
+    execPath: process.execPath,
+    embedded,
+  };
+}
+
+let loaded: { symbols: NativeSymbols; from: NativeCandidate } | null = null;
 
 /** The shim's symbols; loads the library on first use. */
 export function loadNative(): NativeSymbols {
+  return openNative().symbols;
+}
+
+/** Which library this thread loaded (loading it first if needed). */
+export function nativeLibrary(): NativeCandidate {
+  return openNative().from;
+}
+
+function openNative(): { symbols: NativeSymbols; from: NativeCandidate } {
   if (loaded !== null) return loaded;
-  if (!existsSync(nativeLibraryPath)) {
-    throw new DriverUnavailable("uring", `native library not built: run \`bash scripts/setup.sh\` (missing ${nativeLibraryPath})`);
+  const search = nativeSearch();
+  const candidates = presentCandidates(search);
+  if (candidates.length === 0) throw new DriverUnavailable("uring", missingLine(search));
+  let firstFailure: { from: NativeCandidate; why: string } | null = null;
+  for (const from of candidates) {
+    try {
+      loaded = { symbols: dlopen(from.path, symbols).symbols, from };
+      return loaded;
+    } catch (e) {
+      firstFailure ??= { from, why: e instanceof Error ? e.message : String(e) };
+    }
   }
-  try {
-    loaded = dlopen(nativeLibraryPath, symbols).symbols;
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new DriverUnavailable("uring", `cannot load ${nativeLibraryPath}: ${why}: rebuild it with \`bash scripts/setup.sh\``);
-  }
-  return loaded;
+  throw new DriverUnavailable("uring", loadFailedLine(search, firstFailure!.from, firstFailure!.why));
 }
 
 /** A NUL-terminated copy of s, to pass as a `const char *` for one synchronous call. */

@@ -140,6 +140,19 @@ export interface BufferStats {
   recvNoBuffers: number;
 }
 
+/**
+ * Accepting while the process or the system is out of file descriptors
+ * (docs/RUNTIME.md, "Out of file descriptors"). Both drivers fill it in.
+ */
+export interface AcceptStats {
+  /** Episodes in which accept failed for lack of file descriptors (EMFILE or ENFILE); each printed one line. */
+  fdExhausted: number;
+  /** Accepts retried during those episodes, each after a back-off delay. */
+  retries: number;
+  /** Listeners in such an episode now: not accepting, or not yet accepting steadily again. */
+  pausedListeners: number;
+}
+
 export interface RuntimeStats {
   /** Loop steps run (uring) or loop turns observed (epoll). */
   steps: number;
@@ -149,6 +162,9 @@ export interface RuntimeStats {
   completed: number;
   /** io_uring only. */
   wake?: WakeStats;
+  /** File-descriptor exhaustion on accept (both drivers; absent in test doubles). */
+  accept?: AcceptStats;
+  /** The runtime's buffers: arena, use, exhaustion (both drivers; absent in test doubles). */
   buffers?: BufferStats;
 }
 

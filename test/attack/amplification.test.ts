@@ -23,6 +23,8 @@ const root = new URL("../..", import.meta.url).pathname;
 const uring = probeUring();
 const VALUE_BYTES = 1 << 20;
 const GETS = 400;
+/** A stall bound for the other client (measured p99 under 2 ms quiet; before the fix its calls hit their 500 ms deadline). */
+const OTHER_CLIENT_P99_MS = 200;
 
 function rssMiB(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
@@ -92,7 +94,7 @@ for (const driver of ["uring", "epoll"] as const) {
       // (every get answered into the output at once); the other client's p99 stayed under 2 ms.
       const seen = { growthMiB: Math.round(peak - base), otherClientP99Ms: Math.round(p99 * 100) / 100, otherClientCalls: latencies.length };
       if (process.env.RINGRPC_TEST_VERBOSE) console.log(driver, seen);
-      const within = peak - base < 64 && p99 < 50 && latencies.length > 50;
+      const within = peak - base < 64 && p99 < OTHER_CLIENT_P99_MS && latencies.length > 50;
       expect({ ...seen, within }).toEqual({ ...seen, within: true });
       // The server keeps serving after the attacker is gone.
       expect((await kv.get({ key: "small" })).entry.value.length).toBe(8);

@@ -24,6 +24,12 @@ const uring = probeUring();
 const ATTACKERS = 100;
 const SENT_BYTES = 3 << 20;
 const BUDGET_MB = 32;
+/**
+ * A stall bound for the other client during the attack, not a latency target: the attacker,
+ * the server and this client share 2 vCPUs, and the server reads and drops ~100 MiB of attack
+ * data meanwhile. Measured 2026-12-05: p99 3-38 ms on a quiet machine, up to 345 ms at load 7-8.
+ */
+const OTHER_CLIENT_P99_MS = 500;
 
 function rssMiB(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
@@ -103,7 +109,7 @@ for (const driver of ["uring", "epoll"] as const) {
       // 256 KiB, not counted by the budget). Measured 2026-12-05 (2 vCPU Xeon, 100 attackers):
       // 72-81 MiB on uring, 125-146 MiB on epoll with the 32 MiB budget; with a budget of 100 GiB
       // every byte sent is held (191 MiB for 60 attackers). The other client's p99: 3-38 ms.
-      const within = seen.growthMiB < 5 * BUDGET_MB && seen.evicted > 0 && seen.goAways > 0 && seen.otherClientP99Ms < 50;
+      const within = seen.growthMiB < 5 * BUDGET_MB && seen.evicted > 0 && seen.goAways > 0 && seen.otherClientP99Ms < OTHER_CLIENT_P99_MS;
       expect({ ...seen, within }).toEqual({ ...seen, within: true });
       expect((await kv.get({ key: "k" })).entry.value.length).toBe(16);
     }, 30_000);

@@ -113,11 +113,11 @@ for (const driver of ["uring", "epoll"] as const) {
       expect((await client.add({ a: 1, b: 2 })).sum).toBe(3n);
     });
 
-    test("a value the generated encoder cannot write fails on the client, before sending", async () => {
+    test("a value the generated encoder cannot write fails on the client with INVALID_ARGUMENT, before sending", async () => {
       const bad = { a: 1.5, b: 2 } as unknown as { a: number; b: number };
       const err = await client.add(bad).then(() => null, (e: { code: string; message: string }) => e);
-      expect(err?.code).toBe("INTERNAL");
-      expect(err?.message).toBe("could not encode request bench.v1.AddRequest: MsgWriter.int: 1.5 is not a safe integer");
+      expect(err?.code).toBe("INVALID_ARGUMENT");
+      expect(err?.message).toBe("could not encode request bench.v1.AddRequest of bench.v1.Bench/add: AddRequest.a: expected i32 (an integer in [-2^31, 2^31-1]), got 1.5");
     });
   });
 }

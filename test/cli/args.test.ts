@@ -30,6 +30,16 @@ describe("parseArgs", () => {
     expect(err?.code).toBe("USAGE");
   });
 
+  test("repeated flags keep every value in order; one-letter aliases stand for long flags", () => {
+    const a = parseArgs(["h:1", "-H", "a:1", "--header=b:2", "-d", "@f", "--idl", "x.ridl"], { values: ["data"], repeated: ["header", "idl"], short: { H: "header", d: "data" } });
+    expect(a.lists.get("header")).toEqual(["a:1", "b:2"]);
+    expect(a.lists.get("idl")).toEqual(["x.ridl"]);
+    expect(a.flags.get("data")).toBe("@f");
+    expect(a.positionals).toEqual(["h:1"]);
+    expect(() => parseArgs(["-X", "1"], { short: { H: "header" }, repeated: ["header"] })).toThrow("unknown option -X");
+    expect(parseArgs(["-X"], spec).positionals).toEqual(["-X"]);
+  });
+
   test("intFlag: default when absent, range-checked when present", () => {
     expect(intFlag(parseArgs([], spec), "port", 7000, 0, 65535)).toBe(7000);
     expect(intFlag(parseArgs(["--port", "0"], spec), "port", 7000, 0, 65535)).toBe(0);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Packr, Unpackr } from "msgpackr";
-import { MsgReader, MsgWriter } from "../../src/codec/index.ts";
+import { EncodeError, MsgReader, MsgWriter } from "../../src/codec/index.ts";
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, int64AsType: "bigint" });
@@ -48,9 +48,9 @@ describe("integers", () => {
 
   test("int rejects non-integers and unsafe integers", () => {
     const w = new MsgWriter();
-    expect(() => w.int(1.5)).toThrow(RangeError);
-    expect(() => w.int(2 ** 53)).toThrow(RangeError);
-    expect(() => w.int(Number.NaN)).toThrow(RangeError);
+    expect(() => w.int(1.5)).toThrow(new EncodeError("expected a safe integer, got 1.5"));
+    expect(() => w.int(2 ** 53)).toThrow(new EncodeError("expected a safe integer, got 9007199254740992"));
+    expect(() => w.int(Number.NaN)).toThrow(new EncodeError("expected a safe integer, got NaN"));
   });
 
   test("reader.int rejects integers beyond 2^53 but u64/i64 read them", () => {
@@ -77,10 +77,10 @@ describe("integers", () => {
 
   test("i64/u64 range checks", () => {
     const w = new MsgWriter();
-    expect(() => w.i64(2n ** 63n)).toThrow(RangeError);
-    expect(() => w.i64(-(2n ** 63n) - 1n)).toThrow(RangeError);
-    expect(() => w.u64(-1n)).toThrow(RangeError);
-    expect(() => w.u64(2n ** 64n)).toThrow(RangeError);
+    expect(() => w.i64(2n ** 63n)).toThrow(new EncodeError("expected i64 (a bigint in [-2^63, 2^63-1]), got 9223372036854775808n"));
+    expect(() => w.i64(-(2n ** 63n) - 1n)).toThrow("got -9223372036854775809n");
+    expect(() => w.u64(-1n)).toThrow(new EncodeError("expected u64 (a bigint in [0, 2^64-1]), got -1n"));
+    expect(() => w.u64(2n ** 64n)).toThrow("got 18446744073709551616n");
     expect(() => reader(written((x) => x.u64(2n ** 63n))).i64()).toThrow("out of range for i64");
     expect(() => reader(written((x) => x.int(-5))).u64()).toThrow("out of range for u64");
   });
@@ -248,7 +248,7 @@ describe("timestamp", () => {
   });
 
   test("invalid dates and bad nanoseconds are rejected", () => {
-    expect(() => new MsgWriter().timestamp(new Date(Number.NaN))).toThrow(RangeError);
+    expect(() => new MsgWriter().timestamp(new Date(Number.NaN))).toThrow(new EncodeError("expected timestamp (a valid Date), got an invalid Date"));
     // timestamp64 with nsec = 2^30-1 (> 999999999)
     expect(() => reader(new Uint8Array([0xd7, 0xff, 0xff, 0xff, 0xff, 0xfc, 0, 0, 0, 0])).timestamp()).toThrow("nanoseconds");
   });

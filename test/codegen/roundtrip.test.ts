@@ -196,13 +196,19 @@ describe("decode errors name the field", () => {
 
 describe("generated validators", () => {
   test("report the path and problem of the first bad field", () => {
-    expect(all.ContainersType.validate({ names: [], points: [{ x: 1, y: 2 }, { x: "1", y: 2 }] })).toEqual({ path: "points[1].x", message: "expected a number" });
-    expect(all.ScalarsType.validate({})).toEqual({ path: "flag", message: "required field is missing" });
-    expect(all.OptionalsType.validate({ small: 1.5 })).toEqual({ path: "small", message: "expected an i32 (integer in [-2^31, 2^31-1])" });
-    expect(all.OptionalsType.validate({ ubig: -1n })?.path).toBe("ubig");
-    expect(all.OptionalsType.validate({ color: 7 })?.path).toBe("color");
-    expect(all.ReplyType.validate({ id: 1n, shape: { kind: "hexagon", value: 1 } })).toEqual({ path: "shape.kind", message: "unknown kind for union test.all.Shape" });
-    expect(all.ContainersType.validate({ names: [], points: [], matrix: [[1], [2, "x"]], by_name: {}, by_id: new Map(), by_big_id: new Map(), nested: {}, colors: [], shapes: [] })?.path).toBe("matrix[1][1]");
-    expect(all.ContainersType.validate(null)).toEqual({ path: "", message: "expected an object (test.all.Containers)" });
+    expect(all.ContainersType.validate({ names: [], points: [{ x: 1, y: 2 }, { x: "1", y: 2 }] })).toEqual({ path: "points[1].x", message: 'expected f64 (a number), got "1"' });
+    expect(all.ScalarsType.validate({})).toEqual({ path: "flag", message: "required field is missing (expected bool)" });
+    expect(all.OptionalsType.validate({ small: 1.5 })).toEqual({ path: "small", message: "expected i32 (an integer in [-2^31, 2^31-1]), got 1.5" });
+    expect(all.OptionalsType.validate({ ubig: -1n })).toEqual({ path: "ubig", message: "expected u64 (a bigint in [0, 2^64-1]), got -1n" });
+    expect(all.OptionalsType.validate({ color: 7 })).toEqual({ path: "color", message: "expected a value of enum test.base.Color, got 7" });
+    expect(all.ReplyType.validate({ id: 1n, shape: { kind: "hexagon", value: 1 } })).toEqual({
+      path: "shape.kind",
+      message: 'expected kind "circle", "square", "polygon", "named" or "nothing" of union test.all.Shape, got "hexagon"',
+    });
+    const containers = { names: [], points: [], matrix: [[1], [2, "x"]], by_name: {}, by_id: new Map(), by_big_id: new Map(), nested: {}, colors: [], shapes: [] };
+    expect(all.ContainersType.validate(containers)).toEqual({ path: "matrix[1][1]", message: 'expected i32 (an integer in [-2^31, 2^31-1]), got "x"' });
+    expect(all.ContainersType.validate({ ...containers, matrix: [], by_id: { 1: "a" } })).toEqual({ path: "by_id", message: "expected map<u32, string> (a Map), got an object" });
+    expect(all.ContainersType.validate({ ...containers, matrix: [], names: "abc" })).toEqual({ path: "names", message: 'expected list<string> (an array), got "abc"' });
+    expect(all.ContainersType.validate(null)).toEqual({ path: "", message: "expected an object (test.all.Containers), got null" });
   });
 });

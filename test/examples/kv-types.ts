@@ -65,6 +65,13 @@ const errCode: string = err.code;
 // @ts-expect-error KeyNotFound needs its key field
 const badErr = new KeyNotFound({});
 const isKnf: boolean = KeyNotFoundType.is(err);
+/** XType.is is a type guard: a caught `unknown` becomes the error class, fields included. */
+function missingKey(e: unknown): string {
+  if (KeyNotFoundType.is(e)) return e.key;
+  // @ts-expect-error outside the guard e is still unknown
+  return e.key;
+}
+const decodedErr: KeyNotFound = KeyNotFoundType.decode(null as never, "m");
 
 // ---- server: a class implementing the handlers interface
 class Impl implements KeyValueHandlers {
@@ -87,6 +94,13 @@ class Impl implements KeyValueHandlers {
   }
 }
 const binding: ServiceBinding = bindKeyValue(new Impl(), { validate: false });
+// ---- a partial implementation is explicit: what it leaves out is listed, and typed
+const { watch: _leftOut, ...withoutWatch } = { get: Impl.prototype.get, put: Impl.prototype.put, watch: Impl.prototype.watch, upload: Impl.prototype.upload, chat: Impl.prototype.chat };
+const partialBinding: ServiceBinding = bindKeyValue(withoutWatch, { unimplemented: ["watch"] });
+// @ts-expect-error watch is missing from the impl and not listed as unimplemented
+const silentlyPartial = bindKeyValue(withoutWatch);
+// @ts-expect-error "nope" is not a method of kv.v1.KeyValue
+const unknownListed = bindKeyValue(new Impl(), { unimplemented: ["nope"] });
 // @ts-expect-error a handler returning the wrong type is rejected
 const badImpl: KeyValueHandlers = { ...new Impl(), get: () => ({ entry: 1 }) };
 const desc: ServiceDescriptor = KeyValue;
@@ -110,5 +124,5 @@ async function useClient(invoker: CallInvoker): Promise<void> {
 
 export const used = [
   entry, minimal, explicitUndefined, wrongType, missing, extra, origin, badOrigin, maxKey, change, badChange, containers,
-  badContainers, mt, wrongMt, parsed, errKey, errCode, badErr, isKnf, binding, badImpl, desc, path, useClient,
+  badContainers, mt, wrongMt, parsed, errKey, errCode, badErr, isKnf, missingKey, decodedErr, binding, badImpl, desc, path, useClient,
 ];

@@ -119,6 +119,15 @@ describe("checkCompat: breaking changes", () => {
     expect(rules(next)).toEqual(["enum-value-number-changed", "field-made-required", "method-removed"]);
   });
 
+  test("a reserved range shrunk far past its start is found, at the first id it gave up (not only within its first 10,000 ids)", () => {
+    const schema = (range: string) => `package p.v1;\nstruct S {\n  1: a: string;\n  reserved ${range};\n}\n`;
+    const found = checkCompat(modelOf(schema("30 to 50000")), modelOf(schema("30 to 20000")));
+    expect(found.map((f) => [f.rule, f.message])).toEqual([["reservation-removed", "struct p.v1.S: reserved id 20001 is no longer reserved (a later change could reuse it)"]]);
+    const split = checkCompat(modelOf(schema("30 to 50000")), modelOf(schema("30 to 39999, 40001 to 50000")));
+    expect(split.map((f) => f.message)).toEqual(["struct p.v1.S: reserved id 40000 is no longer reserved (a later change could reuse it)"]);
+    expect(checkCompat(modelOf(schema("30 to 50000")), modelOf(schema("30 to 1000, 1001 to 50000")))).toEqual([]);
+  });
+
   test("a removed field's message says how to fix it", () => {
     const incs = checkCompat(modelOf({ "kv.ridl": BASE }), modelOf({ "kv.ridl": edit(["  2: value: bytes;\n", ""]) }));
     expect(incs[0]?.message).toBe('struct kv.v1.Entry: field 2 "value" was removed without reserving its id (add "reserved 2;")');

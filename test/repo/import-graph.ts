@@ -2,9 +2,11 @@
  * The repository's TypeScript import graph, for the layering tests: every
  * .ts file under the project's own folders and the relative imports each one
  * makes (`import`, `import type`, `export ... from`, dynamic `import("...")`),
- * resolved to repository paths. Owns the parsing and cycle search only.
+ * resolved to repository paths (a directory import, as generated code with a
+ * relative `--runtime` writes, to its index.ts). Owns the parsing and cycle
+ * search only.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 
 export const root = normalize(new URL("../..", import.meta.url).pathname);
@@ -29,7 +31,9 @@ export function importGraph(): Map<string, string[]> {
     const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
     const deps = new Set<string>();
     for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.{1,2}\/[^"']+)["']/gm)) {
-      deps.add(relative(root, normalize(join(dirname(file), m[1]!))));
+      const target = normalize(join(dirname(file), m[1]!));
+      const isDir = existsSync(target) && statSync(target).isDirectory();
+      deps.add(relative(root, isDir ? join(target, "index.ts") : target));
     }
     graph.set(relative(root, file), [...deps]);
   }

@@ -6,15 +6,21 @@
  */
 
 /** The package's public entry points: all an example may use of src/. */
-export const PUBLIC_ENTRIES = ["src/index.ts", "src/rpc/index.ts", "src/runtime/index.ts", "src/codec/index.ts"];
+export const PUBLIC_ENTRIES = ["src/index.ts", "src/rpc/index.ts", "src/runtime/index.ts", "src/codec/index.ts", "src/zod.ts"];
 
 export const RULES: Record<string, string[]> = {
   // The runtime knows nothing above it; the codec knows nothing at all.
   "src/runtime/": ["src/runtime/"],
+  // The one file that embeds the prebuilt shim in binaries built with `bun build --compile`.
+  "src/runtime/native-embedded.ts": ["native/prebuilt/linux-x64/libringrpc.so"],
   "src/codec/": ["src/codec/"],
   "src/rpc/": ["src/rpc/", "src/codec/", "src/runtime/"],
+  // The built-in services (health, reflection) and their generated code: RPC-layer users, below serve().
+  "src/services/": ["src/services/", "src/rpc/", "src/codec/", "src/zod"],
   "src/serve.ts": ["src/"],
   "src/index.ts": ["src/"],
+  // `ringrpc/zod`: re-exports the zod package, imports nothing of the repository.
+  "src/zod.ts": [],
   // The compiler unit: the CLI drives the IDL front end and the emitters through their entries.
   "src/cli/": ["src/", "idl/index.ts", "codegen/index.ts", "package.json"],
   "idl/": ["idl/"],

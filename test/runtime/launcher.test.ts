@@ -131,7 +131,7 @@ describe("launcher", () => {
       expect(s.driver).toBe("epoll");
       const line = s.stderr().split("\n").find((l) => l.includes("io_uring unavailable"));
       // The start event (docs/RPC.md, "Logs"): the reason is its message, the choice its fields.
-      expect(line).toMatch(/^time=\S+ level=info msg="io_uring unavailable \(native library not built: run `bash scripts\/setup\.sh` \(missing \/nonexistent\/libringrpc\.so\)\); using epoll" event=start driver=epoll workers=1 host=127\.0\.0\.1 port=\d+$/);
+      expect(line).toMatch(/^time=\S+ level=info msg="io_uring unavailable \(RINGRPC_NATIVE_LIB=\/nonexistent\/libringrpc\.so does not exist; point RINGRPC_NATIVE_LIB at a libringrpc\.so built for this machine, or unset it\); using epoll" event=start driver=epoll workers=1 host=127\.0\.0\.1 port=\d+$/);
       expect(await echoOnce(s.port, "fallback")).toBe("fallback");
     } finally {
       await s.stop();
@@ -147,6 +147,6 @@ describe("launcher", () => {
     const code = await proc.exited;
     const err = await new Response(proc.stderr).text();
     expect(code).toBe(1);
-    expect(err.trim()).toBe("echo server: uring driver unavailable: native library not built: run `bash scripts/setup.sh` (missing /nonexistent/libringrpc.so)");
+    expect(err.trim()).toBe("echo server: uring driver unavailable: RINGRPC_NATIVE_LIB=/nonexistent/libringrpc.so does not exist; point RINGRPC_NATIVE_LIB at a libringrpc.so built for this machine, or unset it");
   });
 });

@@ -142,8 +142,8 @@ test("a missing native library is DriverUnavailable with the fix", () => {
   });
   const got = JSON.parse(out.stdout.toString().trim()) as { ok: boolean; reason: string; thrown: { name: string; code: string; message: string } };
   expect(got.ok).toBe(false);
-  expect(got.reason).toContain("native library not built: run `bash scripts/setup.sh`");
+  expect(got.reason).toBe("RINGRPC_NATIVE_LIB=/nonexistent/libringrpc.so does not exist; point RINGRPC_NATIVE_LIB at a libringrpc.so built for this machine, or unset it");
   expect(got.thrown.name).toBe("DriverUnavailable");
   expect(got.thrown.code).toBe("DRIVER_UNAVAILABLE");
-  expect(got.thrown.message).toContain("uring driver unavailable: native library not built");
+  expect(got.thrown.message).toBe(`uring driver unavailable: ${got.reason}`);
 });

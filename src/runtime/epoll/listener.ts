@@ -3,12 +3,14 @@
  * accepted connections nobody has taken yet and the queue of accept() calls
  * waiting for one. Bun accepts on its own; accept() only hands out what the
  * open callback queued. Bun fixes the kernel backlog (512), so
- * ListenOptions.backlog is not applied here.
+ * ListenOptions.backlog is not applied here. The listening socket itself,
+ * and its pauses while file descriptors are short, are the
+ * EpollListenSocket's (listen-socket.ts).
  */
-import type { TCPSocketListener } from "bun";
 import { Errno, IoError } from "../errors.ts";
 import type { Conn, Listener, OpOptions } from "../types.ts";
 import type { EpollConn } from "./conn.ts";
+import type { EpollListenSocket } from "./listen-socket.ts";
 import type { OpCounters } from "./op-counters.ts";
 
 interface PendingAccept {
@@ -21,17 +23,17 @@ interface PendingAccept {
 export class EpollListener implements Listener {
   readonly host: string;
   readonly port: number;
-  private bun: TCPSocketListener<EpollConn | undefined> | null;
+  private readonly socket: EpollListenSocket;
   private readonly counters: OpCounters;
   private readonly onGone: (l: EpollListener) => void;
   private readonly ready: EpollConn[] = [];
   private readonly waiting: PendingAccept[] = [];
   private closed = false;
 
-  constructor(bun: TCPSocketListener<EpollConn | undefined>, counters: OpCounters, onGone: (l: EpollListener) => void) {
-    this.bun = bun;
-    this.host = bun.hostname;
-    this.port = bun.port;
+  constructor(socket: EpollListenSocket, host: string, port: number, counters: OpCounters, onGone: (l: EpollListener) => void) {
+    this.socket = socket;
+    this.host = host;
+    this.port = port;
     this.counters = counters;
     this.onGone = onGone;
   }
@@ -43,6 +45,7 @@ export class EpollListener implements Listener {
       void conn.close();
       return;
     }
+    this.socket.accepted();
     const next = this.waiting.shift();
     if (next) this.finish(next, conn);
     else this.ready.push(conn);
@@ -79,8 +82,7 @@ export class EpollListener implements Listener {
     if (this.closed) return;
     this.closed = true;
     // Keep the connections already handed out; they belong to their callers.
-    this.bun?.stop(false);
-    this.bun = null;
+    this.socket.close();
     for (const op of this.waiting.splice(0)) this.fail(op, this.cancelError("the listener was closed"));
     const unclaimed = this.ready.splice(0);
     this.onGone(this);

@@ -6,11 +6,13 @@
  * per-socket behaviour lives in conn.ts and listener.ts.
  */
 import type { TCPSocketListenOptions } from "bun";
+import { AcceptBackoff, AcceptCounters } from "../accept-backoff.ts";
 import { Errno, IoError } from "../errors.ts";
 import type { Conn, ConnectOptions, Listener, ListenOptions, OpOptions, Runtime, RuntimeStats } from "../types.ts";
 import { ioErrorFromBun, listenErrorFromBun } from "./bun-error.ts";
 import { PowerOfTwoBufferPool } from "./buffer-pool.ts";
 import { EpollConn, type EpollSocket } from "./conn.ts";
+import { EpollListenSocket } from "./listen-socket.ts";
 import { EpollListener } from "./listener.ts";
 import { OpCounters } from "./op-counters.ts";
 import { socketHandlers } from "./socket-handlers.ts";
@@ -23,6 +25,7 @@ class EpollRuntime implements Runtime {
   readonly driver = "epoll" as const;
   readonly buffers = new PowerOfTwoBufferPool();
   private readonly counters = new OpCounters();
+  private readonly acceptCounters = new AcceptCounters();
   private readonly timers = new EpollTimers(this.counters);
   private readonly conns = new Set<EpollConn>();
   private readonly listeners = new Set<EpollListener>();
@@ -64,7 +67,11 @@ class EpollRuntime implements Runtime {
     } catch (e) {
       throw listenErrorFromBun(e, `${host}:${opts.port}`);
     }
-    listener = new EpollListener(bun, this.counters, this.forgetListener);
+    const where = `${bun.hostname}:${bun.port}`;
+    const bound: ListenWithReusePort = { ...options, port: bun.port };
+    const backoff = new AcceptBackoff(`ringrpc epoll: accept on ${where}`, this.acceptCounters);
+    const socket = new EpollListenSocket(bun, () => Bun.listen<EpollConn | undefined>(bound), backoff, where);
+    listener = new EpollListener(socket, bun.hostname, bun.port, this.counters, this.forgetListener);
     this.listeners.add(listener);
     return listener;
   }
@@ -116,7 +123,10 @@ class EpollRuntime implements Runtime {
   }
 
   stats(): RuntimeStats {
-    return { ...this.counters.snapshot(), buffers: { arenaBytes: 0, inUseBytes: this.buffers.inUseBytes, fallbacks: 0, recvNoBuffers: 0 } };
+    return {
+      ...this.counters.snapshot(), accept: this.acceptCounters.snapshot(),
+      buffers: { arenaBytes: 0, inUseBytes: this.buffers.inUseBytes, fallbacks: 0, recvNoBuffers: 0 },
+    };
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,13 @@
 /**
  * UringListener: the Listener of the io_uring driver. One listening socket
  * (SO_REUSEPORT by default, so every worker can listen on the same port)
- * with one multishot accept armed by UringCore; accepted connections wait in
+ * with one multishot accept armed by UringCore (paused by its AcceptBackoff
+ * while file descriptors are short); accepted connections wait in
  * a queue until accept() takes them, and accept() calls wait for the next
  * connection. close() cancels the multishot accept, rejects waiting accept()
  * calls with ECANCELED and closes the socket.
  */
+import type { AcceptBackoff } from "../accept-backoff.ts";
 import { Errno, IoError } from "../errors.ts";
 import type { Conn, Listener, OpOptions } from "../types.ts";
 import type { UringCore } from "./core.ts";
@@ -25,6 +27,8 @@ export class UringListener implements Listener, CoreListener {
   fd: number;
   closed = false;
   acceptSlot = -1;
+  acceptRetry: ReturnType<typeof setTimeout> | null = null;
+  readonly backoff: AcceptBackoff;
   private readonly core: UringCore;
   private readonly makeConn: (fd: number) => Conn;
   private readonly ready: Conn[] = [];
@@ -32,8 +36,9 @@ export class UringListener implements Listener, CoreListener {
   private closing: Promise<void> | null = null;
   private closeDone: (() => void) | null = null;
 
-  constructor(core: UringCore, fd: number, host: string, port: number, makeConn: (fd: number) => Conn) {
+  constructor(core: UringCore, fd: number, host: string, port: number, backoff: AcceptBackoff, makeConn: (fd: number) => Conn) {
     this.core = core;
+    this.backoff = backoff;
     this.fd = fd;
     this.host = host;
     this.port = port;
@@ -81,6 +86,9 @@ export class UringListener implements Listener, CoreListener {
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
     this.closed = true;
+    this.backoff.close();
+    if (this.acceptRetry !== null) clearTimeout(this.acceptRetry);
+    this.acceptRetry = null;
     this.closing = new Promise<void>((resolve) => {
       this.closeDone = resolve;
     });

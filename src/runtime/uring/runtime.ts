@@ -10,6 +10,7 @@
  * idle eventfd reader keeps the thread's event loop alive). A process.exit()
  * before close() still closes the runtime's sockets and ring synchronously.
  */
+import { AcceptBackoff, AcceptCounters } from "../accept-backoff.ts";
 import { DriverUnavailable, Errno, IoError, ioError } from "../errors.ts";
 import { cString } from "../native.ts";
 import type { BufferPool, Conn, ConnectOptions, DriverName, Listener, ListenOptions, OpOptions, Runtime, RuntimeStats, WakeStats } from "../types.ts";
@@ -59,6 +60,7 @@ export class UringRuntime implements Runtime {
   replacedCheck: WakeCheck | null = null;
   private nextConnId = 1;
   private closing: Promise<void> | null = null;
+  private readonly acceptCounters = new AcceptCounters();
   private readonly makeConn = (fd: number): UringConn => {
     const conn = new UringConn(this.core, fd, this.nextConnId++);
     this.core.conns.add(conn);
@@ -102,7 +104,8 @@ export class UringRuntime implements Runtime {
       core.lib.rr_close(fd);
       return Promise.reject(ioError(port, "getsockname", detail));
     }
-    const l = new UringListener(core, fd, host, port, (cfd) => {
+    const backoff = new AcceptBackoff(`ringrpc uring: accept on ${host}:${port}`, this.acceptCounters);
+    const l = new UringListener(core, fd, host, port, backoff, (cfd) => {
       core.lib.rr_socket_nodelay(cfd, 1);
       return this.makeConn(cfd);
     });
@@ -131,7 +134,7 @@ export class UringRuntime implements Runtime {
     const s = this.core.ring.stats();
     const pool = this.core.pool;
     return {
-      steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats(),
+      steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats(), accept: this.acceptCounters.snapshot(),
       buffers: { arenaBytes: pool.size, inUseBytes: pool.inUseBytes, fallbacks: pool.fallbacks, recvNoBuffers: this.core.recvNoBuffers },
     };
   }

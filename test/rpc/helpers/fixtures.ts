@@ -64,7 +64,7 @@ export class KeyNotFound extends RpcError {
   }
 }
 
-export const KeyNotFoundType: ErrorType = {
+export const KeyNotFoundType: ErrorType<KeyNotFound> = {
   code: "test.v1.KeyNotFound",
   status: Status.NOT_FOUND,
   encode(w: MsgWriter, e: RpcError) {
@@ -75,7 +75,7 @@ export const KeyNotFoundType: ErrorType = {
     r.arrayHeader();
     return new KeyNotFound(r.str(), message);
   },
-  is(e: unknown) {
+  is(e: unknown): e is KeyNotFound {
     return typeof e === "object" && e !== null && (e as RpcError).code === "test.v1.KeyNotFound";
   },
 };

@@ -5,6 +5,7 @@
  * Closable are the owners an op acts for. Types only: the ops depend on this
  * file, the engine implements it, and neither imports the other's module.
  */
+import type { AcceptBackoff } from "../../accept-backoff.ts";
 import type { IoError } from "../../errors.ts";
 import type { NativeSymbols } from "../../native.ts";
 import type { ArenaBufferPool } from "../buffer-pool.ts";
@@ -30,6 +31,10 @@ export interface CoreListener {
   readonly fd: number;
   readonly closed: boolean;
   acceptSlot: number;
+  /** Pauses accepting while file descriptors are short (EMFILE/ENFILE). */
+  readonly backoff: AcceptBackoff;
+  /** The timer that re-arms the accept after such a pause, or null. */
+  acceptRetry: ReturnType<typeof setTimeout> | null;
   deliver(fd: number): void;
   fail(error: IoError): void;
   onClosed(res: number): void;
