@@ -88,7 +88,7 @@ export class ServerEventLog {
     const limit = limitOf(reason, message);
     if (limit !== null) this.rejected[limit]++;
     if (reason === GoAwayReason.NO_ERROR) return;
-    const left = this.throttle.take(`goaway:${name}`);
+    const left = this.throttle.take(`goaway:${name}:${limit ?? ""}`);
     if (left === null) return;
     this.logger.warn(
       { event: "goaway", reason: name, ...(limit === null ? {} : { limit }), detail: message, peer: peerText(peer), ...(left > 0 ? { suppressed: left } : {}) },

@@ -9,6 +9,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { LogThrottle } from "../../src/rpc/log-throttle.ts";
+import { ServerEventLog } from "../../src/rpc/server-events.ts";
 import { FrameType, GoAwayReason } from "../../src/rpc/protocol.ts";
 import { RpcError, Status } from "../../src/rpc/status.ts";
 import { jsonLine, textLine } from "../../src/runtime/log/log-line.ts";
@@ -97,6 +98,24 @@ describe("log lines", () => {
     expect(t.take("a", 1000)).toBe(2);
     expect(t.take("a", 1500)).toBeNull();
     expect(t.take("a", 2100)).toBe(1);
+  });
+});
+
+describe("ServerEventLog", () => {
+  test("an ENHANCE_YOUR_CALM GOAWAY counts under the limit its message's first word names; a graceful one is counted, not logged", () => {
+    const log = recordingLogger();
+    const events = new ServerEventLog(log);
+    events.goAwaySent(GoAwayReason.ENHANCE_YOUR_CALM, "too_many_pings: 3 PINGs sooner than 10000 ms apart", null);
+    events.goAwaySent(GoAwayReason.ENHANCE_YOUR_CALM, "memory_budget: holds 5 MiB of 32", { address: "127.0.0.1", port: 5 });
+    events.goAwaySent(GoAwayReason.ENHANCE_YOUR_CALM, "something else entirely", null);
+    events.goAwaySent(GoAwayReason.NO_ERROR, "server shutting down", null);
+    events.goAwaySent(GoAwayReason.ENHANCE_YOUR_CALM, "too_many_pings: again", null);
+    expect(events.rejected.too_many_pings).toBe(2);
+    expect(events.rejected.memory_budget).toBe(1);
+    expect(Object.values(events.rejected).reduce((a, b) => a + b, 0)).toBe(3);
+    expect(events.goAways).toEqual({ ENHANCE_YOUR_CALM: 4, NO_ERROR: 1 });
+    // One line per reason and limit; the second too_many_pings within the throttle's interval is counted only.
+    expect(log.named("goaway").map((e) => [e.fields.limit, e.fields.peer])).toEqual([["too_many_pings", undefined], ["memory_budget", "127.0.0.1:5"], [undefined, undefined]]);
   });
 });
 
