@@ -3,7 +3,7 @@
  * that owns its runtime), the RPC client and server,
  * the runtime and launcher, and the codec primitives generated code uses.
  */
-export { serve, type ServeOptions, type ServicesSource } from "./serve.ts";
+export { serve, type ServeHandle, type ServeMetricsOptions, type ServeOptions, type ServicesSource } from "./serve.ts";
 export { openChannel, type ChannelTarget, type OpenChannelOptions, type OwnedChannel } from "./open-channel.ts";
 export * from "./rpc/index.ts";
 export * from "./runtime/index.ts";

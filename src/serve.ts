@@ -12,14 +12,31 @@
  * With `processes: P` the main thread supervises P child processes instead
  * (src/runtime/process-supervisor.ts), each running this same script with
  * its own Workers, so a crash stays in one process.
+ * With `metrics`, the main thread also serves the Prometheus endpoint
+ * (src/rpc/metrics/endpoint.ts), and each worker answers its scrapes.
  */
 import type { ServiceBinding } from "./rpc/descriptor.ts";
+import { startMetricsEndpoint, type MetricsEndpointOptions } from "./rpc/metrics/endpoint.ts";
+import { workerMetrics } from "./rpc/metrics/worker-report.ts";
 import { type BuiltinServiceOptions, withBuiltinServices } from "./services/builtin.ts";
 import { createRpcServer, type ServerOptions } from "./rpc/server.ts";
 import { launch, type LaunchOptions, type Supervisor, type WorkerContext } from "./runtime/launcher.ts";
+import { resolveLogger, withFields } from "./runtime/log/logger.ts";
+
+/** serve()'s `metrics`: where the Prometheus endpoint listens, and the histogram's bounds. */
+export interface ServeMetricsOptions extends MetricsEndpointOptions {
+  /** Upper bounds of grpc_server_handling_seconds, in seconds (default DEFAULT_BUCKETS). */
+  buckets?: readonly number[];
+}
 
 /** `reflection` and `health` (default true) add the built-in services (src/services/builtin.ts). */
-export interface ServeOptions extends ServerOptions, BuiltinServiceOptions, Omit<LaunchOptions, "data"> {}
+export interface ServeOptions extends ServerOptions, BuiltinServiceOptions, Omit<LaunchOptions, "data"> {
+  /** Serve Prometheus metrics over HTTP from the main thread, summed over every worker (docs/RPC.md, "Metrics"). */
+  metrics?: ServeMetricsOptions;
+}
+
+/** What serve() resolves with on the main thread: the Supervisor, and the metrics endpoint's port when metrics are on. */
+export type ServeHandle = Supervisor & { readonly metricsPort?: number };
 
 /** Services, or a function that builds them (called once per worker, never on the main thread). */
 export type ServicesSource = readonly ServiceBinding[] | ((ctx: WorkerContext) => ServiceBinding[] | Promise<ServiceBinding[]>);
@@ -29,11 +46,13 @@ export type ServicesSource = readonly ServiceBinding[] | ((ctx: WorkerContext) =
  * thread once every worker listens (supervised: once every child does), and
  * with null inside the workers and inside a supervised child.
  */
-export function serve(services: ServicesSource, opts: ServeOptions = {}): Promise<Supervisor | null> {
-  return launch(opts, async (ctx) => {
+export async function serve(services: ServicesSource, opts: ServeOptions = {}): Promise<ServeHandle | null> {
+  const metrics = opts.metrics;
+  const sup = await launch(opts, async (ctx) => {
     const user = typeof services === "function" ? await services(ctx) : [...services];
     const { bindings, health } = withBuiltinServices(user, opts);
-    const server = createRpcServer(ctx.runtime, bindings, opts);
+    const logger = withFields(resolveLogger(opts), { worker: ctx.index });
+    const server = createRpcServer(ctx.runtime, bindings, { ...opts, logger, metrics: metrics === undefined ? false : metrics });
     const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port, reusePort: true });
     void server.serve(listener);
     return {
@@ -47,6 +66,9 @@ export function serve(services: ServicesSource, opts: ServeOptions = {}): Promis
         await server.shutdown(graceMs);
         await listener.close();
       },
+      ...(metrics === undefined ? {} : { report: workerMetrics(ctx.runtime, server) }),
     };
   });
+  if (sup === null || metrics === undefined) return sup;
+  return startMetricsEndpoint(sup, metrics, opts.processes !== undefined, resolveLogger(opts));
 }

@@ -11,3 +11,4 @@ export {
   type LaunchOptions, type Supervisor, type WorkerContext, type WorkerProcessInfo, type WorkerService, type WorkerThreadInfo,
 } from "./launcher.ts";
 export { probeUring, type UringProbe } from "./uring/probe.ts";
+export { createLogger, type LogFields, type LogFormat, type Logger, withFields } from "./log/logger.ts";

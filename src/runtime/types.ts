@@ -142,6 +142,18 @@ export interface WakeSample {
   maxUs: number;
 }
 
+/** The runtime's buffers (rt.buffers and, on io_uring, the provided buffers of streaming reads). */
+export interface BufferStats {
+  /** Native memory the pool carves buffers from (uring: the arena); 0 on epoll, whose buffers are plain memory. */
+  arenaBytes: number;
+  /** Bytes of buffers handed out by acquire() and not yet released (uring: arena buffers only). */
+  inUseBytes: number;
+  /** acquire() calls the arena could not serve (full, or larger than a slab): plain memory, copied through the arena for I/O. */
+  fallbacks: number;
+  /** Streaming reads that found every provided buffer in use (ENOBUFS) and waited for one to come back (uring only). */
+  recvNoBuffers: number;
+}
+
 /**
  * Accepting while the process or the system is out of file descriptors
  * (docs/RUNTIME.md, "Out of file descriptors"). Both drivers fill it in.
@@ -166,6 +178,8 @@ export interface RuntimeStats {
   wake?: WakeStats;
   /** File-descriptor exhaustion on accept (both drivers; absent in test doubles). */
   accept?: AcceptStats;
+  /** The runtime's buffers: arena, use, exhaustion (both drivers; absent in test doubles). */
+  buffers?: BufferStats;
 }
 
 export interface Runtime {

@@ -116,6 +116,8 @@ describe("launcher", () => {
         while (!s.stderr().includes("restarted") && Date.now() < deadline) await Bun.sleep(20);
         expect(s.stderr()).toMatch(new RegExp(`worker \\d \\(cpu \\d\\) exited with code ${exitCode}; restarting`));
         expect(s.stderr()).toMatch(/worker \d \(cpu \d\) restarted/);
+        expect(s.stderr()).toMatch(new RegExp(`level=error msg="[^"]+" event=worker_exit worker=\\d cpu=\\d exitCode=${exitCode} restartInMs=100 restarts=1`));
+        expect(s.stderr()).toMatch(/level=info msg="[^"]+" event=worker_restart worker=\d cpu=\d restarts=1/);
         // Every new connection is served: none lands on a dead worker's listener.
         for (let i = 0; i < 40; i++) expect(await echoOnce(s.port, `after ${i}`)).toBe(`after ${i}`);
       } finally {
@@ -129,7 +131,8 @@ describe("launcher", () => {
     try {
       expect(s.driver).toBe("epoll");
       const line = s.stderr().split("\n").find((l) => l.includes("io_uring unavailable"));
-      expect(line).toBe("ringrpc: io_uring unavailable (RINGRPC_NATIVE_LIB=/nonexistent/libringrpc.so does not exist; point RINGRPC_NATIVE_LIB at a libringrpc.so built for this machine, or unset it); using epoll");
+      // The start event (docs/RPC.md, "Logs"): the reason is its message, the choice its fields.
+      expect(line).toMatch(/^time=\S+ level=info msg="io_uring unavailable \(RINGRPC_NATIVE_LIB=\/nonexistent\/libringrpc\.so does not exist; point RINGRPC_NATIVE_LIB at a libringrpc\.so built for this machine, or unset it\); using epoll" event=start driver=epoll workers=1 host=127\.0\.0\.1 port=\d+$/);
       expect(await echoOnce(s.port, "fallback")).toBe("fallback");
     } finally {
       await s.stop();

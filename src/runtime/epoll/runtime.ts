@@ -123,7 +123,10 @@ class EpollRuntime implements Runtime {
   }
 
   stats(): RuntimeStats {
-    return { ...this.counters.snapshot(), accept: this.acceptCounters.snapshot() };
+    return {
+      ...this.counters.snapshot(), accept: this.acceptCounters.snapshot(),
+      buffers: { arenaBytes: 0, inUseBytes: this.buffers.inUseBytes, fallbacks: 0, recvNoBuffers: 0 },
+    };
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,7 @@
  * that can happen then (docs/RUNTIME.md, "Letting the process exit").
  */
 import type { Ring } from "./ring.ts";
+import { runtimeLogger } from "../log/runtime-log.ts";
 
 /** Steps between macrotask yields (timers, messages, Bun's own I/O). */
 const YIELD_EVERY = 16;
@@ -93,7 +94,10 @@ export class EventLoop {
     this.readPending = false;
     this.reader = null;
     if (++this.readFailures === MAX_READ_FAILURES && !this.stopped) {
-      console.error(`ringrpc uring: cannot watch the ring's eventfd (${String(error)}); polling every ${POLL_MS} ms instead`);
+      runtimeLogger().warn(
+        { event: "wake_mode", wakeMode: "poll", reason: "eventfd_unwatchable", err: String(error) },
+        `io_uring: cannot watch the ring's eventfd (${String(error)}); polling every ${POLL_MS} ms instead`,
+      );
     }
     this.wakeUp();
   };

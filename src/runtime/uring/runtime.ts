@@ -29,6 +29,7 @@ import { ringModeFromEnv } from "./ring-mode.ts";
 import { startDeadline, startSleep } from "./ops/timers.ts";
 import { checkWake, LATE_MS, type WakeCheck } from "./wake-check.ts";
 import { WakeGuard } from "./wake-guard.ts";
+import { runtimeLogger } from "../log/runtime-log.ts";
 
 export interface UringRuntimeOptions {
   /** SQ entries of the ring (default 1024). */
@@ -133,7 +134,11 @@ export class UringRuntime implements Runtime {
 
   stats(): RuntimeStats {
     const s = this.core.ring.stats();
-    return { steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats(), accept: this.acceptCounters.snapshot() };
+    const pool = this.core.pool;
+    return {
+      steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats(), accept: this.acceptCounters.snapshot(),
+      buffers: { arenaBytes: pool.size, inUseBytes: pool.inUseBytes, fallbacks: pool.fallbacks, recvNoBuffers: this.core.recvNoBuffers },
+    };
   }
 
   private wakeStats(): WakeStats {
@@ -197,7 +202,10 @@ export async function startUringRuntime(opts: UringStartOptions = {}): Promise<U
   rt.wakeCheck = check;
   if (check.verdict === "late") {
     rt.core.loop.wakeMode = "poll";
-    console.error(`ringrpc uring: idle wake-ups are late on this machine (${check.late}/${check.samples} over ${LATE_MS} ms, worst ${ms(check.maxUs)}): bounding idle sleeps with a 1 ms timer; see \`ringrpc doctor\``);
+    runtimeLogger().warn(
+      { event: "wake_mode", wakeMode: "poll", reason: "self_test_late", late: check.late, samples: check.samples, maxUs: check.maxUs },
+      `io_uring: idle wake-ups are late on this machine (${check.late}/${check.samples} over ${LATE_MS} ms, worst ${ms(check.maxUs)}): bounding idle sleeps with a 1 ms timer; see \`ringrpc doctor\``,
+    );
   }
   return rt;
 }
