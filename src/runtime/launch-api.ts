@@ -41,6 +41,8 @@ export interface LaunchOptions {
   graceMs?: number;
   /** Passed to every worker's context (must be structured-cloneable). */
   data?: unknown;
+  /** The workers listen with TLS (serve()'s `tls` sets it): the driver must carry TLS, so "auto" picks epoll and "uring" fails (docs/DEPLOY.md, "TLS"). */
+  tlsListeners?: boolean;
   /** Where supervisor lines go (default: stderr). */
   log?: (line: string) => void;
   /** Restart workers (and, supervised, child processes) that die (default true). */
