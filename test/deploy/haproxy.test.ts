@@ -124,8 +124,14 @@ beforeAll(async () => {
   void (async () => {
     for await (const chunk of proxy!.stderr) proxyLog += new TextDecoder().decode(chunk);
   })();
+  // Until HAProxy's admin socket answers; its last error says why if it never does.
   const end = Date.now() + 5000;
-  while (Date.now() < end && !(await states().then(() => true, () => false))) await Bun.sleep(50);
+  let lastError: unknown = null;
+  const answers = () => states().then(() => true, (e: unknown) => ((lastError = e), false));
+  while (!(await answers())) {
+    if (Date.now() > end) throw new Error(`haproxy did not start: ${String(lastError)}; its log: ${proxyLog}`);
+    await Bun.sleep(50);
+  }
 }, 20_000);
 
 afterAll(async () => {
