@@ -13,6 +13,7 @@ import { ClientCallState } from "./client-call.ts";
 import { ClientConnection, type ClientConnectionConfig } from "./client-connection.ts";
 import type { CallInvoker, CallOptions, MethodDescriptor } from "./descriptor.ts";
 import { chainInterceptors, type ClientCall, type ClientInterceptor } from "./interceptors.ts";
+import type { ClientMetrics } from "./metrics/client-metrics.ts";
 import { DEFAULT_LIMITS } from "./protocol.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
@@ -64,6 +65,8 @@ export interface ChannelOptions {
    * "TLS"); a failed handshake fails the call with UNAVAILABLE naming the reason.
    */
   tls?: TlsClientOptions;
+  /** Count this channel's calls into these grpc_client_* metrics (off unless set; one ClientMetrics may serve many channels of a thread). */
+  metrics?: ClientMetrics;
 }
 
 export interface Channel extends CallInvoker {
@@ -108,6 +111,7 @@ class RpcChannel implements Channel {
   private rr: number;
   private closed: boolean;
   private readonly intercepted: ((call: ClientCall) => unknown) | null;
+  private readonly metrics: ClientMetrics | null;
 
   constructor(
     private readonly rt: Runtime,
@@ -131,6 +135,7 @@ class RpcChannel implements Channel {
     };
     this.rr = 0;
     this.closed = false;
+    this.metrics = opts.metrics ?? null;
     const ics = opts.interceptors ?? [];
     this.intercepted = ics.length === 0 ? null : chainInterceptors<ClientCall>(ics, (call) => this.dispatch(call.method, call.request, call.options));
   }
@@ -215,7 +220,8 @@ class RpcChannel implements Channel {
   }
 
   private start(m: MethodDescriptor, request: unknown, opts: CallOptions): ClientCallState {
-    const call = new ClientCallState(m, opts, this.window);
+    const cm = this.metrics;
+    const call = cm === null ? new ClientCallState(m, opts, this.window) : new ClientCallState(m, opts, this.window, cm.counters, cm.slotOf(m));
     if (call.done) return call;
     if (this.closed) {
       call.fail(new RpcError(Status.UNAVAILABLE, "channel is closed"));

@@ -63,3 +63,19 @@ export class DriverUnavailable extends Error {
     super(`${driver} driver unavailable: ${reason}`);
   }
 }
+
+/**
+ * A server's port is already in use by another process (another server
+ * there would split the connections with it). `code` is EADDRINUSE, as for
+ * the bind that found it.
+ */
+export class PortInUse extends Error {
+  override readonly name = "PortInUse";
+  readonly code = "EADDRINUSE";
+  constructor(readonly host: string, readonly port: number) {
+    super(
+      `${host}:${port} is already in use by another process (a second server there would split the connections with it): ` +
+        "stop that process or pick another port, or pass reusePort: true to share the port on purpose",
+    );
+  }
+}

@@ -5,7 +5,7 @@
  * multi-process mode).
  */
 export type * from "./types.ts";
-export { DriverUnavailable, Errno, errnoName, IoError } from "./errors.ts";
+export { DriverUnavailable, Errno, errnoName, IoError, PortInUse } from "./errors.ts";
 export { chooseDriver, createRuntime, createRuntimeFor, driverFromEnv, type DriverChoice, type DriverNeeds, type DriverRequest } from "./select.ts";
 export { TlsConfigError, TlsError, type TlsSide } from "./tls-errors.ts";
 export {
@@ -14,3 +14,4 @@ export {
 } from "./launcher.ts";
 export { probeUring, type UringProbe } from "./uring/probe.ts";
 export { probeKtls, type KtlsProbe } from "./uring/ktls.ts";
+export { createLogger, type LogFields, type LogFormat, type Logger, withFields } from "./log/logger.ts";

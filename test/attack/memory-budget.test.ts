@@ -104,12 +104,13 @@ for (const driver of ["uring", "epoll"] as const) {
         otherClientP99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)]! * 100) / 100,
       };
       if (process.env.RINGRPC_TEST_VERBOSE) console.log(driver, seen);
-      // Peak RSS growth is the budget's hard limit (1.25x) plus what the heap has freed but not yet
-      // returned (pieces of evicted frames) and, on epoll, each paused socket's read queue (up to
-      // 256 KiB, not counted by the budget). Measured 2026-12-05 (2 vCPU Xeon, 100 attackers):
-      // 72-81 MiB on uring, 125-146 MiB on epoll with the 32 MiB budget; with a budget of 100 GiB
-      // every byte sent is held (191 MiB for 60 attackers). The other client's p99: 3-38 ms.
-      const within = seen.growthMiB < 5 * BUDGET_MB && seen.evicted > 0 && seen.goAways > 0 && seen.otherClientP99Ms < OTHER_CLIENT_P99_MS;
+      // Peak RSS growth is the budget's hard limit (1.25x) and the pieces the worker's pool keeps
+      // for reuse, plus on epoll the chunks Bun allocates for every read, garbage once copied.
+      // Measured 2026-12-05 (2 vCPU Xeon, 100 attackers): 48-50 MiB on uring (72-81 before the
+      // piece pool), 91-99 MiB on epoll (125-146 before it and before the driver's read queue was
+      // counted) with the 32 MiB budget; with a budget of 100 GiB every byte sent is held (191 MiB
+      // for 60 attackers). The other client's p99: 8-44 ms.
+      const within = seen.growthMiB < (driver === "uring" ? 2 : 4) * BUDGET_MB && seen.evicted > 0 && seen.goAways > 0 && seen.otherClientP99Ms < OTHER_CLIENT_P99_MS;
       expect({ ...seen, within }).toEqual({ ...seen, within: true });
       expect((await kv.get({ key: "k" })).entry.value.length).toBe(16);
     }, 30_000);

@@ -221,6 +221,20 @@ describe("supervised mode start-up problems: one line each", () => {
       (e: Error) => e,
     );
     expect(err?.message).toBe(
+      `127.0.0.1:${port} is already in use by another process (a second server there would split the connections with it): ` +
+        "stop that process or pick another port, or pass reusePort: true to share the port on purpose",
+    );
+  });
+
+  test("with reusePort: true the port is not checked, and a holder without SO_REUSEPORT still stops the reservation", async () => {
+    const port = (holder!.address() as { port: number }).port;
+    const err = await serve(() => [], {
+      processes: 2, workers: 1, port, reusePort: true, entry: BENCH_SERVER, handleSignals: false, log: () => {},
+    }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toBe(
       `bind failed: EADDRINUSE (reserving 127.0.0.1:${port} for the supervised processes): another process holds this port: pick another port or stop that process`,
     );
   });

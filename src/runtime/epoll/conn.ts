@@ -65,7 +65,7 @@ export class EpollConn implements Conn {
   /** Unread chunks; Bun hands each data callback a fresh buffer, so they are kept without copying. */
   private readonly queue: Uint8Array[] = [];
   private headOffset = 0;
-  private queuedBytes = 0;
+  queuedBytes = 0;
   private eof = false;
   private failure: IoError | null = null;
   private localClosed = false;
@@ -351,8 +351,10 @@ export class EpollConn implements Conn {
     }
     this.queue.push(chunk);
     this.queuedBytes += chunk.length;
-    if (this.sink) this.flushToSink();
-    else this.serveReads();
+    if (this.sink) {
+      this.flushToSink();
+      if (this.queuedBytes > 0) this.sink?.queued?.();
+    } else this.serveReads();
     if (this.queuedBytes > HIGH_WATER && !this.queuePaused) {
       this.queuePaused = true;
       this.applyPause();

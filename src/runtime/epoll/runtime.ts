@@ -66,7 +66,7 @@ class EpollRuntime implements Runtime {
     const options: ListenWithReusePort = {
       hostname: host,
       port: opts.port,
-      reusePort: opts.reusePort ?? true,
+      reusePort: opts.reusePort ?? false,
       allowHalfOpen: true,
       socket: socketHandlers((socket: EpollSocket) => {
         const conn = this.newConn();
@@ -160,7 +160,10 @@ class EpollRuntime implements Runtime {
   }
 
   stats(): RuntimeStats {
-    return { ...this.counters.snapshot(), accept: this.acceptCounters.snapshot() };
+    return {
+      ...this.counters.snapshot(), accept: this.acceptCounters.snapshot(),
+      buffers: { arenaBytes: 0, inUseBytes: this.buffers.inUseBytes, fallbacks: 0, recvNoBuffers: 0 },
+    };
   }
 
   async close(): Promise<void> {
