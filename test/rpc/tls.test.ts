@@ -74,7 +74,7 @@ describe(skipTitle("ringrpc over TLS (kv server process, epoll)", noTls), () => 
       expect((await it.next()).value?.status).toBe(ServingStatus.SERVING);
       await it.return?.();
     });
-    expect(stderr).toContain("ringrpc: driver=epoll with TLS (io_uring carries no TLS here: kTLS is ");
+    expect(stderr).toContain("driver=epoll with TLS (io_uring carries no TLS here: kTLS is ");
   });
 
   test.skipIf(noTls !== null)("mutual TLS: a client with a certificate from the server's --tls-client-ca is served", async () => {
