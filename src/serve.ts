@@ -12,6 +12,9 @@
  * With `processes: P` the main thread supervises P child processes instead
  * (src/runtime/process-supervisor.ts), each running this same script with
  * its own Workers, so a crash stays in one process.
+ * With `tls`, the options are checked on the main thread before any worker
+ * starts (a mistake is one line), a certificate out of its dates is
+ * reported there, and the driver must carry TLS: epoll (docs/DEPLOY.md).
  * With `metrics`, the main thread also serves the Prometheus endpoint
  * (src/rpc/metrics/endpoint.ts), and each worker answers its scrapes.
  */
@@ -21,6 +24,10 @@ import { workerMetrics } from "./rpc/metrics/worker-report.ts";
 import { type BuiltinServiceOptions, withBuiltinServices } from "./services/builtin.ts";
 import { createRpcServer, type ServerOptions } from "./rpc/server.ts";
 import { launch, type LaunchOptions, type Supervisor, type WorkerContext } from "./runtime/launcher.ts";
+import { CHILD_ENV } from "./runtime/supervised-child.ts";
+import { certificateWarnings } from "./runtime/tls-config.ts";
+import type { TlsServerOptions } from "./runtime/types.ts";
+import { isMainThread } from "node:worker_threads";
 import { resolveLogger, withFields } from "./runtime/log/logger.ts";
 
 /** serve()'s `metrics`: where the Prometheus endpoint listens, and the histogram's bounds. */
@@ -30,7 +37,9 @@ export interface ServeMetricsOptions extends MetricsEndpointOptions {
 }
 
 /** `reflection` and `health` (default true) add the built-in services (src/services/builtin.ts). */
-export interface ServeOptions extends ServerOptions, BuiltinServiceOptions, Omit<LaunchOptions, "data"> {
+export interface ServeOptions extends ServerOptions, BuiltinServiceOptions, Omit<LaunchOptions, "data" | "tlsListeners"> {
+  /** Serve TLS: `{ cert, key, ca?, requireClientCert? }`, PEM text (docs/DEPLOY.md, "TLS"). Runs on the epoll driver. */
+  tls?: TlsServerOptions;
   /** Serve Prometheus metrics over HTTP from the main thread, summed over every worker (docs/RPC.md, "Metrics"). */
   metrics?: ServeMetricsOptions;
 }
@@ -48,12 +57,18 @@ export type ServicesSource = readonly ServiceBinding[] | ((ctx: WorkerContext) =
  */
 export async function serve(services: ServicesSource, opts: ServeOptions = {}): Promise<ServeHandle | null> {
   const metrics = opts.metrics;
-  const sup = await launch(opts, async (ctx) => {
+  const tls = opts.tls;
+  if (tls !== undefined && isMainThread && process.env[CHILD_ENV] === undefined) {
+    // Throws TlsConfigError naming the option; a dated certificate only warns: clients say why they refuse it.
+    const log = opts.log ?? ((line: string) => process.stderr.write(`ringrpc: ${line}\n`));
+    for (const line of certificateWarnings(tls)) log(line);
+  }
+  const sup = await launch({ ...opts, tlsListeners: tls !== undefined }, async (ctx) => {
     const user = typeof services === "function" ? await services(ctx) : [...services];
     const { bindings, health } = withBuiltinServices(user, opts);
     const logger = withFields(resolveLogger(opts), { worker: ctx.index });
     const server = createRpcServer(ctx.runtime, bindings, { ...opts, logger, metrics: metrics === undefined ? false : metrics });
-    const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port, reusePort: true });
+    const listener = await ctx.runtime.listen({ host: ctx.host, port: ctx.port, reusePort: true, ...(tls === undefined ? {} : { tls }) });
     void server.serve(listener);
     return {
       port: listener.port,

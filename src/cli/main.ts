@@ -18,6 +18,8 @@ commands:
   call HOST:PORT SERVICE/METHOD [JSON]
                                call a method with JSON in and out (see docs/RPC.md, "Operating")
   health HOST:PORT [SERVICE]   print SERVING or why not; exit 0 only when SERVING
+                               (list, describe, call, health: --tls, --tls-ca FILE,
+                               --tls-cert FILE --tls-key FILE, --tls-server-name NAME)
   doctor                       show io_uring support, limits and which driver would run
   bench [options]              run the benchmark matrix (see bench/README.md)
   version                      print the version

@@ -3,13 +3,14 @@
  * `health`) see it: the HOST:PORT target, a runtime and a channel to it, and
  * the options every call of a command shares (deadline, metadata). The
  * runtime is the epoll driver unless RINGRPC_DRIVER names one: a one-shot
- * client needs no ring, and skips the ring's wake-up self-test (~80 ms).
+ * client needs no ring, and skips the ring's wake-up self-test (~80 ms);
+ * with TLS (the --tls flags) it is always epoll.
  * Owns the connection's life; knows nothing of schemas.
  */
 import { type Channel, createChannel } from "../rpc/client.ts";
 import type { CallOptions, Metadata } from "../rpc/descriptor.ts";
 import { driverFromEnv, createRuntime } from "../runtime/select.ts";
-import type { Runtime } from "../runtime/types.ts";
+import type { Runtime, TlsClientOptions } from "../runtime/types.ts";
 import { UsageError } from "./args.ts";
 
 export interface Target {
@@ -55,12 +56,15 @@ export class Remote {
   ) {}
 
   /** Opens a runtime and a (lazily connecting) channel to the target. */
-  static async open(target: Target, opts: { timeoutMs?: number | undefined; metadata?: Metadata | undefined } = {}): Promise<Remote> {
+  static async open(target: Target, opts: { timeoutMs?: number | undefined; metadata?: Metadata | undefined; tls?: TlsClientOptions | null } = {}): Promise<Remote> {
     const env = driverFromEnv();
+    const tls = opts.tls ?? null;
+    if (tls !== null && env === "uring") throw new UsageError("the --tls flags need the epoll driver (io_uring carries no TLS here): unset RINGRPC_DRIVER=uring");
     const { runtime } = await createRuntime({ driver: env === "auto" ? "epoll" : env });
     const channel = createChannel(runtime, {
       endpoints: [target],
       connectTimeoutMs: Math.min(opts.timeoutMs ?? 5000, 5000),
+      ...(tls === null ? {} : { tls }),
     });
     return new Remote(runtime, channel, opts.timeoutMs, opts.metadata);
   }

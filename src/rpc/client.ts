@@ -6,7 +6,9 @@
  * the optional retry of idempotent unary calls; the per-connection protocol
  * lives in client-connection.ts.
  */
-import type { Runtime } from "../runtime/types.ts";
+import { checkClientTls } from "../runtime/tls-config.ts";
+import { TlsConfigError } from "../runtime/tls-errors.ts";
+import type { Runtime, TlsClientOptions } from "../runtime/types.ts";
 import { ClientCallState } from "./client-call.ts";
 import { ClientConnection, type ClientConnectionConfig } from "./client-connection.ts";
 import type { CallInvoker, CallOptions, MethodDescriptor } from "./descriptor.ts";
@@ -57,6 +59,12 @@ export interface ChannelOptions {
   keepaliveTimeoutMs?: number;
   /** Keepalive also while no call is open (default false). */
   keepaliveWithoutCalls?: boolean;
+  /**
+   * Connect with TLS: `{ ca?, cert?, key?, serverName? }`, PEM text (`{}`: the
+   * default trust store). Needs a runtime on the epoll driver (docs/DEPLOY.md,
+   * "TLS"); a failed handshake fails the call with UNAVAILABLE naming the reason.
+   */
+  tls?: TlsClientOptions;
   /** Count this channel's calls into these grpc_client_* metrics (off unless set; one ClientMetrics may serve many channels of a thread). */
   metrics?: ClientMetrics;
 }
@@ -73,7 +81,16 @@ const NO_OPTIONS: CallOptions = Object.freeze({});
 
 export function createChannel(rt: Runtime, opts: ChannelOptions): Channel {
   if (opts.endpoints.length === 0) throw new TypeError("createChannel: opts.endpoints is empty");
+  if (opts.tls !== undefined) checkChannelTls(rt, opts.tls);
   return new RpcChannel(rt, opts);
+}
+
+/** TLS options that cannot work fail here, at once, rather than at every connect. */
+function checkChannelTls(rt: Runtime, tls: TlsClientOptions): void {
+  checkClientTls(tls, "createChannel: tls");
+  if (rt.driver !== "epoll") {
+    throw new TlsConfigError(`createChannel: tls needs a runtime on the epoll driver, this one runs ${rt.driver}: create it with createRuntime({ driver: "epoll" }) (io_uring carries no TLS here: docs/DEPLOY.md, "TLS")`);
+  }
 }
 
 interface PooledConnection {
@@ -114,6 +131,7 @@ class RpcChannel implements Channel {
         timeoutMs: opts.keepaliveTimeoutMs ?? 20_000,
         withoutCalls: opts.keepaliveWithoutCalls ?? false,
       },
+      tls: opts.tls ?? null,
     };
     this.rr = 0;
     this.closed = false;

@@ -53,6 +53,8 @@ export interface LaunchOptions {
   graceMs?: number;
   /** Passed to every worker's context (must be structured-cloneable). */
   data?: unknown;
+  /** The workers listen with TLS (serve()'s `tls` sets it): the driver must carry TLS, so "auto" picks epoll and "uring" fails (docs/DEPLOY.md, "TLS"). */
+  tlsListeners?: boolean;
   /** Where supervisor events go, pino-compatible (default: one line per event on stderr in `logFormat`). */
   logger?: Logger;
   /** The format of the default logger's lines: "text" (logfmt, default) or "json". */

@@ -130,7 +130,7 @@ class WorkerSupervisor implements Supervisor {
     const n = Math.max(1, availableParallelism());
     this.cpus = opts.cpus && opts.cpus.length > 0 ? opts.cpus : Array.from({ length: this.workers }, (_, i) => i % n);
     this.entry = opts.entry ?? Bun.main;
-    this.choice = chooseDriver(opts.driver);
+    this.choice = chooseDriver(opts.driver, { tls: opts.tlsListeners === true });
   }
 
   async start(): Promise<void> {

@@ -68,7 +68,7 @@ export class ProcessSupervisor implements Supervisor {
     this.logger = resolveLogger(opts);
     this.entry = opts.entry ?? Bun.main;
     this.policy = policy;
-    this.choice = chooseDriver(opts.driver);
+    this.choice = chooseDriver(opts.driver, { tls: opts.tlsListeners === true });
     this.reservation = reservePort(this.host, opts.port ?? 0);
     this.port = this.reservation.port;
     const n = Math.max(1, availableParallelism());

@@ -80,6 +80,38 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** PEM text: a file's contents (never its path), as a string or its bytes. */
+export type Pem = string | Uint8Array;
+
+/**
+ * TLS on a listener (epoll driver only; tls-config.ts checks it, docs/DEPLOY.md
+ * "TLS" says why io_uring cannot carry it here). A connection is handed to
+ * accept() only once its handshake succeeded.
+ */
+export interface TlsServerOptions {
+  /** The server's certificate chain, PEM: its own certificate first, then any intermediates. */
+  cert: Pem;
+  /** The certificate's private key, PEM (unencrypted). */
+  key: Pem;
+  /** CAs whose client certificates are accepted; only with requireClientCert. */
+  ca?: Pem | Pem[];
+  /** Mutual TLS: refuse a client that sends no certificate, or one no CA in `ca` signed (default false). */
+  requireClientCert?: boolean;
+  /** Close a connection whose handshake has not finished this long after it was accepted (default 10000 ms). */
+  handshakeTimeoutMs?: number;
+}
+
+/** TLS on an outgoing connection (epoll driver only). `{}` is TLS with the default trust store. */
+export interface TlsClientOptions {
+  /** CAs to trust instead of the default list (Mozilla's, as Bun ships it). */
+  ca?: Pem | Pem[];
+  /** This client's certificate chain and key, for a server that requires one (mutual TLS); both or neither. */
+  cert?: Pem;
+  key?: Pem;
+  /** The name the server's certificate must carry, also sent as SNI (default: the host connected to). */
+  serverName?: string;
+}
+
 export interface ListenOptions {
   host?: string; // default 127.0.0.1
   port: number; // 0 = ephemeral
@@ -90,6 +122,8 @@ export interface ListenOptions {
    * on a port another socket holds fails with EADDRINUSE.
    */
   reusePort?: boolean;
+  /** Serve TLS (epoll driver only). */
+  tls?: TlsServerOptions;
 }
 
 export interface ConnectOptions {
@@ -97,6 +131,8 @@ export interface ConnectOptions {
   port: number;
   noDelay?: boolean; // default true
   signal?: AbortSignal;
+  /** Connect with TLS (epoll driver only); connect() resolves once the handshake succeeded. */
+  tls?: TlsClientOptions;
 }
 
 /**

@@ -37,6 +37,8 @@ export const RULES: Record<string, string[]> = {
   "test/examples/": ["test/", "src/", "idl/", "codegen/", "bench/", "examples/", "package.json"],
   // The attack suite's victim is the kv example service: a real server whose values can be large.
   "test/attack/": ["test/", "src/", "idl/", "codegen/", "bench/", "examples/kv/", "package.json"],
+  // The deploy tests run the kv example behind a real proxy, as docs/DEPLOY.md deploys it.
+  "test/deploy/": ["test/", "src/", "idl/", "codegen/", "bench/", "examples/kv/", "docs/", "package.json"],
   "scripts/": ["scripts/", "src/", "idl/", "codegen/", "bench/", "examples/", "test/", "package.json"],
 };
 

@@ -30,6 +30,9 @@ import { startDeadline, startSleep } from "./ops/timers.ts";
 import { checkWake, LATE_MS, type WakeCheck } from "./wake-check.ts";
 import { WakeGuard } from "./wake-guard.ts";
 import { runtimeLogger } from "../log/runtime-log.ts";
+import { uringTlsReason } from "./ktls.ts";
+
+const TLS_ADVICE = "create this runtime for the epoll driver (createRuntime({ driver: \"epoll\" }); serve({ tls }) picks it itself), or end TLS in a proxy (docs/DEPLOY.md, \"TLS\")";
 
 export interface UringRuntimeOptions {
   /** SQ entries of the ring (default 1024). */
@@ -94,6 +97,7 @@ export class UringRuntime implements Runtime {
     if (core.closing) return Promise.reject(new IoError(Errno.EBADF, "listen", "runtime is closed"));
     const host = opts.host ?? "127.0.0.1";
     const detail = `${host}:${opts.port}`;
+    if (opts.tls !== undefined) return Promise.reject(new IoError(Errno.EOPNOTSUPP, "listen", `TLS on ${detail}: ${uringTlsReason()}; ${TLS_ADVICE}`));
     const fd = core.lib.rr_socket_tcp(host.includes(":") ? 6 : 4);
     if (fd < 0) return Promise.reject(ioError(fd, "socket", detail));
     const r = core.lib.rr_socket_listen(fd, cString(host), opts.port, opts.backlog ?? 1024, opts.reusePort === true ? 1 : 0);
@@ -117,6 +121,9 @@ export class UringRuntime implements Runtime {
   }
 
   connect(opts: ConnectOptions): Promise<Conn> {
+    if (opts.tls !== undefined) {
+      return Promise.reject(new IoError(Errno.EOPNOTSUPP, "connect", `TLS to ${opts.host}:${opts.port}: ${uringTlsReason()}; ${TLS_ADVICE}`));
+    }
     return startConnect(this.core, opts.host, opts.port, opts.noDelay !== false, opts.signal, this.makeConn) as Promise<Conn>;
   }
 
