@@ -85,10 +85,16 @@ export function emitService(p: Printer, model: Model, s: ServiceDecl, idl: strin
   });
   p.line();
 
-  p.doc(`Binds an implementation of ${s.qualifiedName}; requests are validated unless \`validate: false\`.`);
-  p.block(`export function ${bind}(impl: ${handlers}, opts?: { validate?: boolean }): ${binding} {`, () => {
-    p.line(`return { descriptor: ${svc}, impl, validate: opts?.validate ?? true };`);
-  });
+  p.doc(
+    `Binds an implementation of ${s.qualifiedName}; requests are validated unless \`validate: false\`. ` +
+      `Methods listed in \`unimplemented\` may be left out of \`impl\`; their calls get UNIMPLEMENTED.`,
+  );
+  p.block(
+    `export function ${bind}<const U extends keyof ${handlers} = never>(impl: Omit<${handlers}, U>, opts?: { validate?: boolean; unimplemented?: readonly U[] }): ${binding} {`,
+    () => {
+      p.line(`return { descriptor: ${svc}, impl, validate: opts?.validate ?? true, unimplemented: opts?.unimplemented ?? [] };`);
+    },
+  );
   p.line();
 
   p.doc(s.doc, [`Typed client of ${s.qualifiedName}.`]);

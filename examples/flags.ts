@@ -41,3 +41,10 @@ export function intFlag(flags: Flags, name: string, dflt: number, min: number, m
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}] (got "${raw}")`);
   return n;
 }
+
+/** --log-format: "text" (default) or "json". */
+export function logFormatFlag(flags: Flags): "text" | "json" {
+  const raw = flags.get("log-format") ?? "text";
+  if (raw !== "text" && raw !== "json") throw new UsageError(`--log-format must be text or json (got "${raw}")`);
+  return raw;
+}

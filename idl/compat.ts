@@ -6,7 +6,7 @@
  * Reports only; never throws; output is in the new model's source order.
  */
 import type {
-  Decl, EnumDecl, Field, IdRange, Method, Model, Pos, Reserved, ServiceDecl, TypeRef, UnionDecl,
+  Decl, EnumDecl, Field, IdRange, Method, Model, Pos, Reserved, ServiceDecl, TypeRef, UnionDecl, Value,
 } from "./model.ts";
 import { formatLocation, locate, type Location } from "./source.ts";
 
@@ -19,6 +19,11 @@ export type CompatRule =
   | "field-made-required"
   | "field-made-optional"
   | "required-field-added"
+  | "required-field-removed"
+  | "field-default-changed"
+  | "error-status-changed"
+  | "enum-value-added"
+  | "variant-added"
   | "reserved-id-reused"
   | "reserved-name-reused"
   | "reservation-removed"
@@ -53,6 +58,32 @@ export function typeRefText(t: TypeRef): string {
 
 const inRanges = (ranges: readonly IdRange[], id: number): boolean => ranges.some((r) => r.from <= id && id <= r.to);
 
+/**
+ * The first id of `r` that is neither in one of `ranges` nor `used`, or
+ * null. Jumps over whole ranges, so a reservation of millions of ids costs
+ * as many steps as there are ranges and used ids, not ids.
+ */
+function firstUncovered(r: IdRange, ranges: readonly IdRange[], used: ReadonlySet<number>): number | null {
+  let id = r.from;
+  while (id <= r.to) {
+    const covering = ranges.find((x) => x.from <= id && id <= x.to);
+    if (covering !== undefined) id = covering.to + 1;
+    else if (used.has(id)) id++;
+    else return id;
+  }
+  return null;
+}
+
+/** A field default as IDL text ("none" when there is none). */
+function valueText(v: Value | undefined): string {
+  if (v === undefined) return "none";
+  switch (v.kind) {
+    case "string": return JSON.stringify(v.value);
+    case "enum": return v.name;
+    default: return String(v.value);
+  }
+}
+
 /** `new.ridl:3:5: breaking [field-removed]: message (old: old.ridl:3:5)` */
 export function formatIncompatibility(inc: Incompatibility): string {
   const where = inc.new ?? inc.old;
@@ -69,14 +100,10 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
     out.push({ rule, message, old: oldPos && oldAt(oldPos), new: newPos && newAt(newPos) });
   };
 
-  const checkReserved = (what: string, o: Reserved, n: Reserved, used: (id: number) => boolean, usedName: (name: string) => boolean, oldPos: Pos, newPos: Pos): void => {
+  const checkReserved = (what: string, o: Reserved, n: Reserved, used: ReadonlySet<number>, usedName: (name: string) => boolean, oldPos: Pos, newPos: Pos): void => {
     for (const r of o.ids) {
-      for (let id = r.from; id <= r.to && id - r.from < 10_000; id++) {
-        if (!inRanges(n.ids, id) && !used(id)) {
-          add("reservation-removed", `${what}: reserved id ${id} is no longer reserved (a later change could reuse it)`, oldPos, newPos);
-          break;
-        }
-      }
+      const id = firstUncovered(r, n.ids, used);
+      if (id !== null) add("reservation-removed", `${what}: reserved id ${id} is no longer reserved (a later change could reuse it)`, oldPos, newPos);
     }
     for (const name of o.names) {
       if (!n.names.includes(name) && !usedName(name)) add("reservation-removed", `${what}: reserved name "${name}" is no longer reserved`, oldPos, newPos);
@@ -95,13 +122,23 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
         } else if (!inRanges(n.reserved.ids, of.id)) {
           add("field-removed", `${what}: field ${of.id} "${of.name}" was removed without reserving its id (add "reserved ${of.id};")`, of.pos, n.pos);
         }
+        if (renamed === undefined && !of.optional && of.default === undefined) {
+          add("required-field-removed", `${what}: field ${of.id} "${of.name}" was required: old peers reject every message without it (first make it optional or give it a default, deploy that everywhere, then remove it)`, of.pos, n.pos);
+        }
         continue;
       }
       const ot = typeRefText(of.type);
       const nt = typeRefText(nf.type);
       if (ot !== nt) add("field-type-changed", `${what}: field ${of.id} "${nf.name}" changed type from ${ot} to ${nt}`, of.pos, nf.pos);
-      if (of.optional && !nf.optional) add("field-made-required", `${what}: field ${of.id} "${nf.name}" was optional and is now required`, of.pos, nf.pos);
-      if (!of.optional && nf.optional) add("field-made-optional", `${what}: field ${of.id} "${nf.name}" was required and is now optional (old peers reject messages without it)`, of.pos, nf.pos);
+      // A default covers absence: a reader with one fills it in instead of rejecting the message.
+      if (of.optional && !nf.optional && nf.default === undefined)
+        add("field-made-required", `${what}: field ${of.id} "${nf.name}" was optional and is now required (new peers reject messages from old ones without it; or give it a default)`, of.pos, nf.pos);
+      if (!of.optional && nf.optional && of.default === undefined)
+        add("field-made-optional", `${what}: field ${of.id} "${nf.name}" was required and is now optional (old peers reject messages without it)`, of.pos, nf.pos);
+      const od = valueText(of.default);
+      const nd = valueText(nf.default);
+      if (od !== nd && (of.optional || nf.optional || (of.default !== undefined && nf.default !== undefined)))
+        add("field-default-changed", `${what}: field ${of.id} "${nf.name}" default changed from ${od} to ${nd}: an absent field means ${od} to old peers and ${nd} to new ones`, of.pos, nf.pos);
     }
     for (const nf of n.fields) {
       if (oldById.has(nf.id)) {
@@ -112,11 +149,11 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
       }
       if (inRanges(o.reserved.ids, nf.id)) add("reserved-id-reused", `${what}: field id ${nf.id} ("${nf.name}") was reserved`, o.pos, nf.pos);
       else if (o.reserved.names.includes(nf.name)) add("reserved-name-reused", `${what}: field name "${nf.name}" was reserved`, o.pos, nf.pos);
-      else if (!nf.optional && !o.fields.some((f) => f.name === nf.name)) {
-        add("required-field-added", `${what}: new field ${nf.id} "${nf.name}" is required (old peers never send it: make it optional)`, undefined, nf.pos);
+      else if (!nf.optional && nf.default === undefined && !o.fields.some((f) => f.name === nf.name)) {
+        add("required-field-added", `${what}: new field ${nf.id} "${nf.name}" is required (old peers never send it: make it optional or give it a default)`, undefined, nf.pos);
       }
     }
-    checkReserved(what, o.reserved, n.reserved, (id) => newById.has(id), (name) => n.fields.some((f) => f.name === name), o.pos, n.pos);
+    checkReserved(what, o.reserved, n.reserved, new Set(newById.keys()), (name) => n.fields.some((f) => f.name === name), o.pos, n.pos);
   };
 
   const checkEnum = (o: EnumDecl, n: EnumDecl): void => {
@@ -129,14 +166,17 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
       }
       const byNumber = n.values.find((v) => v.value === ov.value);
       if (byNumber !== undefined) continue; // a rename keeps the wire number
-      if (!inRanges(n.reserved.ids, ov.value)) add("enum-value-removed", `${what}: value ${ov.name} = ${ov.value} was removed without reserving its number`, ov.pos, n.pos);
+      // Readers reject an enum number they do not know (docs/ENCODING.md), reserved or not.
+      const reserve = inRanges(n.reserved.ids, ov.value) ? "" : ` (and reserve ${ov.value})`;
+      add("enum-value-removed", `${what}: value ${ov.name} = ${ov.value} was removed: new peers reject it when an old peer sends it${reserve}`, ov.pos, n.pos);
     }
     for (const nv of n.values) {
       if (o.values.some((v) => v.value === nv.value)) continue;
       if (inRanges(o.reserved.ids, nv.value)) add("reserved-id-reused", `${what}: value number ${nv.value} (${nv.name}) was reserved`, o.pos, nv.pos);
       else if (o.reserved.names.includes(nv.name)) add("reserved-name-reused", `${what}: value name ${nv.name} was reserved`, o.pos, nv.pos);
+      else if (!o.values.some((v) => v.name === nv.name)) add("enum-value-added", `${what}: new value ${nv.name} = ${nv.value}: old peers reject it when it is sent (deploy every reader before any writer sends it)`, undefined, nv.pos);
     }
-    checkReserved(what, o.reserved, n.reserved, (id) => n.values.some((v) => v.value === id), (name) => n.values.some((v) => v.name === name), o.pos, n.pos);
+    checkReserved(what, o.reserved, n.reserved, new Set(n.values.map((v) => v.value)), (name) => n.values.some((v) => v.name === name), o.pos, n.pos);
   };
 
   const checkUnion = (o: UnionDecl, n: UnionDecl): void => {
@@ -146,7 +186,10 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
       if (nv === undefined) {
         const renamed = n.variants.find((v) => v.name === ov.name);
         if (renamed !== undefined) add("variant-id-changed", `${what}: variant "${ov.name}" changed id from ${ov.id} to ${renamed.id}`, ov.pos, renamed.pos);
-        else if (!inRanges(n.reserved.ids, ov.id)) add("variant-removed", `${what}: variant ${ov.id} "${ov.name}" was removed without reserving its id`, ov.pos, n.pos);
+        else {
+          const reserve = inRanges(n.reserved.ids, ov.id) ? "" : ` (and reserve ${ov.id})`;
+          add("variant-removed", `${what}: variant ${ov.id} "${ov.name}" was removed: new peers reject it when an old peer sends it${reserve}`, ov.pos, n.pos);
+        }
         continue;
       }
       const ot = typeRefText(ov.type);
@@ -157,8 +200,9 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
       if (o.variants.some((v) => v.id === nv.id)) continue;
       if (inRanges(o.reserved.ids, nv.id)) add("reserved-id-reused", `${what}: variant id ${nv.id} ("${nv.name}") was reserved`, o.pos, nv.pos);
       else if (o.reserved.names.includes(nv.name)) add("reserved-name-reused", `${what}: variant name "${nv.name}" was reserved`, o.pos, nv.pos);
+      else if (!o.variants.some((v) => v.name === nv.name)) add("variant-added", `${what}: new variant ${nv.id} "${nv.name}": old peers reject it when it is sent (deploy every reader before any writer sends it)`, undefined, nv.pos);
     }
-    checkReserved(what, o.reserved, n.reserved, (id) => n.variants.some((v) => v.id === id), (name) => n.variants.some((v) => v.name === name), o.pos, n.pos);
+    checkReserved(what, o.reserved, n.reserved, new Set(n.variants.map((v) => v.id)), (name) => n.variants.some((v) => v.name === name), o.pos, n.pos);
   };
 
   const checkMethod = (svc: string, om: Method, nm: Method): void => {
@@ -182,6 +226,8 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
       return;
     }
     if ((o.kind === "struct" || o.kind === "error") && (n.kind === "struct" || n.kind === "error")) checkFields(`${n.kind} ${n.qualifiedName}`, o, n);
+    if (o.kind === "error" && n.kind === "error" && o.status !== n.status)
+      add("error-status-changed", `error ${n.qualifiedName} changed status from ${o.status} to ${n.status}: old peers rebuild it with ${o.status}, so the two sides report different statuses for one error`, o.pos, n.pos);
     else if (o.kind === "enum" && n.kind === "enum") checkEnum(o, n);
     else if (o.kind === "union" && n.kind === "union") checkUnion(o, n);
     else if (o.kind === "service" && n.kind === "service") checkService(o, n);

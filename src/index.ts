@@ -1,8 +1,10 @@
 /**
- * ringrpc's package entry: the multi-core serve(), the RPC client and server,
+ * ringrpc's package entry: the multi-core serve(), openChannel() (a client
+ * that owns its runtime), the RPC client and server,
  * the runtime and launcher, and the codec primitives generated code uses.
  */
-export { serve, type ServeOptions, type ServicesSource } from "./serve.ts";
+export { serve, type ServeHandle, type ServeMetricsOptions, type ServeOptions, type ServicesSource } from "./serve.ts";
+export { openChannel, type ChannelTarget, type OpenChannelOptions, type OwnedChannel } from "./open-channel.ts";
 export * from "./rpc/index.ts";
 export * from "./runtime/index.ts";
 export { MsgReader, MsgWriter, DecodeError, EncodeError } from "./codec/index.ts";

@@ -1101,9 +1101,9 @@ export interface BenchHandlers {
   ticks(req: TickRequest, ctx: CallContext): AsyncIterable<Tick> | Iterable<Tick>;
 }
 
-/** Binds an implementation of bench.v1.Bench; requests are validated unless `validate: false`. */
-export function bindBench(impl: BenchHandlers, opts?: { validate?: boolean }): ServiceBinding {
-  return { descriptor: Bench, impl, validate: opts?.validate ?? true };
+/** Binds an implementation of bench.v1.Bench; requests are validated unless `validate: false`. Methods listed in `unimplemented` may be left out of `impl`; their calls get UNIMPLEMENTED. */
+export function bindBench<const U extends keyof BenchHandlers = never>(impl: Omit<BenchHandlers, U>, opts?: { validate?: boolean; unimplemented?: readonly U[] }): ServiceBinding {
+  return { descriptor: Bench, impl, validate: opts?.validate ?? true, unimplemented: opts?.unimplemented ?? [] };
 }
 
 /** Typed client of bench.v1.Bench. */

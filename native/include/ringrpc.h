@@ -141,6 +141,12 @@ int rr_ring_stat(int h, int which);
  * (EPERM: seccomp or kernel.io_uring_disabled; ENOSYS: no kernel support). */
 int rr_probe(void);
 
+/* Kernel TLS here: 0 when the "tls" ULP attaches to a loopback TCP socket
+ * and takes a TLS 1.2 AES-GCM-128 transmit key, else -errno of the step
+ * that failed (ENOENT: no "tls" ULP, i.e. CONFIG_TLS off or the module
+ * missing). Opens and closes a throw-away 127.0.0.1 connection. */
+int rr_ktls_probe(void);
+
 /* ---- sockets ---------------------------------------------------------- */
 /* A TCP socket (family 4 or 6), SOCK_CLOEXEC. Returns fd or -errno. */
 int rr_socket_tcp(int family);

@@ -598,8 +598,26 @@ struct test_case {
   void (*fn)(void);
 };
 
+/* The kernel's list of registered ULPs names "tls" exactly when the probe
+ * could attach it (the probe may load the module: read the list after). */
+static void test_ktls_probe(void) {
+  int fds = count_fds();
+  int r = rr_ktls_probe();
+  char ulps[256] = "";
+  FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "r");
+  if (f) {
+    if (!fgets(ulps, sizeof ulps, f)) ulps[0] = 0;
+    fclose(f);
+  }
+  int listed = strstr(ulps, "tls") != NULL;
+  if (listed) CHECK_EQ(r, 0);
+  else CHECK_EQ(r, -ENOENT);
+  CHECK_EQ(count_fds(), fds);
+}
+
 static const struct test_case tests[] = {
     {"probe reports what this kernel has", test_probe},
+    {"kTLS probe agrees with the kernel's ULP list, leaves no fd", test_ktls_probe},
     {"create/destroy, handles, bad arguments", test_create_destroy},
     {"rings created from several threads at once", test_threads_create},
     {"a ring refuses other threads", test_wrong_thread},

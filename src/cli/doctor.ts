@@ -1,7 +1,7 @@
 /**
  * `ringrpc doctor`: prints what the runtime would find on this machine —
  * kernel, io_uring availability and features, the liburing package, the
- * native library, memlock and fd limits, the ring mode and how fast each
+ * native library, kernel TLS (kTLS) availability, memlock and fd limits, the ring mode and how fast each
  * ring mode's idle wake-up is here (the runtime's own self-test, run on a
  * throw-away runtime), and which driver would run and why. Changes nothing.
  * Exit 0 when a driver can run, 1 otherwise.
@@ -11,6 +11,7 @@ import { availableParallelism, release } from "node:os";
 import type { DriverUnavailable } from "../runtime/errors.ts";
 import { nativeLibrary } from "../runtime/native.ts";
 import { chooseDriver } from "../runtime/select.ts";
+import { probeKtls } from "../runtime/uring/ktls.ts";
 import { probeUring } from "../runtime/uring/probe.ts";
 import { ringModeFromEnv } from "../runtime/uring/ring-mode.ts";
 import type { RingMode } from "../runtime/uring/ring.ts";
@@ -75,6 +76,7 @@ export async function doctorReport(): Promise<{ lines: string[]; ok: boolean }> 
   lines.push(`native library: ${nativeLibraryLine()}`);
   const probe = probeUring();
   lines.push(probe.ok ? `io_uring: available (${probe.features.join(", ")})` : `io_uring: unavailable (${probe.reason})`);
+  lines.push(`kTLS: ${probeKtls().text}; ringrpc's TLS runs on the epoll driver either way (docs/DEPLOY.md, "TLS")`);
   lines.push(`max locked memory: ${limit("Max locked memory")}`);
   lines.push(`max open files: ${limit("Max open files")}`);
   if (probe.ok) {

@@ -11,7 +11,7 @@ import { HealthClient, ServingStatus } from "../services/gen/health.ts";
 import { UsageError } from "./args.ts";
 import { type OpsIo, opsFlags, processIo, runOps } from "./ops-command.ts";
 
-const USAGE = "ringrpc health TARGET [SERVICE] [--timeout 5s]";
+const USAGE = "ringrpc health TARGET [SERVICE] [--timeout 5s] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]";
 const NAMES = Object.fromEntries(Object.entries(ServingStatus).map(([k, v]) => [v, k])) as Record<number, string>;
 
 export function runHealth(argv: string[], io: OpsIo = processIo): Promise<number> {

@@ -18,7 +18,9 @@ commands:
   call TARGET SERVICE/METHOD [JSON]
                                call a method with JSON in and out (see docs/RPC.md, "Operating")
   health TARGET [SERVICE]      print SERVING or why not; exit 0 only when SERVING
-                               TARGET: HOST:PORT, HOST:PORT,HOST:PORT,... or dns:///NAME:PORT
+                               (list, describe, call, health: TARGET is HOST:PORT,
+                               HOST:PORT,HOST:PORT,... or dns:///NAME:PORT; --tls, --tls-ca FILE,
+                               --tls-cert FILE --tls-key FILE, --tls-server-name NAME)
   doctor                       show io_uring support, limits and which driver would run
   bench [options]              run the benchmark matrix (see bench/README.md)
   version                      print the version

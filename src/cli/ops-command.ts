@@ -1,6 +1,7 @@
 /**
  * What the operating commands (list, describe, call, health) share: their
- * flags (`--timeout`, `-H key:value`, `--idl FILE`), the TARGET (HOST:PORT, a list, or dns:///NAME:PORT),
+ * flags (`--timeout`, `-H key:value`, `--idl FILE`, the TLS flags of
+ * tls-flags.ts), the TARGET (HOST:PORT, a list, or dns:///NAME:PORT),
  * the connection (remote.ts) and schema source (schema-source.ts) they run
  * against, closing both, and turning a failure into its lines and exit code
  * (status-report.ts). A usage error is one line naming the problem and the
@@ -11,6 +12,7 @@ import type { JsonMapping } from "./dynamic/json-mapping.ts";
 import { parseDuration, parseHeaders, parseTarget, Remote } from "./remote.ts";
 import { LocalSchema, ReflectionSchema, type SchemaSource } from "./schema-source.ts";
 import { reportFailure } from "./status-report.ts";
+import { TLS_BOOLEAN_FLAGS, TLS_VALUE_FLAGS, tlsFromFlags } from "./tls-flags.ts";
 
 /** Where a command reads and writes; tests give their own. */
 export interface OpsIo {
@@ -41,8 +43,8 @@ export interface OpsContext {
 /** The flags every operating command takes, plus its own. */
 export function opsFlags(extra: FlagSpec = {}): FlagSpec {
   return {
-    values: ["timeout", ...(extra.values ?? [])],
-    booleans: extra.booleans ?? [],
+    values: ["timeout", ...TLS_VALUE_FLAGS, ...(extra.values ?? [])],
+    booleans: [...TLS_BOOLEAN_FLAGS, ...(extra.booleans ?? [])],
     repeated: ["idl", "header", ...(extra.repeated ?? [])],
     short: { H: "header", ...extra.short },
   };
@@ -62,7 +64,8 @@ export async function runOps(name: string, usage: string, argv: readonly string[
     const metadata = parseHeaders(args.lists.get("header") ?? []);
     const idl = args.lists.get("idl") ?? [];
     const local = idl.length > 0 ? new LocalSchema(idl) : null;
-    remote = await Remote.open(target, { timeoutMs, metadata: Object.keys(metadata).length > 0 ? metadata : undefined });
+    const tls = tlsFromFlags(args);
+    remote = await Remote.open(target, { timeoutMs, metadata: Object.keys(metadata).length > 0 ? metadata : undefined, tls });
     const ctx: OpsContext = {
       args,
       rest: args.positionals.slice(1),

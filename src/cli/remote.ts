@@ -5,7 +5,8 @@
  * channel to it, and
  * the options every call of a command shares (deadline, metadata). The
  * runtime is the epoll driver unless RINGRPC_DRIVER names one: a one-shot
- * client needs no ring, and skips the ring's wake-up self-test (~80 ms).
+ * client needs no ring, and skips the ring's wake-up self-test (~80 ms);
+ * with TLS (the --tls flags) it is always epoll.
  * Owns the connection's life; knows nothing of schemas.
  */
 import { type Channel, type ChannelOptions, createChannel } from "../rpc/client.ts";
@@ -13,7 +14,7 @@ import type { CallOptions, Metadata } from "../rpc/descriptor.ts";
 import { TargetError } from "../rpc/resolver.ts";
 import { resolverFor } from "../rpc/target.ts";
 import { driverFromEnv, createRuntime } from "../runtime/select.ts";
-import type { Runtime } from "../runtime/types.ts";
+import type { Runtime, TlsClientOptions } from "../runtime/types.ts";
 import { UsageError } from "./args.ts";
 
 /** What the channel is given: one address, or a target string with a scheme or a list. */
@@ -74,12 +75,14 @@ export class Remote {
   ) {}
 
   /** Opens a runtime and a (lazily connecting) channel to the target. */
-  static async open(target: Target, opts: { timeoutMs?: number | undefined; metadata?: Metadata | undefined } = {}): Promise<Remote> {
+  static async open(target: Target, opts: { timeoutMs?: number | undefined; metadata?: Metadata | undefined; tls?: TlsClientOptions | null } = {}): Promise<Remote> {
     const env = driverFromEnv();
+    const tls = opts.tls ?? null;
+    if (tls !== null && env === "uring") throw new UsageError("the --tls flags need the epoll driver (io_uring carries no TLS here): unset RINGRPC_DRIVER=uring");
     const { runtime } = await createRuntime({ driver: env === "auto" ? "epoll" : env });
     const connectTimeoutMs = Math.min(opts.timeoutMs ?? 5000, 5000);
     const where: ChannelOptions = "target" in target ? { target: target.target, resolve: { timeoutMs: Math.min(connectTimeoutMs, 2000) } } : { endpoints: target.endpoints };
-    const channel = createChannel(runtime, { ...where, connectTimeoutMs });
+    const channel = createChannel(runtime, { ...where, connectTimeoutMs, ...(tls === null ? {} : { tls }) });
     return new Remote(runtime, channel, opts.timeoutMs, opts.metadata);
   }
 

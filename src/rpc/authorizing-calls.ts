@@ -24,6 +24,8 @@ export interface AuthorizedMethod {
   readonly handler: (req: unknown, ctx: CallContext) => unknown;
   readonly validate: boolean;
   readonly intercepted: ((call: ServerCall) => unknown) | null;
+  /** Where the method's calls are counted (BoundMethod.slot). */
+  readonly slot: number;
 }
 
 /** What the connection hears about its waiting calls. */
@@ -55,7 +57,7 @@ export class AuthorizingCalls {
    * inline message, null for a streaming-in call (its MESSAGEs come to hold()).
    */
   open(verdict: Promise<AuthVerdict>, id: number, bound: AuthorizedMethod, metadata: Metadata, timeoutMs: number | undefined, flags: number, body: Uint8Array | null): void {
-    const call = new ServerCallState(this.host, id, bound.method, metadata, timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
+    const call = new ServerCallState(this.host, id, bound.method, metadata, timeoutMs === undefined ? undefined : Date.now() + timeoutMs, bound.slot);
     this.calls.set(id, call);
     this.events.opened();
     if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)

@@ -95,7 +95,7 @@ export class Backend implements Ejectable {
     if (p.conn !== null && !p.serving) return "its health check says NOT_SERVING";
     if (p.conn !== null && !p.conn.usable) return "draining (GOAWAY)";
     if (p.connecting !== null) return "connecting";
-    if (p.lastError !== "") return `${p.lastError}${p.retryAt > now ? `; next attempt in ${Math.ceil(p.retryAt - now)} ms` : ""}`;
+    if (p.lastError !== "") return `${p.lastError}${p.retryAt > now ? `; connecting again after a backoff of ${Math.ceil(p.retryAt - now)} ms` : ""}`;
     return "not connected";
   }
 }

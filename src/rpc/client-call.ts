@@ -12,6 +12,7 @@ import type { CallOptions, Metadata, MethodDescriptor } from "./descriptor.ts";
 import type { FrameOutput } from "./frame-output.ts";
 import { writeIdOnly, writeMessage } from "./frames.ts";
 import { kindMismatchMessage } from "./method-kind.ts";
+import type { CallCounters } from "./metrics/call-counters.ts";
 import { FrameType, MAX_TIMER_MS, type PeerLimits } from "./protocol.ts";
 import { InboundStream, OutboundCredit, roomToSend } from "./stream.ts";
 import { asRpcError, RpcError, Status, type StatusCode } from "./status.ts";
@@ -60,12 +61,20 @@ export class ClientCallState {
   reject: ((e: Error) => void) | null;
   private timer: ReturnType<typeof setTimeout> | null;
   private readonly onAbort: (() => void) | null;
+  /** The call's start on the metrics clock (0 when metrics are off). */
+  private readonly t0: number;
 
   constructor(
     readonly method: MethodDescriptor,
     readonly options: CallOptions,
     window: number,
+    /** The channel's call counters (ClientMetrics), or null when metrics are off. */
+    private readonly metrics: CallCounters | null = null,
+    /** The method's slot in them. */
+    private readonly slot = 0,
   ) {
+    // First: a call can end inside this constructor (aborted signal, past deadline), and its end is counted.
+    this.t0 = metrics !== null ? metrics.start(slot) : 0;
     // The clock is read only for a call that has a deadline.
     let now = 0;
     let deadline = options.deadline;
@@ -130,6 +139,9 @@ export class ClientCallState {
   attach(transport: CallTransport, id: number): void {
     this.transport = transport;
     this.id = id;
+    // A unary or server-streaming REQUEST carries the call's one request message.
+    const metrics = this.metrics;
+    if (metrics !== null && (this.method.kind === "unary" || this.method.kind === "server_stream")) metrics.sent[this.slot]!++;
   }
 
   get headersHandler(): ((h: Metadata) => void) | undefined {
@@ -166,6 +178,7 @@ export class ClientCallState {
         }
         index++;
         credit.credit--;
+        if (this.metrics !== null) this.metrics.sent[this.slot]!++;
         out.commit();
       }
       await it.return?.();
@@ -184,7 +197,9 @@ export class ClientCallState {
     // A RESPONSE ends the call on the server, so a streaming call fails without a CANCEL.
     if (this.inbound !== null) return this.fail(this.kindMismatch("unary or client_stream (it sent a RESPONSE)"));
     const v = this.decodeOutput(r);
-    if (v !== FAILED) this.succeed(v);
+    if (v === FAILED) return;
+    if (this.metrics !== null) this.metrics.received[this.slot]!++;
+    this.succeed(v);
   }
 
   /** MESSAGE: one response of a stream, or the single one before trailers. False when it is beyond the granted credit. */
@@ -196,6 +211,7 @@ export class ClientCallState {
     }
     const v = this.decodeOutput(r);
     if (v === FAILED) return true;
+    if (this.metrics !== null) this.metrics.received[this.slot]!++;
     if (this.inbound !== null) return this.inbound.push(v);
     this.value = v;
     this.hasValue = true;
@@ -250,7 +266,7 @@ export class ClientCallState {
   succeed(value: unknown): void {
     if (this.done) return;
     this.outcome = Status.OK;
-    this.finish();
+    this.finish(Status.OK);
     if (this.resolve !== null) this.resolve(value);
     else this.inbound!.end(new RpcError(Status.INTERNAL, `a single response was delivered to the ${this.method.kind} call ${this.method.path}`));
   }
@@ -259,7 +275,7 @@ export class ClientCallState {
   endStream(): void {
     if (this.done) return;
     this.outcome = Status.OK;
-    this.finish();
+    this.finish(Status.OK);
     if (this.inbound !== null) this.inbound.end(null);
     else this.reject!(new RpcError(Status.INTERNAL, `a response stream ended on the ${this.method.kind} call ${this.method.path}`));
   }
@@ -268,7 +284,7 @@ export class ClientCallState {
   fail(err: RpcError): void {
     if (this.done) return;
     if (this.outcome === OPEN) this.outcome = err.status;
-    this.finish();
+    this.finish(err.status);
     if (this.reject !== null) this.reject(err);
     else this.inbound?.end(err);
   }
@@ -304,8 +320,9 @@ export class ClientCallState {
     this.fail(err);
   }
 
-  private finish(): void {
+  private finish(status: number): void {
     this.done = true;
+    if (this.metrics !== null) this.metrics.end(this.slot, status, this.t0);
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;

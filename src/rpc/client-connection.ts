@@ -8,7 +8,7 @@
  * it takes no new calls and fails those the server did not accept.
  */
 import { peerText } from "../codec/peer-text.ts";
-import type { Conn, Runtime } from "../runtime/types.ts";
+import type { Conn, Runtime, TlsClientOptions } from "../runtime/types.ts";
 import { CallTable } from "./call-table.ts";
 import { type CallTransport, ClientCallState, runCallback } from "./client-call.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
@@ -26,7 +26,13 @@ export interface ClientConnectionConfig {
   readonly connectTimeoutMs: number;
   readonly writeHighWaterBytes: number;
   readonly keepalive: KeepaliveOptions;
+  /** Connect with TLS (ChannelOptions.tls); null for plain TCP. */
+  readonly tls?: TlsClientOptions | null;
 }
+
+/** Why a TLS connection closed between a good handshake and the server's HELLO, in words a person can act on. */
+const TLS_CLOSED_BEFORE_HELLO =
+  "the server closed the connection right after the TLS handshake, before its HELLO: a server that requires client certificates does that to a certificate it refused (its log names the reason): check this client's tls.cert and tls.key";
 
 export interface ClientConnectionOwner {
   /** No new calls on `c` from now: GOAWAY received, or closed. */
@@ -90,17 +96,23 @@ export class ClientConnection implements CallTransport, ConnectionSide {
   static async open(rt: Runtime, host: string, port: number, owner: ClientConnectionOwner, cfg: ClientConnectionConfig): Promise<ClientConnection> {
     let conn: Conn;
     try {
-      conn = await rt.timeout(cfg.connectTimeoutMs, (signal) => rt.connect({ host, port, noDelay: true, signal }));
+      const tls = cfg.tls ?? undefined;
+      conn = await rt.timeout(cfg.connectTimeoutMs, (signal) => rt.connect({ host, port, noDelay: true, signal, ...(tls === undefined ? {} : { tls }) }));
     } catch (e) {
       throw new RpcError(Status.UNAVAILABLE, `cannot connect to ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
     }
     const c = new ClientConnection(conn, host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`, rt, owner, cfg);
+    let helloSeen = false;
     const hello = new Promise<void>((resolve, reject) => {
-      c.onHello = (e) => (e === null ? resolve() : reject(e));
+      c.onHello = (e) => {
+        helloSeen = true;
+        return e === null ? resolve() : reject(e);
+      };
     });
     const core = c.core;
     core.sendHello(cfg.connectTimeoutMs, () => c.lost(`no HELLO from ${host}:${port} within ${cfg.connectTimeoutMs} ms`));
-    conn.stream({ data: (chunk) => core.data(chunk), end: (err) => c.lost(err === null ? "the server closed the connection" : err.message) });
+    const closed = () => (!helloSeen && cfg.tls ? TLS_CLOSED_BEFORE_HELLO : "the server closed the connection");
+    conn.stream({ data: (chunk) => core.data(chunk), end: (err) => c.lost(err === null ? closed() : err.message) });
     await hello;
     c.keepalive.start();
     return c;
@@ -281,7 +293,8 @@ export class ClientConnection implements CallTransport, ConnectionSide {
   /** The connection is gone: every open call fails now with UNAVAILABLE, saying it may have run. */
   lost(why: string): void {
     if (this.closed) return;
-    const err = new RpcError(Status.UNAVAILABLE, `connection lost: ${why} (${this.address}; a call in flight may have run)`);
+    // Only a call in flight may have run; before any call (during the HELLO) the reason alone is the error.
+    const err = new RpcError(Status.UNAVAILABLE, this.calls.size > 0 ? `connection lost: ${why} (${this.address}; a call in flight may have run)` : `connection lost: ${why}`);
     const cb = this.onHello;
     this.onHello = null;
     cb?.(err);

@@ -10,7 +10,9 @@
  * optional retry of idempotent unary calls (retry.ts); the per-connection
  * protocol lives in client-connection.ts.
  */
-import type { Runtime } from "../runtime/types.ts";
+import { checkClientTls } from "../runtime/tls-config.ts";
+import { TlsConfigError } from "../runtime/tls-errors.ts";
+import type { Runtime, TlsClientOptions } from "../runtime/types.ts";
 import { Backend, type PooledConnection, type PoolHost } from "./backend.ts";
 import { type BalancePolicy, Balancer } from "./balancer.ts";
 import { ClientCallState, NOT_PROCESSED, type Redispatcher } from "./client-call.ts";
@@ -18,6 +20,7 @@ import type { ClientConnectionConfig } from "./client-connection.ts";
 import type { CallInvoker, CallOptions, MethodDescriptor } from "./descriptor.ts";
 import type { DnsResolverOptions } from "./dns-resolver.ts";
 import { chainInterceptors, type ClientCall, type ClientInterceptor } from "./interceptors.ts";
+import type { ClientMetrics } from "./metrics/client-metrics.ts";
 import { OutlierDetector, type OutlierOptions } from "./outlier.ts";
 import { DEFAULT_LIMITS } from "./protocol.ts";
 import { type Endpoint, formatEndpoint, type Resolver, StaticResolver } from "./resolver.ts";
@@ -72,6 +75,14 @@ export interface ChannelOptions {
   healthCheck?: boolean | { service?: string };
   /** Eject addresses whose calls keep failing with UNAVAILABLE (outlier.ts defaults); `false` turns it off. */
   outlierDetection?: OutlierOptions | false;
+  /**
+   * Connect with TLS: `{ ca?, cert?, key?, serverName? }`, PEM text (`{}`: the
+   * default trust store). Needs a runtime on the epoll driver (docs/DEPLOY.md,
+   * "TLS"); a failed handshake fails the call with UNAVAILABLE naming the reason.
+   */
+  tls?: TlsClientOptions;
+  /** Count this channel's calls into these grpc_client_* metrics (off unless set; one ClientMetrics may serve many channels of a thread). */
+  metrics?: ClientMetrics;
 }
 
 /** One address as `stats()` reports it. */
@@ -113,9 +124,18 @@ export function createChannel(rt: Runtime, opts: ChannelOptions): Channel {
     if (opts.endpoints === undefined) throw new TypeError('createChannel: give opts.target (e.g. "dns:///kv.internal:7100") or opts.endpoints');
     if (opts.endpoints.length === 0) throw new TypeError("createChannel: opts.endpoints is empty");
   }
+  if (opts.tls !== undefined) checkChannelTls(rt, opts.tls);
   const resolver =
     opts.target === undefined ? new StaticResolver(opts.endpoints!) : typeof opts.target === "string" ? resolverFor(opts.target, opts.resolve) : opts.target;
   return new RpcChannel(rt, opts, resolver);
+}
+
+/** TLS options that cannot work fail here, at once, rather than at every connect. */
+function checkChannelTls(rt: Runtime, tls: TlsClientOptions): void {
+  checkClientTls(tls, "createChannel: tls");
+  if (rt.driver !== "epoll") {
+    throw new TlsConfigError(`createChannel: tls needs a runtime on the epoll driver, this one runs ${rt.driver}: create it with createRuntime({ driver: "epoll" }) (io_uring carries no TLS here: docs/DEPLOY.md, "TLS")`);
+  }
 }
 
 class RpcChannel implements Channel, PoolHost, Redispatcher, RetryHost {
@@ -129,6 +149,7 @@ class RpcChannel implements Channel, PoolHost, Redispatcher, RetryHost {
   private readonly balancer: Balancer;
   private readonly outliers: OutlierDetector<Backend> | null;
   private readonly retryPolicy: RetryPolicy | null;
+  private readonly metrics: ClientMetrics | null;
   /** The addresses in rotation, by "host:port". */
   private backends: Map<string, Backend>;
   /** Addresses the resolver dropped whose connections still finish their calls. */
@@ -161,6 +182,7 @@ class RpcChannel implements Channel, PoolHost, Redispatcher, RetryHost {
         timeoutMs: opts.keepaliveTimeoutMs ?? 20_000,
         withoutCalls: opts.keepaliveWithoutCalls ?? false,
       },
+      tls: opts.tls ?? null,
     };
     const b = opts.backoff ?? {};
     this.backoff = { initialMs: b.initialMs ?? 100, maxMs: b.maxMs ?? 5000, jitter: b.jitter ?? 0.2 };
@@ -171,6 +193,7 @@ class RpcChannel implements Channel, PoolHost, Redispatcher, RetryHost {
     const od = opts.outlierDetection ?? {};
     this.outliers = od === false ? null : new OutlierDetector<Backend>(od, this.outlierHost());
     this.retryPolicy = opts.retry === undefined ? null : new RetryPolicy(opts.retry);
+    this.metrics = opts.metrics ?? null;
     this.backends = new Map();
     this.retired = new Set();
     this.pool = [];
@@ -258,7 +281,8 @@ class RpcChannel implements Channel, PoolHost, Redispatcher, RetryHost {
   }
 
   private start(m: MethodDescriptor, request: unknown, opts: CallOptions, avoid: Backend | null): ClientCallState {
-    const call = new ClientCallState(m, opts, this.window);
+    const cm = this.metrics;
+    const call = cm === null ? new ClientCallState(m, opts, this.window) : new ClientCallState(m, opts, this.window, cm.counters, cm.slotOf(m));
     if (call.done) return call;
     if (this.closed) {
       call.fail(new RpcError(Status.UNAVAILABLE, "channel is closed"));
@@ -318,6 +342,8 @@ class RpcChannel implements Channel, PoolHost, Redispatcher, RetryHost {
       return this.resolveError !== "" ? `${this.resolveError} (call not sent)` : `${target} resolves to no addresses (call not sent)`;
     }
     const now = Date.now();
+    // One address: its own reason is the message (a refused connect reads as that, not as a summary).
+    if (this.backends.size === 1) return `${[...this.backends.values()][0]!.state(now)} (call not sent)`;
     const states = [...this.backends.values()].slice(0, 4).map((b) => `${b.address}: ${b.state(now)}`);
     const more = this.backends.size > 4 ? `; and ${this.backends.size - 4} more` : "";
     return `no address of ${target} can take the call now (${states.join("; ")}${more}); each is tried again after its backoff (call not sent)`;

@@ -21,6 +21,7 @@ import { MsgReader } from "../codec/reader.ts";
 import type { Conn } from "../runtime/types.ts";
 import { FrameDeadline } from "./frame-deadline.ts";
 import { type DecodeResult, FrameDecoder } from "./frame-decoder.ts";
+import type { PiecePool } from "./piece-pool.ts";
 import type { FrameOutput } from "./frame-output.ts";
 import { type FrameHead, readFrameHead, skipRest, writeGoAway, writeHello, writePing } from "./frames.ts";
 import { checkHelloLimits, ConnectionError, frameIdProblem, FrameType, GoAwayReason, type GoAwayReasonCode, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
@@ -79,6 +80,8 @@ export class ConnectionCore {
     peer: PeerLimits,
     /** A frame must be complete this long after its first byte (0 = no limit). */
     frameTimeoutMs = 0,
+    /** Where split frames are assembled (a server's connections share one; null: plain allocations). */
+    pieces: PiecePool | null = null,
   ) {
     this.reader = new MsgReader();
     this.peer = peer;
@@ -87,7 +90,7 @@ export class ConnectionCore {
     this.stopped = false;
     this.discarded = 0;
     this.helloTimer = null;
-    this.decoder = new FrameDecoder(limits.maxFrameBytes);
+    this.decoder = new FrameDecoder(limits.maxFrameBytes, pieces);
     this.deadline = frameTimeoutMs > 0 ? new FrameDeadline(frameTimeoutMs, this.decoder, (m) => this.side.connectionError(GoAwayReason.ENHANCE_YOUR_CALM, m)) : null;
     this.head = { count: 0, type: 0, id: 0 };
     this.onFrame = (buf, start, end) => this.frame(buf, start, end);

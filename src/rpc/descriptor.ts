@@ -142,4 +142,11 @@ export interface ServiceBinding {
   readonly impl: object;
   /** Ingress validation of requests (default true). */
   readonly validate: boolean;
+  /**
+   * Methods (by name) deliberately left out of `impl`: their calls get
+   * UNIMPLEMENTED, as gRPC answers for a method a server does not have yet.
+   * A method missing from `impl` and not listed here stops the server from
+   * starting.
+   */
+  readonly unimplemented?: readonly string[];
 }

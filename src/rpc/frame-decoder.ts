@@ -19,8 +19,7 @@ export type FrameHandler = (buf: Uint8Array, start: number, end: number) => void
 
 export type DecodeResult = "ok" | "too_large" | "empty" | "stopped";
 
-/** Smallest piece allocated for a frame split across chunks. */
-const PIECE_BYTES = 16 * 1024;
+import { PIECE_BYTES, type PiecePool } from "./piece-pool.ts";
 
 /** Bytes received while delivery is held, not yet split into frames. */
 interface HeldBytes {
@@ -50,7 +49,11 @@ export class FrameDecoder {
   private holding: boolean;
   private held: HeldBytes | null;
 
-  constructor(maxFrameBytes: number) {
+  /** With a pool, pieces are PIECE_BYTES each, taken from it and given back when done (a server's connections share one). */
+  private readonly pool: PiecePool | null;
+
+  constructor(maxFrameBytes: number, pool: PiecePool | null = null) {
+    this.pool = pool;
     this.maxFrameBytes = maxFrameBytes;
     this.rejectedLength = 0;
     this.framesBegun = 0;
@@ -88,6 +91,7 @@ export class FrameDecoder {
   /** Stops delivering frames (after a connection error); later pushes return "stopped". */
   stop(): void {
     this.stopped = true;
+    this.givePieces(this.partial);
     this.partial = null;
     this.partialLen = 0;
     this.partialCap = 0;
@@ -176,7 +180,14 @@ export class FrameDecoder {
       this.partialLen = 0;
       this.partialCap = 0;
       this.partialNeed = 0;
-      onFrame(joinPieces(pieces, len), 0, len);
+      if (pieces.length === 1) {
+        onFrame(pieces[0]!, 0, len);
+        this.givePieces(pieces);
+      } else {
+        const joined = joinPieces(pieces, len);
+        this.givePieces(pieces);
+        onFrame(joined, 0, len);
+      }
     }
     return off;
   }
@@ -220,8 +231,9 @@ export class FrameDecoder {
     while (src < bytes.length) {
       let last = pieces.length > 0 ? pieces[pieces.length - 1]! : null;
       if (last === null || this.lastFill === last.length) {
-        const size = Math.min(Math.max(PIECE_BYTES, bytes.length - src), this.partialNeed - this.partialLen);
-        last = new Uint8Array(size);
+        const pool = this.pool;
+        const size = pool !== null ? PIECE_BYTES : Math.min(Math.max(PIECE_BYTES, bytes.length - src), this.partialNeed - this.partialLen);
+        last = pool !== null ? pool.take() : new Uint8Array(size);
         pieces.push(last);
         this.lastFill = 0;
         this.partialCap += size;
@@ -232,6 +244,13 @@ export class FrameDecoder {
       src += n;
       this.partialLen += n;
     }
+  }
+
+  /** Hands pooled pieces back (a decoder without a pool leaves them to the collector). */
+  private givePieces(pieces: Uint8Array[] | null): void {
+    const pool = this.pool;
+    if (pool === null || pieces === null) return;
+    for (const p of pieces) pool.give(p);
   }
 
   private check(len: number): number {
@@ -249,14 +268,14 @@ export class FrameDecoder {
   }
 }
 
-/** The pieces of a frame as one buffer of `len` bytes (the only piece itself when there is one). */
+/** The pieces of a frame as one new buffer of `len` bytes (a pooled last piece may be longer than what it holds). */
 function joinPieces(pieces: Uint8Array[], len: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
   const out = new Uint8Array(len);
   let at = 0;
   for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
+    const n = Math.min(p.length, len - at);
+    out.set(n === p.length ? p : p.subarray(0, n), at);
+    at += n;
   }
   return out;
 }

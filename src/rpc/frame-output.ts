@@ -23,6 +23,8 @@ export class FrameOutput {
   writes: number;
   /** Bytes of the writer already handed to the driver. */
   private sentOff: number;
+  /** Bytes handed to the driver so far (a connection's bytes out). */
+  bytesWritten: number;
   private scheduled: boolean;
   private inFlight: boolean;
   private inFlightBytes: number;
@@ -50,6 +52,7 @@ export class FrameOutput {
     this.w = new MsgWriter(INITIAL_WRITER_BYTES);
     this.writes = 0;
     this.sentOff = 0;
+    this.bytesWritten = 0;
     this.scheduled = false;
     this.inFlight = false;
     this.inFlightBytes = 0;
@@ -139,6 +142,7 @@ export class FrameOutput {
     }
     buf.set(w.buf.subarray(this.sentOff, this.sentOff + n));
     this.sentOff += n;
+    this.bytesWritten += n;
     if (this.sentOff === w.pos) {
       if (w.buf.length > KEEP_WRITER_BYTES) this.w = new MsgWriter(INITIAL_WRITER_BYTES);
       else w.reset();

@@ -33,3 +33,7 @@ export type { BalancePolicy } from "./balancer.ts";
 export type { OutlierOptions } from "./outlier.ts";
 export { chainInterceptors, type ClientCall, type ClientInterceptor, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
 export { DEFAULT_LIMITS, FrameType, GoAwayReason, PROTOCOL_VERSION, type PeerLimits } from "./protocol.ts";
+export { ClientMetrics, type ClientMetricsOptions } from "./metrics/client-metrics.ts";
+export { DEFAULT_BUCKETS } from "./metrics/call-counters.ts";
+export { workerMetrics, type ServerMetricsReport, type WorkerMetricsReport } from "./metrics/worker-report.ts";
+export { serveMetrics, type MeteredSupervisor, type MetricsEndpointOptions } from "./metrics/endpoint.ts";

@@ -1,25 +1,28 @@
 /**
  * MemoryBudget: the bytes one server (one worker) holds on behalf of its
- * peers, counted against one budget: frames being received (a partial frame,
- * or bytes read while delivery is held) and encoded output not yet written.
+ * peers, counted against one budget: bytes read and not yet delivered (a
+ * partial frame, what waits while delivery is held, a driver's read queue),
+ * request messages waiting for handlers, and encoded output not yet written.
  * Each connection reports what it holds after every read and every finished
- * write (`account`); the budget keeps the sum. Over the budget, the
- * connection that pushed it over stops being read if it holds more than its
- * fair share (budget / connections), and `over` tells the server to refuse
- * new calls (RESOURCE_EXHAUSTED). Past the hard limit (HARD_FACTOR x the
- * budget) the connection holding the most is sent away, and a heap
- * collection is asked for (at most every SHRINK_EVERY_MS); paused connections
- * are read again only once it ran and the sum is below RESUME_FACTOR x the
- * budget, so evicting one connection cannot let the others refill the heap
- * faster than it is collected. Owns the arithmetic
- * and these decisions; the sockets belong to the members.
+ * write (`account`); the budget keeps the sum. Past SOFT_FACTOR x the budget
+ * the connection reporting stops being read, and its new calls get
+ * RESOURCE_EXHAUSTED, if it holds more than its fair share of that; past the
+ * budget itself the connection holding the most is sent away (so the sum
+ * stays within the budget, give or take one read), and a heap collection is
+ * asked for (at most every SHRINK_EVERY_MS); paused connections are read
+ * again only once it ran and the sum is below RESUME_FACTOR x the budget, so
+ * evicting one connection cannot let the others refill the heap faster than
+ * it is collected. Owns the arithmetic and these decisions; the sockets
+ * belong to the members.
  */
 import { availableParallelism, totalmem } from "node:os";
 
-/** Past this multiple of the budget, the top consumer is evicted. */
-const HARD_FACTOR = 1.25;
+/** Past this multiple of the budget, members over their share are paused (and their new calls refused). */
+const SOFT_FACTOR = 0.8;
+/** Past the budget itself, the top consumer is evicted: the sum never stays above it. */
+const HARD_FACTOR = 1;
 /** Below this multiple of the budget, paused members are read again and calls accepted. */
-const RESUME_FACTOR = 0.75;
+const RESUME_FACTOR = 0.6;
 /** At most one heap collection per this many ms is asked for after evictions. */
 const SHRINK_EVERY_MS = 250;
 const MIN_DEFAULT_BYTES = 32 << 20;
@@ -57,7 +60,7 @@ export interface MemoryBudgetStats {
 }
 
 export class MemoryBudget {
-  /** True from passing the budget until falling below RESUME_FACTOR of it: new calls are refused meanwhile. */
+  /** True from passing SOFT_FACTOR of the budget until falling below RESUME_FACTOR of it. */
   over: boolean;
   readonly limit: number;
   private used: number;
@@ -103,7 +106,7 @@ export class MemoryBudget {
     this.used += delta;
     if (delta > 0) {
       if (this.used > this.peak) this.peak = this.used;
-      if (this.used > this.limit) this.overLimit(m);
+      if (this.used > this.limit * SOFT_FACTOR) this.overLimit(m);
     } else if (this.over && this.used < this.limit * RESUME_FACTOR) this.recover();
   }
 
@@ -113,7 +116,7 @@ export class MemoryBudget {
 
   private overLimit(m: BudgetMember): void {
     this.over = true;
-    const share = this.limit / Math.max(1, this.members.size);
+    const share = (this.limit * SOFT_FACTOR) / Math.max(1, this.members.size);
     if (!m.budgetPaused && m.budgetCharged > share) {
       m.budgetPaused = true;
       this.pauses++;

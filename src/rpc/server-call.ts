@@ -14,7 +14,10 @@ import type { MsgReader } from "../codec/reader.ts";
 import type { CallContext, ErrorType, Metadata, MethodDescriptor } from "./descriptor.ts";
 import type { FrameOutput } from "./frame-output.ts";
 import { writeHeaders, writeMessage, writeResponse, writeStatus, writeWindow } from "./frames.ts";
+import { internalMessage, newErrorId } from "./internal-error.ts";
 import { isValidMetadataKey } from "./metadata.ts";
+import type { CallCounters } from "./metrics/call-counters.ts";
+import type { ServerEventLog } from "./server-events.ts";
 import { InboundStream, OutboundCredit, roomToSend } from "./stream.ts";
 import { asRpcError, isRpcErrorLike, RpcError, Status, type StatusCode } from "./status.ts";
 
@@ -23,6 +26,14 @@ export interface CallHost {
   readonly out: FrameOutput;
   readonly peer: { address: string; port: number } | null;
   readonly debug: boolean;
+  /** Send an unexpected error's message (not the generic one) to the client. */
+  readonly exposeErrors: boolean;
+  /** The server's per-method call counters, or null when metrics are off. */
+  readonly metrics: CallCounters | null;
+  /** Where a handler failure is logged. */
+  readonly events: ServerEventLog;
+  /** Date.now() when the bytes of the call being started arrived. */
+  readonly readAt: number;
   /** The client's maxFrameBytes (what we may send). */
   readonly peerMaxFrameBytes: number;
   /** The client's initialWindow (credit for response messages). */
@@ -86,6 +97,10 @@ export class ServerCallState implements CallContext {
   private headers: Metadata | null;
   private headersSent: boolean;
   private trailers: Metadata | null;
+  /** Date.now() at the call's start, for the duration a failure is logged with. */
+  private readonly startedAt: number;
+  /** The call's start on the metrics clock (0 when metrics are off). */
+  private readonly t0: number;
   /** Sizes of the request messages waiting in `inbound`, oldest first (null: none yet). */
   private queuedSizes: number[] | null;
 
@@ -95,7 +110,13 @@ export class ServerCallState implements CallContext {
     readonly method: MethodDescriptor,
     readonly metadata: Metadata,
     readonly deadline: number | undefined,
+    /** The method's slot in the server's CallCounters. */
+    private readonly slot: number,
   ) {
+    this.startedAt = host.readAt;
+    // A unary or server-streaming call's one request message is not counted here: it is its start (withSingleMessages).
+    const metrics = host.metrics;
+    this.t0 = metrics !== null ? metrics.start(slot) : 0;
     this.done = false;
     this.halfClosed = false;
     this.inbound = null;
@@ -162,6 +183,8 @@ export class ServerCallState implements CallContext {
       (this.queuedSizes ??= []).push(bytes);
       this.host.inboundHeld(bytes);
     }
+    const metrics = this.host.metrics;
+    if (metrics !== null) metrics.received[this.slot]!++;
     return true;
   }
 
@@ -174,7 +197,7 @@ export class ServerCallState implements CallContext {
   /** Ends the call without sending anything more (client cancel, connection loss) and aborts the handler. */
   abort(reason: RpcError): void {
     if (this.done) return;
-    this.finish();
+    this.finish(reason.status);
     this.abortReason = reason;
     this.ac?.abort(reason);
     this.inbound?.end(reason);
@@ -223,7 +246,8 @@ export class ServerCallState implements CallContext {
       this.fail(this.notEncoded(e, -1));
       return;
     }
-    this.finish();
+    // The one response message is counted as the OK end (withSingleMessages).
+    this.finish(Status.OK);
     this.host.out.commit();
   }
 
@@ -231,16 +255,15 @@ export class ServerCallState implements CallContext {
    * The error a call ends with when the handler's response (message `index`
    * of a response stream, -1 for the single response) does not encode: the
    * handler broke the IDL, so the client gets INTERNAL with the field path
-   * and the server logs it once. A frame over the client's limit
+   * and the server logs it once (fail(): a handler_failed event, as for
+   * every INTERNAL). A frame over the client's limit
    * (RESOURCE_EXHAUSTED) is not a broken handler and is passed on unlogged.
    */
   private notEncoded(e: unknown, index: number): RpcError {
     if (isRpcErrorLike(e)) return e;
     const m = this.method;
     const what = index < 0 ? `response ${m.output.typeName}` : `response stream message at index ${index} (${m.output.typeName})`;
-    const err = asRpcError(e, `could not encode ${what} of ${m.path}`);
-    console.error(`ringrpc: a handler returned a value that does not fit its IDL type (the client gets INTERNAL): ${err.message}`);
-    return err;
+    return asRpcError(e, `could not encode ${what} of ${m.path}`);
   }
 
   fail(e: unknown): void {
@@ -259,13 +282,17 @@ export class ServerCallState implements CallContext {
     } else if (isRpcErrorLike(e)) {
       status = e.status;
       message = e.message;
-    } else if (e instanceof Error) {
-      message = this.host.debug && e.stack ? e.stack : e.message || e.name;
-    } else message = String(e);
+      if (isServerFault(status)) this.host.events.callFailed(this, status, e, null, Date.now() - this.startedAt);
+    } else {
+      // Not an error the method declares: a bug, or an outage behind the handler. Its text may name internals.
+      const errorId = newErrorId();
+      this.host.events.callFailed(this, status, e, errorId, Date.now() - this.startedAt);
+      message = internalMessage(e, errorId, this.host.exposeErrors, this.host.debug);
+    }
     if (isRpcErrorLike(e) && e.metadata !== undefined) trailers = { ...e.metadata, ...trailers };
     this.flushHeaders();
     writeStatus(this.host.out.w, this.id, status, message, trailers, errorType, err);
-    this.finish();
+    this.finish(status);
     this.host.out.commit();
   }
 
@@ -275,8 +302,10 @@ export class ServerCallState implements CallContext {
     if (this.headers !== null) writeHeaders(this.host.out.w, this.id, this.headers);
   }
 
-  private finish(): void {
+  private finish(status: number): void {
     this.done = true;
+    const metrics = this.host.metrics;
+    if (metrics !== null) metrics.end(this.slot, status, this.t0);
     this.headersSent = true;
     const queued = this.queuedSizes;
     if (queued !== null && queued.length > 0) {
@@ -316,7 +345,7 @@ export class ServerCallState implements CallContext {
         if (r.done) {
           this.flushHeaders();
           writeStatus(out.w, this.id, Status.OK, "", this.trailers ?? undefined, null, null);
-          this.finish();
+          this.finish(Status.OK);
           out.commit();
           return;
         }
@@ -328,6 +357,8 @@ export class ServerCallState implements CallContext {
         }
         index++;
         credit.credit--;
+        const metrics = this.host.metrics;
+        if (metrics !== null) metrics.sent[this.slot]!++;
         out.commit();
       }
       await it.return?.();
@@ -340,6 +371,11 @@ export class ServerCallState implements CallContext {
       }
     }
   }
+}
+
+/** Statuses that say the server failed, not the caller: logged even when a handler threw them as an RpcError. */
+function isServerFault(status: number): boolean {
+  return status === Status.INTERNAL || status === Status.UNKNOWN || status === Status.DATA_LOSS;
 }
 
 type AnyIterator = {

@@ -21,14 +21,17 @@ import { ConnectionGuard, type GuardHost } from "./connection-guard.ts";
 import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
 import type { BudgetMember, MemoryBudget } from "./memory-budget.ts";
+import type { PiecePool } from "./piece-pool.ts";
 import { readOptionalInt, writeStatus } from "./frames.ts";
 import type { ServerCall } from "./interceptors.ts";
 import { MetadataError, readMetadata } from "./metadata.ts";
 import { requestKindProblem, streamsRequests } from "./method-kind.ts";
 import { MethodPathCache } from "./method-path-cache.ts";
+import type { CallCounters } from "./metrics/call-counters.ts";
 import { ConnectionError, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, MAX_TIMER_MS, type PeerLimits } from "./protocol.ts";
 import { type Authorize, runAuthorize } from "./server-auth.ts";
 import { type CallHost, decodeInput, InvalidInput, isThenable, ServerCallState } from "./server-call.ts";
+import type { LimitName, ServerEventLog } from "./server-events.ts";
 import { CLOSE_LINGER_MS, type GuardLimits, overLimitMessage } from "./server-limits.ts";
 import { RpcError, Status, type StatusCode } from "./status.ts";
 
@@ -39,11 +42,17 @@ export interface BoundMethod {
   readonly validate: boolean;
   /** Handler with the server's interceptors around it, or null when there are none. */
   readonly intercepted: ((call: ServerCall) => unknown) | null;
+  /** Where the method's calls are counted in the server's CallCounters. */
+  readonly slot: number;
 }
 
 export interface ServerConnectionConfig {
   readonly limits: PeerLimits;
   readonly debug: boolean;
+  readonly exposeErrors: boolean;
+  /** Per-method call counters, or null when metrics are off. */
+  readonly metrics: CallCounters | null;
+  readonly events: ServerEventLog;
   readonly firstFrameTimeoutMs: number;
   readonly guard: GuardLimits;
   readonly writeHighWaterBytes: number;
@@ -57,6 +66,8 @@ export interface ConnectionOwner {
   readonly draining: boolean;
   /** The worker's memory budget, which this connection reports what it holds to. */
   readonly budget: MemoryBudget;
+  /** Where this worker's connections assemble split frames. */
+  readonly pieces: PiecePool;
   connectionClosed(c: ServerConnection): void;
   countCall(): void;
   /** Calls open across the server, kept by callOpened/callClosed. */
@@ -71,6 +82,11 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
   readonly out: FrameOutput;
   readonly calls: Map<number, ServerCallState>;
   readonly debug: boolean;
+  readonly exposeErrors: boolean;
+  readonly metrics: CallCounters | null;
+  readonly events: ServerEventLog;
+  /** Bytes read from the peer. */
+  bytesIn: number;
   private readonly paths: MethodPathCache<BoundMethod>;
   peerMaxFrameBytes: number;
   peerWindow: number;
@@ -95,6 +111,10 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     private readonly cfg: ServerConnectionConfig,
   ) {
     this.debug = cfg.debug;
+    this.exposeErrors = cfg.exposeErrors;
+    this.metrics = cfg.metrics;
+    this.events = cfg.events;
+    this.bytesIn = 0;
     this.calls = new Map();
     this.paths = new MethodPathCache();
     this.peerMaxFrameBytes = cfg.limits.maxFrameBytes;
@@ -109,12 +129,17 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.inboundBytes = 0;
     const budget = owner.budget;
     this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost(), () => budget.account(this));
-    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs);
+    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs, owner.pieces);
     this.guard = new ConnectionGuard(cfg.guard, this);
   }
 
   get peer(): { address: string; port: number } | null {
     return this.conn.remote;
+  }
+
+  /** Date.now() when the last bytes arrived: the start of the calls they carry. */
+  get readAt(): number {
+    return this.core.lastRead;
   }
 
   /** Sends HELLO, starts reading and the timers. */
@@ -126,9 +151,11 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     const budget = this.owner.budget;
     this.conn.stream({
       data: (chunk) => {
+        this.bytesIn += chunk.length;
         core.data(chunk);
         budget.account(this);
       },
+      queued: () => budget.account(this),
       end: () => this.lost(),
     });
   }
@@ -154,6 +181,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     if (this.goAwaySent || this.closing) return;
     this.goAwaySent = true;
     this.core.sendGoAway(this.lastRequestId, GoAwayReason.NO_ERROR, message);
+    this.events.goAwaySent(GoAwayReason.NO_ERROR, message, this.peer);
     if (this.calls.size === 0) void this.close();
   }
 
@@ -219,7 +247,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
 
   /** BudgetMember: bytes read but not yet delivered, request messages waiting for handlers or for an authorize, output not yet written. */
   heldBytes(): number {
-    return this.core.bufferedBytes + this.inboundBytes + this.out.backlog + (this.authorizing === null ? 0 : this.authorizing.heldBytes);
+    return this.conn.queuedBytes + this.core.bufferedBytes + this.inboundBytes + this.out.backlog + (this.authorizing === null ? 0 : this.authorizing.heldBytes);
   }
 
   /** CallHost: request messages queued for handlers, in bytes on the wire. */
@@ -274,11 +302,15 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.lastRequestId = id;
     if (this.budgetPaused) {
       this.owner.budget.refusedCalls++;
-      return this.refuseCall(id, Status.RESOURCE_EXHAUSTED, "the server's memory budget is exhausted and this connection holds more than its share: retry later");
+      return this.refuseCall(id, Status.RESOURCE_EXHAUSTED, "the server's memory budget is exhausted and this connection holds more than its share: retry later", "memory_budget");
     }
-    if (mdError !== null) return this.refuseCall(id, mdError.kind === "size" ? Status.RESOURCE_EXHAUSTED : Status.INVALID_ARGUMENT, mdError.message);
+    if (mdError !== null)
+      return mdError.kind === "size"
+        ? this.refuseCall(id, Status.RESOURCE_EXHAUSTED, mdError.message, "max_metadata_bytes")
+        : this.refuseCall(id, Status.INVALID_ARGUMENT, mdError.message);
     if (this.calls.size >= this.cfg.limits.maxConcurrentCalls || this.owner.openCalls >= this.cfg.guard.maxServerConcurrentCalls) {
-      this.refuseCall(id, Status.RESOURCE_EXHAUSTED, overLimitMessage(this.calls.size, this.cfg.limits.maxConcurrentCalls, this.cfg.guard.maxServerConcurrentCalls));
+      const limit = this.calls.size >= this.cfg.limits.maxConcurrentCalls ? "max_concurrent_calls" : "max_server_concurrent_calls";
+      this.refuseCall(id, Status.RESOURCE_EXHAUSTED, overLimitMessage(this.calls.size, this.cfg.limits.maxConcurrentCalls, this.cfg.guard.maxServerConcurrentCalls), limit);
       return this.guard.refused();
     }
     const bound = paths.value;
@@ -307,7 +339,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       if (req instanceof InvalidInput) return this.refuseCall(id, Status.INVALID_ARGUMENT, req.message);
     }
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    const call = new ServerCallState(this, id, m, metadata ?? EMPTY_METADATA, deadline);
+    const call = new ServerCallState(this, id, m, metadata ?? EMPTY_METADATA, deadline, bound.slot);
     this.owner.countCall();
     if (timeoutMs !== undefined && timeoutMs <= 0) {
       call.abortWithStatus(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
@@ -368,7 +400,8 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     if (this.calls.size === 0) void this.close();
   }
 
-  private refuseCall(id: number, status: StatusCode, message: string): void {
+  private refuseCall(id: number, status: StatusCode, message: string, limit?: LimitName): void {
+    if (limit !== undefined) this.events.limitHit(limit, message, this.peer);
     writeStatus(this.out.w, id, status, message, undefined, null, null);
     this.out.commit();
   }
@@ -378,6 +411,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     if (this.closing) return;
     this.core.stop();
     this.core.sendGoAway(this.lastRequestId, reason, message);
+    this.events.goAwaySent(reason, message, this.peer);
     void this.close(CLOSE_LINGER_MS);
   }
 

@@ -7,15 +7,20 @@
  * the grace period, then abort them). Per-connection protocol work lives in
  * server-connection.ts, its time limits in connection-guard.ts.
  */
+import { type Logger, type LogFormat, resolveLogger } from "../runtime/log/logger.ts";
 import type { Conn, Listener, Runtime } from "../runtime/types.ts";
 import type { CallContext, ServiceBinding } from "./descriptor.ts";
 import { chainInterceptors, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
 import { defaultMemoryBudgetBytes, MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
+import { PIECE_BYTES, PiecePool } from "./piece-pool.ts";
+import { CallCounters, DEFAULT_BUCKETS, withSingleMessages } from "./metrics/call-counters.ts";
+import type { ServerMetricsReport } from "./metrics/worker-report.ts";
 import { DEFAULT_LIMITS, GoAwayReason } from "./protocol.ts";
 import type { Authorize } from "./server-auth.ts";
 import { type BoundMethod, type ConnectionOwner, ServerConnection, type ServerConnectionConfig } from "./server-connection.ts";
+import { ServerEventLog } from "./server-events.ts";
 import { type GuardOptions, resolveGuardLimits } from "./server-limits.ts";
-import { Status } from "./status.ts";
+import { RpcError, Status } from "./status.ts";
 
 /** Every option is optional; the time limits and abuse counters are GuardOptions (server-limits.ts, docs/RPC.md). */
 export interface ServerOptions extends GuardOptions {
@@ -35,8 +40,20 @@ export interface ServerOptions extends GuardOptions {
   writeHighWaterBytes?: number;
   /** Bytes this server (one worker) may hold for its peers: frames being received and output not yet written (default: defaultMemoryBudgetBytes()). */
   memoryBudgetBytes?: number;
-  /** Include stacks in INTERNAL error messages, and a refusing authorize's own error in its message (default false). */
+  /** Send stacks in INTERNAL error messages (implies exposeErrors), and a refusing authorize's own error in its message (default false). */
   debug?: boolean;
+  /**
+   * Send an unexpected handler error's own message to the client (default
+   * false: the client gets "internal error; see the server log, id=<id>" and
+   * the log has the error under that id).
+   */
+  exposeErrors?: boolean;
+  /** Count calls per method for metrics (grpc_server_*; see RpcServer.metricsReport()); `buckets` sets the histogram's bounds in seconds. */
+  metrics?: boolean | { buckets?: readonly number[] };
+  /** Where handler failures, limits hit and GOAWAYs are logged, pino-compatible (default: one line per event on stderr in `logFormat`). */
+  logger?: Logger;
+  /** The default logger's format: "text" (logfmt, default) or "json". */
+  logFormat?: LogFormat;
   interceptors?: ServerInterceptor[];
   /**
    * Runs on every call's method, metadata and peer before its request body
@@ -65,6 +82,8 @@ export interface RpcServer {
   /** GOAWAY to every connection, refuse new calls, wait up to graceMs for open calls, then abort the rest. */
   shutdown(graceMs: number): Promise<void>;
   stats(): ServerStats;
+  /** Connection counters, with the per-method call counters when created with `metrics` (else `calls` is null). */
+  metricsReport(): ServerMetricsReport;
 }
 
 export function createRpcServer(rt: Runtime, services: ServiceBinding[], opts: ServerOptions = {}): RpcServer {
@@ -74,6 +93,7 @@ export function createRpcServer(rt: Runtime, services: ServiceBinding[], opts: S
 class Server implements RpcServer, ConnectionOwner {
   draining: boolean;
   readonly budget: MemoryBudget;
+  readonly pieces: PiecePool;
   openCalls: number;
   private readonly methods: Map<string, BoundMethod>;
   private readonly connections: Set<ServerConnection>;
@@ -84,6 +104,11 @@ class Server implements RpcServer, ConnectionOwner {
   private totalConnections: number;
   private refused: number;
   private idleWaiters: (() => void)[];
+  private readonly events: ServerEventLog;
+  private readonly counters: CallCounters | null;
+  /** Bytes of connections already closed (open ones are summed at report time). */
+  private closedBytesIn: number;
+  private closedBytesOut: number;
 
   constructor(
     private readonly rt: Runtime,
@@ -100,6 +125,12 @@ class Server implements RpcServer, ConnectionOwner {
     this.idleWaiters = [];
     this.maxConnections = opts.maxConnections ?? 10000;
     this.budget = new MemoryBudget(opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes());
+    this.pieces = new PiecePool(Math.floor(this.budget.limit / PIECE_BYTES));
+    this.events = new ServerEventLog(resolveLogger(opts));
+    const m = opts.metrics ?? false;
+    this.counters = m === false ? null : new CallCounters((m === true ? undefined : m.buckets) ?? DEFAULT_BUCKETS, (fn) => rt.defer(fn));
+    this.closedBytesIn = 0;
+    this.closedBytesOut = 0;
     this.cfg = {
       limits: {
         maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes,
@@ -108,6 +139,9 @@ class Server implements RpcServer, ConnectionOwner {
         maxMetadataBytes: opts.maxMetadataBytes ?? DEFAULT_LIMITS.maxMetadataBytes,
       },
       debug: opts.debug ?? false,
+      exposeErrors: opts.exposeErrors ?? false,
+      metrics: this.counters,
+      events: this.events,
       firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10000,
       guard: resolveGuardLimits(opts),
       writeHighWaterBytes: opts.writeHighWaterBytes ?? 4 * 1024 * 1024,
@@ -115,7 +149,7 @@ class Server implements RpcServer, ConnectionOwner {
     };
     if (this.cfg.authorize !== null && typeof this.cfg.authorize !== "function")
       throw new TypeError(`ServerOptions.authorize must be a function (ctx) => void | Promise<void>, got ${typeof this.cfg.authorize}`);
-    this.methods = bindMethods(services, opts.interceptors ?? []);
+    this.methods = bindMethods(services, opts.interceptors ?? [], this.counters);
   }
 
   lookup(path: string): BoundMethod | undefined {
@@ -135,7 +169,10 @@ class Server implements RpcServer, ConnectionOwner {
   }
 
   connectionClosed(c: ServerConnection): void {
-    this.connections.delete(c);
+    if (this.connections.delete(c)) {
+      this.closedBytesIn += c.bytesIn;
+      this.closedBytesOut += c.out.bytesWritten;
+    }
     this.budget.remove(c);
     if (this.connections.size === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
@@ -194,6 +231,7 @@ class Server implements RpcServer, ConnectionOwner {
   async shutdown(graceMs: number): Promise<void> {
     this.draining = true;
     await Promise.all([...this.listeners].map((l) => l.close().catch(() => {})));
+    this.events.shutdown(this.connections.size, graceMs);
     for (const c of this.connections) c.goAway("server shutting down");
     if (this.connections.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -221,20 +259,52 @@ class Server implements RpcServer, ConnectionOwner {
       memory: this.budget.stats(),
     };
   }
+
+  metricsReport(): ServerMetricsReport {
+    let bytesIn = this.closedBytesIn;
+    let bytesOut = this.closedBytesOut;
+    for (const c of this.connections) {
+      bytesIn += c.bytesIn;
+      bytesOut += c.out.bytesWritten;
+    }
+    return {
+      calls: this.counters === null ? null : withSingleMessages(this.counters.snapshot()),
+      connections: {
+        open: this.connections.size, accepted: this.totalConnections, refused: this.refused, bytesIn, bytesOut,
+        goAways: { ...this.events.goAways }, rejected: { ...this.events.rejected },
+      },
+      memory: this.budget.stats(),
+    };
+  }
 }
 
-function bindMethods(services: ServiceBinding[], interceptors: ServerInterceptor[]): Map<string, BoundMethod> {
+function bindMethods(services: ServiceBinding[], interceptors: ServerInterceptor[], counters: CallCounters | null): Map<string, BoundMethod> {
   const methods = new Map<string, BoundMethod>();
   for (const s of services) {
     const impl = s.impl as Record<string, unknown>;
+    const unimplemented = new Set(s.unimplemented ?? []);
+    for (const name of unimplemented) {
+      if (!(name in s.descriptor.methods)) throw new TypeError(`service ${s.descriptor.name} has no method ${name} to list as unimplemented`);
+      if (typeof impl[name] === "function") throw new TypeError(`service ${s.descriptor.name}: method ${name} is listed as unimplemented but impl.${name} is a function; remove one of the two`);
+    }
     for (const [name, m] of Object.entries(s.descriptor.methods)) {
-      const fn = impl[name];
-      if (typeof fn !== "function") throw new TypeError(`service ${s.descriptor.name} has no handler for method ${name} (expected impl.${name} to be a function)`);
+      const fn = unimplemented.has(name) ? unimplementedHandler(m.path) : impl[name];
+      if (typeof fn !== "function")
+        throw new TypeError(`service ${s.descriptor.name} has no handler for method ${name}: implement impl.${name}, or list it to answer UNIMPLEMENTED (bind...(impl, { unimplemented: ["${name}"] }))`);
       if (methods.has(m.path)) throw new TypeError(`method path ${m.path} is bound twice`);
       const handler = (req: unknown, ctx: CallContext): unknown => (fn as (r: unknown, c: CallContext) => unknown).call(impl, req, ctx);
       const intercepted = interceptors.length === 0 ? null : chainInterceptors<ServerCall>(interceptors, (call) => handler(call.request, call.ctx));
-      methods.set(m.path, { method: m, handler, validate: s.validate, intercepted });
+      // The method's metrics slot: where its calls are counted (0 when metrics are off).
+      const slot = counters === null ? 0 : counters.addMethod({ service: m.service, method: m.name, kind: m.kind });
+      methods.set(m.path, { method: m, handler, validate: s.validate, intercepted, slot });
     }
   }
   return methods;
+}
+
+/** The handler of a method a binding lists as unimplemented: every call gets UNIMPLEMENTED. */
+function unimplementedHandler(path: string): () => never {
+  return () => {
+    throw new RpcError(Status.UNIMPLEMENTED, `method ${path} is not implemented by this server`);
+  };
 }

@@ -9,7 +9,7 @@
 export const Errno = {
   EPERM: 1, ENOENT: 2, EINTR: 4, EIO: 5, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EACCES: 13,
   EFAULT: 14, EBUSY: 16, EEXIST: 17, EINVAL: 22, ENFILE: 23, EMFILE: 24, ENOSPC: 28,
-  EPIPE: 32, ERANGE: 34, ENOSYS: 38, ETIME: 62, ENOBUFS: 105, EOPNOTSUPP: 95,
+  EPIPE: 32, ERANGE: 34, ENOSYS: 38, ETIME: 62, EPROTO: 71, ENOPROTOOPT: 92, ENOBUFS: 105, EOPNOTSUPP: 95,
   EAFNOSUPPORT: 97, EADDRINUSE: 98, EADDRNOTAVAIL: 99, ENETDOWN: 100, ENETUNREACH: 101,
   ECONNABORTED: 103, ECONNRESET: 104, EISCONN: 106, ENOTCONN: 107, ETIMEDOUT: 110,
   ECONNREFUSED: 111, EHOSTUNREACH: 113, EALREADY: 114, EINPROGRESS: 115, ECANCELED: 125,
@@ -61,5 +61,21 @@ export class DriverUnavailable extends Error {
   readonly code = "DRIVER_UNAVAILABLE";
   constructor(readonly driver: string, readonly reason: string) {
     super(`${driver} driver unavailable: ${reason}`);
+  }
+}
+
+/**
+ * A server's port is already in use by another process (another server
+ * there would split the connections with it). `code` is EADDRINUSE, as for
+ * the bind that found it.
+ */
+export class PortInUse extends Error {
+  override readonly name = "PortInUse";
+  readonly code = "EADDRINUSE";
+  constructor(readonly host: string, readonly port: number) {
+    super(
+      `${host}:${port} is already in use by another process (a second server there would split the connections with it): ` +
+        "stop that process or pick another port, or pass reusePort: true to share the port on purpose",
+    );
   }
 }

@@ -6,6 +6,7 @@
  * the supervised child (supervised-child.ts) share them; no behaviour here.
  */
 import { availableParallelism } from "node:os";
+import type { Logger, LogFormat } from "./log/logger.ts";
 import type { DriverChoice, DriverRequest } from "./select.ts";
 import type { DriverName, Runtime } from "./types.ts";
 
@@ -28,6 +29,17 @@ export interface WorkerService {
   readonly port: number;
   /** Stop accepting, let in-flight work finish within graceMs, then close. */
   stop(graceMs: number): Promise<void>;
+  /** What this worker answers when its supervisor asks (Supervisor.report(), e.g. a metrics scrape): structured-cloneable. */
+  report?(): unknown;
+}
+
+/** One worker's answer to Supervisor.report(). */
+export interface WorkerReport {
+  /** The supervised child it runs in (0 when not supervised). */
+  readonly process: number;
+  readonly worker: number;
+  /** What its WorkerService.report() returned (null when it has none). */
+  readonly data: unknown;
 }
 
 export interface LaunchOptions {
@@ -41,7 +53,13 @@ export interface LaunchOptions {
   graceMs?: number;
   /** Passed to every worker's context (must be structured-cloneable). */
   data?: unknown;
-  /** Where supervisor lines go (default: stderr). */
+  /** The workers listen with TLS (serve()'s `tls` sets it): the driver must carry TLS, so "auto" picks epoll and "uring" fails (docs/DEPLOY.md, "TLS"). */
+  tlsListeners?: boolean;
+  /** Where supervisor events go, pino-compatible (default: one line per event on stderr in `logFormat`). */
+  logger?: Logger;
+  /** The format of the default logger's lines: "text" (logfmt, default) or "json". */
+  logFormat?: LogFormat;
+  /** Older form of `logger`: receives each event's message alone, without its fields. */
   log?: (line: string) => void;
   /** Restart workers (and, supervised, child processes) that die (default true). */
   restart?: boolean;
@@ -56,6 +74,14 @@ export interface LaunchOptions {
    * process, and a fatal crash of one takes the whole server down.
    */
   processes?: number;
+  /**
+   * Share the port with other processes' SO_REUSEPORT listeners (another
+   * server already on it then gets part of the connections). Default false:
+   * start-up fails with PortInUse when another process listens on the port
+   * (port-claim.ts). The supervised mode passes it to its own children, which
+   * join the port their supervisor holds.
+   */
+  reusePort?: boolean;
 }
 
 export interface Supervisor {
@@ -73,6 +99,13 @@ export interface Supervisor {
   readonly restarts: number;
   /** Stops every worker (supervised: every child) gracefully. Resolves when all have exited. */
   stop(): Promise<void>;
+  /**
+   * Asks every serving worker (supervised: in every child) for its
+   * WorkerService.report() and resolves with the answers; a worker that does
+   * not answer within timeoutMs (busy in a long synchronous handler, being
+   * restarted) is left out.
+   */
+  report(timeoutMs?: number): Promise<WorkerReport[]>;
 }
 
 export interface WorkerThreadInfo {

@@ -1,8 +1,9 @@
 /**
  * Thread-per-core launcher. On the main thread, launch() becomes the
- * supervisor: it picks the driver once, starts one Bun Worker per CPU running
- * the same entry script, one after another (the first binds the port, the
- * others join it with SO_REUSEPORT), waits for each ready handshake, restarts
+ * supervisor: it picks the driver once, checks that no other process serves
+ * the port (port-claim.ts; skipped with `reusePort: true`), starts one Bun
+ * Worker per CPU running the same entry script, one after another (the first
+ * binds the port, the others join it with SO_REUSEPORT), waits for each ready handshake, restarts
  * a worker that dies, and on SIGINT/SIGTERM stops them gracefully and exits 0.
  * Inside a Worker, launch() pins the thread to its CPU, creates that
  * worker's own runtime (its own io_uring ring), runs the given main and
@@ -16,25 +17,33 @@ import { isMainThread, parentPort } from "node:worker_threads";
 import { pinCurrentThread } from "./affinity.ts";
 import { chooseDriver, createRuntimeFor, type DriverChoice, type DriverRequest } from "./select.ts";
 import {
-  type LaunchOptions, resolveWorkerCount, type Supervisor, type WorkerContext, type WorkerProcessInfo, type WorkerService, type WorkerThreadInfo,
+  type LaunchOptions, resolveWorkerCount, type Supervisor, type WorkerContext, type WorkerProcessInfo, type WorkerReport, type WorkerService, type WorkerThreadInfo,
 } from "./launch-api.ts";
+import { claimPort } from "./port-claim.ts";
+import { type Logger, resolveLogger, withFields } from "./log/logger.ts";
+import { setRuntimeLogger } from "./log/runtime-log.ts";
 import { ProcessSupervisor } from "./process-supervisor.ts";
 import { startupLine } from "./startup-line.ts";
 import { childSpecFromEnv, serveAsChild } from "./supervised-child.ts";
 import type { DriverName, Runtime, WakeStats } from "./types.ts";
 
-export type { LaunchOptions, Supervisor, WorkerContext, WorkerProcessInfo, WorkerService, WorkerThreadInfo } from "./launch-api.ts";
+export type { LaunchOptions, Supervisor, WorkerContext, WorkerProcessInfo, WorkerReport, WorkerService, WorkerThreadInfo } from "./launch-api.ts";
 export { resolveProcessCount, resolveWorkerCount, workersPerProcess } from "./launch-api.ts";
 export { ProcessStartError } from "./process-supervisor.ts";
 
 type ToWorker =
   | { type: "init"; index: number; workers: number; cpu: number; driver: DriverName; host: string; port: number; data: unknown }
-  | { type: "stop"; graceMs: number };
+  | { type: "stop"; graceMs: number }
+  | { type: "report"; seq: number };
 
 type FromWorker =
   | { type: "ready"; port: number; tid: number; pinned: boolean; wake: WakeStats | undefined }
   | { type: "failed"; name: string; code: string; message: string }
-  | { type: "stopped" };
+  | { type: "stopped" }
+  | { type: "report"; seq: number; data: unknown };
+
+/** What a worker past the first one that cannot bind the port must do. */
+const SHARE_HINT = "every worker must listen with reusePort: true (ctx.runtime.listen({ host: ctx.host, port: ctx.port, reusePort: true }))";
 
 /** Error a worker reported during start-up, rebuilt on the main thread by name/code. */
 export class WorkerStartError extends Error {
@@ -51,7 +60,7 @@ export class WorkerStartError extends Error {
  */
 export async function launch(opts: LaunchOptions, main: (ctx: WorkerContext) => Promise<WorkerService>): Promise<Supervisor | null> {
   if (!isMainThread) {
-    runWorker(main);
+    runWorker(opts, main);
     return null;
   }
   const child = childSpecFromEnv();
@@ -60,7 +69,15 @@ export async function launch(opts: LaunchOptions, main: (ctx: WorkerContext) => 
     return null;
   }
   if (opts.processes !== undefined) {
-    const sup = new ProcessSupervisor(opts);
+    // The supervisor's port reservation is what later servers' checks run
+    // into, so the check and the reservation happen under one claim.
+    const claim = opts.reusePort === true ? null : await claimPort(opts.host ?? "127.0.0.1", opts.port ?? 0);
+    let sup: ProcessSupervisor;
+    try {
+      sup = new ProcessSupervisor(opts);
+    } finally {
+      claim?.release();
+    }
     await sup.start();
     if (opts.handleSignals !== false) stopOnSignals(sup, `${sup.processes.length} processes`);
     return sup;
@@ -76,9 +93,9 @@ async function startThreads(opts: LaunchOptions): Promise<Supervisor> {
 }
 
 /** SIGINT/SIGTERM: stop gracefully, then exit 0. */
-function stopOnSignals(sup: Supervisor & { log(line: string): void; graceMs: number }, what: string): void {
+function stopOnSignals(sup: Supervisor & { logger: Logger; graceMs: number }, what: string): void {
   const onSignal = (sig: string) => {
-    sup.log(`${sig}: stopping ${what} (grace ${sup.graceMs} ms)`);
+    sup.logger.info({ event: "stopping", signal: sig, graceMs: sup.graceMs }, `${sig}: stopping ${what} (grace ${sup.graceMs} ms)`);
     void sup.stop().then(() => process.exit(0));
   };
   process.once("SIGINT", () => onSignal("SIGINT"));
@@ -92,13 +109,16 @@ class WorkerSupervisor implements Supervisor {
   choice: DriverChoice;
   readonly graceMs: number;
   readonly threads: WorkerThreadInfo[] = [];
-  readonly log: (line: string) => void;
+  readonly logger: Logger;
   private readonly opts: LaunchOptions;
   private readonly cpus: number[];
   private readonly entry: string;
   private readonly live: (Worker | null)[] = [];
   private readonly wakes: (WakeStats | undefined)[] = [];
   private stopping: Promise<void> | null = null;
+  private reportSeq = 0;
+  /** Report answers awaited, by `${seq}:${worker}`. */
+  private readonly reportWaiters = new Map<string, (data: unknown) => void>();
 
   constructor(opts: LaunchOptions) {
     this.opts = opts;
@@ -106,23 +126,38 @@ class WorkerSupervisor implements Supervisor {
     this.port = opts.port ?? 0;
     this.workers = resolveWorkerCount(opts.workers);
     this.graceMs = opts.graceMs ?? 5000;
-    this.log = opts.log ?? ((line) => process.stderr.write(`ringrpc: ${line}\n`));
+    this.logger = resolveLogger(opts);
     const n = Math.max(1, availableParallelism());
     this.cpus = opts.cpus && opts.cpus.length > 0 ? opts.cpus : Array.from({ length: this.workers }, (_, i) => i % n);
     this.entry = opts.entry ?? Bun.main;
-    this.choice = chooseDriver(opts.driver);
+    this.choice = chooseDriver(opts.driver, { tls: opts.tlsListeners === true });
   }
 
   async start(): Promise<void> {
-    for (let i = 0; i < this.workers; i++) {
-      this.threads.push({ index: i, cpu: null, tid: 0, restarts: 0 });
-      this.live.push(null);
-      this.wakes.push(undefined);
-      // One after another: worker 0 may bind an ephemeral port the rest join.
-      await this.spawn(i);
+    // One server per port: held until worker 0 listens, whose listener then
+    // fails every later server's check (port-claim.ts).
+    const claim = this.opts.reusePort === true ? null : await claimPort(this.host, this.port);
+    try {
+      for (let i = 0; i < this.workers; i++) {
+        this.threads.push({ index: i, cpu: null, tid: 0, restarts: 0 });
+        this.live.push(null);
+        this.wakes.push(undefined);
+        // One after another: worker 0 may bind an ephemeral port the rest join.
+        await this.spawn(i);
+        claim?.release();
+      }
+    } finally {
+      claim?.release();
     }
     this.choice = { ...this.choice, line: startupLine(this.choice, this.wakes) };
-    this.log(this.choice.line);
+    const wake = this.wakes.find((w) => w !== undefined);
+    this.logger.info(
+      {
+        event: "start", driver: this.choice.driver, ringMode: wake?.ringMode, wakeMode: wake?.wakeMode,
+        workers: this.workers, host: this.host, port: this.port,
+      },
+      this.choice.line,
+    );
   }
 
   private spawn(index: number): Promise<void> {
@@ -144,11 +179,20 @@ class WorkerSupervisor implements Supervisor {
           this.wakes[index] = msg.wake;
           resolve();
         } else if (msg.type === "failed") {
-          reject(new WorkerStartError(index, msg.code, `worker ${index} failed to start: ${msg.message}`));
+          // Past worker 0 the port was checked and worker 0 holds it: a
+          // worker that cannot bind it (or worker 0) did not ask to share it.
+          const why = index > 0 && msg.code === "EADDRINUSE"
+            ? `it cannot listen on ${this.host}:${this.port} beside worker 0 (EADDRINUSE): ${SHARE_HINT}`
+            : msg.message;
+          reject(new WorkerStartError(index, msg.code, `worker ${index} failed to start: ${why}`));
+        } else if (msg.type === "report") {
+          const key = `${msg.seq}:${index}`;
+          this.reportWaiters.get(key)?.(msg.data);
+          this.reportWaiters.delete(key);
         }
       });
       worker.addEventListener("error", (e: ErrorEvent) => {
-        this.log(`worker ${index} (cpu ${cpu}) error: ${e.message}`);
+        this.logger.error({ event: "worker_error", worker: index, cpu, err: e.message }, `worker ${index} (cpu ${cpu}) error: ${e.message}`);
       });
       worker.addEventListener("close", (e: Event) => {
         const code = (e as CloseEvent).code;
@@ -160,12 +204,15 @@ class WorkerSupervisor implements Supervisor {
         if (this.stopping || this.opts.restart === false) return;
         info.restarts++;
         const delay = Math.min(5000, 100 * 2 ** Math.min(info.restarts - 1, 6));
-        this.log(`worker ${index} (cpu ${cpu}) exited with code ${code}; restarting in ${delay} ms (restart ${info.restarts})`);
+        this.logger.error(
+          { event: "worker_exit", worker: index, cpu, exitCode: code, restartInMs: delay, restarts: info.restarts },
+          `worker ${index} (cpu ${cpu}) exited with code ${code}; restarting in ${delay} ms (restart ${info.restarts})`,
+        );
         setTimeout(() => {
           if (this.stopping) return;
           this.spawn(index).then(
-            () => this.log(`worker ${index} (cpu ${cpu}) restarted`),
-            (err: Error) => this.log(`worker ${index} restart failed: ${err.message}`),
+            () => this.logger.info({ event: "worker_restart", worker: index, cpu, restarts: info.restarts }, `worker ${index} (cpu ${cpu}) restarted`),
+            (err: Error) => this.logger.error({ event: "worker_restart_failed", worker: index, err: err.message }, `worker ${index} restart failed: ${err.message}`),
           );
         }, delay);
       });
@@ -190,7 +237,28 @@ class WorkerSupervisor implements Supervisor {
     return this.stopping;
   }
 
+  report(timeoutMs = 2000): Promise<WorkerReport[]> {
+    const seq = ++this.reportSeq;
+    const asks = this.live.map((w, worker) => {
+      if (w === null || this.stopping) return Promise.resolve(null);
+      return new Promise<WorkerReport | null>((resolve) => {
+        const key = `${seq}:${worker}`;
+        const timer = setTimeout(() => {
+          this.reportWaiters.delete(key);
+          resolve(null);
+        }, timeoutMs);
+        this.reportWaiters.set(key, (data) => {
+          clearTimeout(timer);
+          resolve({ process: 0, worker, data });
+        });
+        w.postMessage({ type: "report", seq } satisfies ToWorker);
+      });
+    });
+    return Promise.all(asks).then((rs) => rs.filter((r) => r !== null));
+  }
+
   private async stopAll(): Promise<void> {
+    const t0 = performance.now();
     const waits = this.live.map((w) => {
       if (!w) return Promise.resolve();
       return new Promise<void>((resolve) => {
@@ -200,11 +268,13 @@ class WorkerSupervisor implements Supervisor {
       });
     });
     await Promise.all(waits);
+    const ms = Math.round(performance.now() - t0);
+    this.logger.info({ event: "stop", workers: this.workers, durationMs: ms }, `stopped ${this.workers} worker${this.workers === 1 ? "" : "s"} in ${ms} ms`);
   }
 }
 
 /** Worker side of the handshake. */
-function runWorker(main: (ctx: WorkerContext) => Promise<WorkerService>): void {
+function runWorker(opts: LaunchOptions, main: (ctx: WorkerContext) => Promise<WorkerService>): void {
   let runtime: Runtime | null = null;
   let service: WorkerService | null = null;
   const port = parentPort;
@@ -213,6 +283,8 @@ function runWorker(main: (ctx: WorkerContext) => Promise<WorkerService>): void {
   port.on("message", async (msg: ToWorker) => {
     if (msg.type === "init") {
       try {
+        // The script's own options (it ran launch() with them in this Worker too): its runtime logs where the script logs.
+        setRuntimeLogger(withFields(resolveLogger(opts), { worker: msg.index }));
         const pin = pinCurrentThread(msg.cpu);
         runtime = await createRuntimeFor(msg.driver);
         service = await main({
@@ -226,6 +298,14 @@ function runWorker(main: (ctx: WorkerContext) => Promise<WorkerService>): void {
         await runtime?.close();
         process.exit(1);
       }
+    } else if (msg.type === "report") {
+      let data: unknown = null;
+      try {
+        data = service?.report?.() ?? null;
+      } catch (err) {
+        data = { error: err instanceof Error ? err.message : String(err) };
+      }
+      reply({ type: "report", seq: msg.seq, data });
     } else if (msg.type === "stop") {
       try {
         await service?.stop(msg.graceMs);

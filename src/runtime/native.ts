@@ -24,6 +24,7 @@ const symbols = {
   rr_step: { args: [i32, i32, i32], returns: i32 },
   rr_ring_stat: { args: [i32, i32], returns: i32 },
   rr_probe: { args: [], returns: i32 },
+  rr_ktls_probe: { args: [], returns: i32 },
   rr_socket_tcp: { args: [i32], returns: i32 },
   rr_socket_bind: { args: [i32, ptr, i32, i32], returns: i32 },
   rr_socket_listen: { args: [i32, ptr, i32, i32, i32], returns: i32 },

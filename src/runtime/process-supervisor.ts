@@ -12,12 +12,13 @@
 import type { Subprocess } from "bun";
 import { availableParallelism } from "node:os";
 import {
-  type LaunchOptions, resolveProcessCount, type Supervisor, workersPerProcess, type WorkerProcessInfo, type WorkerThreadInfo,
+  type LaunchOptions, resolveProcessCount, type Supervisor, workersPerProcess, type WorkerProcessInfo, type WorkerReport, type WorkerThreadInfo,
 } from "./launch-api.ts";
+import { type Logger, resolveLogger } from "./log/logger.ts";
 import { type PortReservation, reservePort } from "./port-reservation.ts";
 import { type BackoffPolicy, defaultBackoff, RestartBackoff } from "./restart-backoff.ts";
 import { chooseDriver, type DriverChoice } from "./select.ts";
-import { type ChildMessage, childEnv, type ChildSpec } from "./supervised-child.ts";
+import { type ChildMessage, childEnv, type ChildSpec, type SupervisorMessage } from "./supervised-child.ts";
 
 /** A child that failed before it was ready, rebuilt in the supervisor by name/code. */
 export class ProcessStartError extends Error {
@@ -46,7 +47,7 @@ export class ProcessSupervisor implements Supervisor {
   readonly workers: number;
   choice: DriverChoice;
   readonly graceMs: number;
-  readonly log: (line: string) => void;
+  readonly logger: Logger;
   private readonly opts: LaunchOptions;
   private readonly entry: string;
   private readonly policy: BackoffPolicy;
@@ -54,6 +55,9 @@ export class ProcessSupervisor implements Supervisor {
   private readonly children: Child[] = [];
   private started = false;
   private stopping: Promise<void> | null = null;
+  private reportSeq = 0;
+  /** Report answers awaited, by `${seq}:${child}`. */
+  private readonly reportWaiters = new Map<string, (reports: WorkerReport[]) => void>();
 
   constructor(opts: LaunchOptions, policy: BackoffPolicy = defaultBackoff) {
     const count = resolveProcessCount(opts.processes ?? 1);
@@ -61,10 +65,10 @@ export class ProcessSupervisor implements Supervisor {
     this.host = opts.host ?? "127.0.0.1";
     this.workers = workersPerProcess(opts.workers, count);
     this.graceMs = opts.graceMs ?? 5000;
-    this.log = opts.log ?? ((line) => process.stderr.write(`ringrpc: ${line}\n`));
+    this.logger = resolveLogger(opts);
     this.entry = opts.entry ?? Bun.main;
     this.policy = policy;
-    this.choice = chooseDriver(opts.driver);
+    this.choice = chooseDriver(opts.driver, { tls: opts.tlsListeners === true });
     this.reservation = reservePort(this.host, opts.port ?? 0);
     this.port = this.reservation.port;
     const n = Math.max(1, availableParallelism());
@@ -104,7 +108,13 @@ export class ProcessSupervisor implements Supervisor {
     this.started = true;
     this.choice = { ...this.choice, line: this.children[0]!.line || this.choice.line };
     const pids = this.children.map((c) => c.info.pid).join(", ");
-    this.log(`supervising ${count(this.children.length, "process", "processes")} x ${count(this.workers, "worker", "workers")} on ${this.host}:${this.port} (pids ${pids})`);
+    this.logger.info(
+      {
+        event: "start", driver: this.choice.driver, processes: this.children.length, workers: this.workers, host: this.host, port: this.port,
+        pids: this.children.map((c) => c.info.pid),
+      },
+      `supervising ${count(this.children.length, "process", "processes")} x ${count(this.workers, "worker", "workers")} on ${this.host}:${this.port} (pids ${pids})`,
+    );
   }
 
   private spawn(c: Child): Promise<void> {
@@ -133,6 +143,10 @@ export class ProcessSupervisor implements Supervisor {
               resolve();
             } else if (msg.type === "failed") {
               c.failure = { code: msg.code, message: msg.message };
+            } else if (msg.type === "report") {
+              const key = `${msg.seq}:${c.index}`;
+              this.reportWaiters.get(key)?.(msg.reports.map((r) => ({ ...r, process: c.index })));
+              this.reportWaiters.delete(key);
             }
           },
         });
@@ -166,15 +180,17 @@ export class ProcessSupervisor implements Supervisor {
     if (this.stopping || (!this.started && !wasReady)) return;
     const lived = performance.now() - c.startedAt;
     const death = `${what} after ${seconds(lived)}`;
+    const fields = { event: "process_exit", process: c.index, pid: c.info.pid, livedMs: Math.round(lived) };
     if (this.opts.restart === false) {
-      this.log(`${death}; not restarted (restart: false)`);
+      this.logger.error(fields, `${death}; not restarted (restart: false)`);
       return;
     }
     const plan = c.backoff.afterDeath(lived);
     c.info.restarts++;
-    this.log(`${death}; restarting in ${plan.delayMs} ms (restart ${c.info.restarts})`);
+    this.logger.error({ ...fields, restartInMs: plan.delayMs, restarts: c.info.restarts }, `${death}; restarting in ${plan.delayMs} ms (restart ${c.info.restarts})`);
     if (plan.loopStarted) {
-      this.log(
+      this.logger.error(
+        { event: "crash_loop", process: c.index, quickDeaths: plan.quickDeaths, restartEveryMs: plan.delayMs },
         `process ${c.index} is crash-looping: ${plan.quickDeaths} deaths in a row, each within ${seconds(this.policy.stableMs)} of its start; ` +
           `restarting it every ${plan.delayMs} ms until one lives ${seconds(this.policy.stableMs)} (its own lines above say why it dies)`,
       );
@@ -184,7 +200,13 @@ export class ProcessSupervisor implements Supervisor {
       c.restartTimer = null;
       if (this.stopping) return;
       this.spawn(c).then(
-        () => this.log(`process ${c.index} serving again (pid ${c.info.pid}), ${Math.round(performance.now() - diedAt)} ms after its death`),
+        () => {
+          const ms = Math.round(performance.now() - diedAt);
+          this.logger.info(
+            { event: "process_restart", process: c.index, pid: c.info.pid, downMs: ms, restarts: c.info.restarts },
+            `process ${c.index} serving again (pid ${c.info.pid}), ${ms} ms after its death`,
+          );
+        },
         () => {}, // its death is logged and handled by onExit
       );
     }, plan.delayMs);
@@ -195,13 +217,46 @@ export class ProcessSupervisor implements Supervisor {
     return this.stopping;
   }
 
+  /** Asks every serving child for its Workers' reports over IPC (each child asks its Workers within most of timeoutMs). */
+  report(timeoutMs = 2000): Promise<WorkerReport[]> {
+    const seq = ++this.reportSeq;
+    const asks = this.children.map((c) => {
+      const proc = c.proc;
+      if (proc === null || !c.info.serving || this.stopping) return Promise.resolve([]);
+      return new Promise<WorkerReport[]>((resolve) => {
+        const key = `${seq}:${c.index}`;
+        const timer = setTimeout(() => {
+          this.reportWaiters.delete(key);
+          resolve([]);
+        }, timeoutMs);
+        this.reportWaiters.set(key, (reports) => {
+          clearTimeout(timer);
+          resolve(reports);
+        });
+        try {
+          proc.send({ type: "report", seq, timeoutMs: Math.max(1, timeoutMs - 250) } satisfies SupervisorMessage);
+        } catch {
+          // The child is exiting (its IPC channel is closed): it is left out of this report.
+          clearTimeout(timer);
+          this.reportWaiters.delete(key);
+          resolve([]);
+        }
+      });
+    });
+    return Promise.all(asks).then((rs) => rs.flat());
+  }
+
   private async stopAll(): Promise<void> {
+    const t0 = performance.now();
     for (const c of this.children) {
       if (c.restartTimer !== null) clearTimeout(c.restartTimer);
       c.restartTimer = null;
     }
     await Promise.all(this.children.map((c) => (c.proc ? this.stopChild(c, c.proc) : undefined)));
     this.reservation.release();
+    if (!this.started) return; // a failed start() is reported by its rejection
+    const ms = Math.round(performance.now() - t0);
+    this.logger.info({ event: "stop", processes: this.children.length, durationMs: ms }, `stopped ${count(this.children.length, "process", "processes")} in ${ms} ms`);
   }
 
   /** SIGTERM (the child drains within graceMs), then SIGKILL if it is still there 2 s after the grace. */
@@ -214,7 +269,10 @@ export class ProcessSupervisor implements Supervisor {
     ]);
     clearTimeout(timer);
     if (!late) return;
-    this.log(`process ${c.index} (pid ${proc.pid}) still running ${this.graceMs + 2000} ms after SIGTERM: SIGKILL`);
+    this.logger.warn(
+      { event: "process_kill", process: c.index, pid: proc.pid, afterMs: this.graceMs + 2000 },
+      `process ${c.index} (pid ${proc.pid}) still running ${this.graceMs + 2000} ms after SIGTERM: SIGKILL`,
+    );
     proc.kill("SIGKILL");
     await proc.exited;
   }

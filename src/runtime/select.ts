@@ -8,6 +8,7 @@
 import { DriverUnavailable } from "./errors.ts";
 import type { DriverName, Runtime } from "./types.ts";
 import { startupLine } from "./startup-line.ts";
+import { uringTlsReason } from "./uring/ktls.ts";
 import { probeUring } from "./uring/probe.ts";
 
 export type DriverRequest = DriverName | "auto";
@@ -28,15 +29,32 @@ export function driverFromEnv(env: Record<string, string | undefined> = process.
   throw new DriverUnavailable(v, `RINGRPC_DRIVER must be uring, epoll or auto (got "${env.RINGRPC_DRIVER}")`);
 }
 
+/** What the runtime must carry besides plain TCP. */
+export interface DriverNeeds {
+  /** Listeners or connections with TLS: only the epoll driver has it (docs/DEPLOY.md, "TLS"). */
+  tls?: boolean;
+}
+
 /**
  * Picks the driver. An explicit request wins over the environment.
- * Throws DriverUnavailable when uring is requested but cannot run here.
+ * Throws DriverUnavailable when uring is requested but cannot run here, or
+ * cannot carry what `needs` asks for (TLS); without a request, TLS picks
+ * epoll and the line says why.
  */
-export function chooseDriver(request?: DriverRequest): DriverChoice {
+export function chooseDriver(request?: DriverRequest, needs: DriverNeeds = {}): DriverChoice {
   const wanted = request && request !== "auto" ? request : driverFromEnv();
+  const tls = needs.tls === true ? " with TLS" : "";
   if (wanted === "epoll") {
     const why = request === "epoll" ? "requested" : "RINGRPC_DRIVER=epoll";
-    return { driver: "epoll", reason: why, line: `driver=epoll (${why})` };
+    return { driver: "epoll", reason: why, line: `driver=epoll (${why})${tls}` };
+  }
+  if (needs.tls === true) {
+    const why = uringTlsReason();
+    if (wanted === "uring") {
+      const how = request === "uring" ? "driver \"uring\" was requested" : "RINGRPC_DRIVER=uring";
+      throw new DriverUnavailable("uring", `TLS was asked for and ${how}, but ${why}: leave the driver to ringrpc (it picks epoll for TLS), or end TLS in a proxy in front of an io_uring server (docs/DEPLOY.md, "TLS")`);
+    }
+    return { driver: "epoll", reason: why, line: `driver=epoll with TLS (${why}; docs/DEPLOY.md "TLS")` };
   }
   const probe = probeUring();
   if (probe.ok) {

@@ -8,7 +8,8 @@
  * SIGTERM/SIGINT, and also when its supervisor is gone (IPC disconnect), so
  * no child outlives a killed supervisor. Owns only the child's side.
  */
-import type { LaunchOptions, Supervisor, WorkerThreadInfo } from "./launch-api.ts";
+import type { LaunchOptions, Supervisor, WorkerReport, WorkerThreadInfo } from "./launch-api.ts";
+import { resolveLogger, withFields } from "./log/logger.ts";
 import type { DriverName } from "./types.ts";
 
 export const CHILD_ENV = "RINGRPC_SUPERVISED_CHILD";
@@ -27,7 +28,11 @@ export interface ChildSpec {
 /** Child to supervisor, over IPC. */
 export type ChildMessage =
   | { type: "ready"; pid: number; port: number; line: string; threads: WorkerThreadInfo[] }
-  | { type: "failed"; code: string; message: string };
+  | { type: "failed"; code: string; message: string }
+  | { type: "report"; seq: number; reports: WorkerReport[] };
+
+/** Supervisor to child, over IPC: report your Workers' WorkerService.report() (a metrics scrape). */
+export type SupervisorMessage = { type: "report"; seq: number; timeoutMs: number };
 
 /** The environment entry that makes a process the child `spec`. */
 export function childEnv(spec: ChildSpec): Record<string, string> {
@@ -67,15 +72,16 @@ export async function serveAsChild(
   const send = (msg: ChildMessage, then?: () => void) => process.send!(msg, undefined, undefined, then);
   // Its own subprocesses are not the supervisor's children.
   delete process.env[CHILD_ENV];
-  const out = opts.log ?? ((line: string) => process.stderr.write(`ringrpc: ${line}\n`));
-  const log = (line: string) => out(`process ${spec.index} (pid ${process.pid}): ${line}`);
-  const { processes: _supervisedByParent, ...own } = opts;
+  const logger = withFields(resolveLogger(opts), { process: spec.index, pid: process.pid }, `process ${spec.index} (pid ${process.pid}): `);
+  const { processes: _supervisedByParent, log: _log, ...own } = opts;
   let sup: Supervisor;
   try {
     sup = await startThreads({
       ...own, port: spec.port, workers: spec.workers, cpus: spec.cpus, driver: spec.driver, graceMs: spec.graceMs,
+      // The port is the supervisor's (checked once, held by its reservation): every child joins it.
+      reusePort: true,
       // SIGTERM is how the supervisor stops a child, whatever the script asked for itself.
-      handleSignals: true, log,
+      handleSignals: true, logger,
     });
   } catch (err) {
     const e = err as { code?: unknown; message?: string };
@@ -85,8 +91,12 @@ export async function serveAsChild(
     return;
   }
   process.once("disconnect", () => {
-    log(`supervisor gone: stopping (grace ${spec.graceMs} ms)`);
+    logger.info({ event: "stopping", reason: "supervisor gone", graceMs: spec.graceMs }, `supervisor gone: stopping (grace ${spec.graceMs} ms)`);
     void sup.stop().then(() => process.exit(0));
+  });
+  process.on("message", (msg: SupervisorMessage) => {
+    if (msg?.type !== "report") return;
+    void sup.report(msg.timeoutMs).then((reports) => send({ type: "report", seq: msg.seq, reports }));
   });
   send({ type: "ready", pid: process.pid, port: sup.port, line: sup.choice.line, threads: sup.threads.map((t) => ({ ...t })) });
 }

@@ -38,6 +38,8 @@ export interface SocketAddress {
  */
 export interface ConnSink {
   data(chunk: Uint8Array): void;
+  /** Optional: the driver read bytes while the stream is paused and holds them (`Conn.queuedBytes` grew). */
+  queued?(): void;
   /** Called once: null on orderly end of stream, the error otherwise. */
   end(error: IoError | null): void;
 }
@@ -58,6 +60,13 @@ export interface Conn {
   /** Pauses/resumes streaming reads (backpressure). */
   pause(): void;
   resume(): void;
+  /**
+   * Bytes the driver has read from the socket and holds, not yet given to
+   * the stream's sink (the epoll driver queues a paused socket's reads, up to
+   * 256 KiB; the io_uring driver leaves them in the kernel: 0). A memory
+   * budget counts them.
+   */
+  readonly queuedBytes: number;
   setNoDelay(on: boolean): void;
   /** Closes the socket after in-flight operations are cancelled. Idempotent. */
   close(): Promise<void>;
@@ -71,11 +80,50 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** PEM text: a file's contents (never its path), as a string or its bytes. */
+export type Pem = string | Uint8Array;
+
+/**
+ * TLS on a listener (epoll driver only; tls-config.ts checks it, docs/DEPLOY.md
+ * "TLS" says why io_uring cannot carry it here). A connection is handed to
+ * accept() only once its handshake succeeded.
+ */
+export interface TlsServerOptions {
+  /** The server's certificate chain, PEM: its own certificate first, then any intermediates. */
+  cert: Pem;
+  /** The certificate's private key, PEM (unencrypted). */
+  key: Pem;
+  /** CAs whose client certificates are accepted; only with requireClientCert. */
+  ca?: Pem | Pem[];
+  /** Mutual TLS: refuse a client that sends no certificate, or one no CA in `ca` signed (default false). */
+  requireClientCert?: boolean;
+  /** Close a connection whose handshake has not finished this long after it was accepted (default 10000 ms). */
+  handshakeTimeoutMs?: number;
+}
+
+/** TLS on an outgoing connection (epoll driver only). `{}` is TLS with the default trust store. */
+export interface TlsClientOptions {
+  /** CAs to trust instead of the default list (Mozilla's, as Bun ships it). */
+  ca?: Pem | Pem[];
+  /** This client's certificate chain and key, for a server that requires one (mutual TLS); both or neither. */
+  cert?: Pem;
+  key?: Pem;
+  /** The name the server's certificate must carry, also sent as SNI (default: the host connected to). */
+  serverName?: string;
+}
+
 export interface ListenOptions {
   host?: string; // default 127.0.0.1
   port: number; // 0 = ephemeral
   backlog?: number; // default 1024
-  reusePort?: boolean; // default true (one listener per worker on a shared port)
+  /**
+   * SO_REUSEPORT: share the port with other listeners that set it too (one
+   * listener per launch() worker on a shared port). Default false: listening
+   * on a port another socket holds fails with EADDRINUSE.
+   */
+  reusePort?: boolean;
+  /** Serve TLS (epoll driver only). */
+  tls?: TlsServerOptions;
 }
 
 export interface ConnectOptions {
@@ -83,6 +131,8 @@ export interface ConnectOptions {
   port: number;
   noDelay?: boolean; // default true
   signal?: AbortSignal;
+  /** Connect with TLS (epoll driver only); connect() resolves once the handshake succeeded. */
+  tls?: TlsClientOptions;
 }
 
 /**
@@ -128,6 +178,18 @@ export interface WakeSample {
   maxUs: number;
 }
 
+/** The runtime's buffers (rt.buffers and, on io_uring, the provided buffers of streaming reads). */
+export interface BufferStats {
+  /** Native memory the pool carves buffers from (uring: the arena); 0 on epoll, whose buffers are plain memory. */
+  arenaBytes: number;
+  /** Bytes of buffers handed out by acquire() and not yet released (uring: arena buffers only). */
+  inUseBytes: number;
+  /** acquire() calls the arena could not serve (full, or larger than a slab): plain memory, copied through the arena for I/O. */
+  fallbacks: number;
+  /** Streaming reads that found every provided buffer in use (ENOBUFS) and waited for one to come back (uring only). */
+  recvNoBuffers: number;
+}
+
 /**
  * Accepting while the process or the system is out of file descriptors
  * (docs/RUNTIME.md, "Out of file descriptors"). Both drivers fill it in.
@@ -152,6 +214,8 @@ export interface RuntimeStats {
   wake?: WakeStats;
   /** File-descriptor exhaustion on accept (both drivers; absent in test doubles). */
   accept?: AcceptStats;
+  /** The runtime's buffers: arena, use, exhaustion (both drivers; absent in test doubles). */
+  buffers?: BufferStats;
 }
 
 export interface Runtime {

@@ -147,11 +147,14 @@ describeDrivers("error messages that echo peer input", (d) => {
       const server = await accepted;
       await server.send(frameBytes(HELLO));
       expect(await until(() => server.frames.some((f) => f[0] === FrameType.REQUEST))).toBe(true);
-      await server.send(frameBytes([FrameType.GOAWAY, 0, 0, GoAwayReason.PROTOCOL_ERROR, `\x1b]0;pwned\x07${"z".repeat(10000)}`]));
+      // lastId 1 covers the call, so it may have run: it fails with the GOAWAY's message (a call above lastId would be sent again).
+      await server.send(frameBytes([FrameType.GOAWAY, 0, 1, GoAwayReason.PROTOCOL_ERROR, `\x1b]0;pwned\x07${"z".repeat(10000)}`]));
       const err = await call;
       expect(err).not.toBeNull();
       expect(err!.code).toBe("UNAVAILABLE");
-      expect(err!.message).toBe(`connection lost: server sent GOAWAY PROTOCOL_ERROR: \\x1b]0;pwned\\x07${"z".repeat(118)}…(10010 bytes)`);
+      expect(err!.message).toBe(
+        `connection lost: server sent GOAWAY PROTOCOL_ERROR: \\x1b]0;pwned\\x07${"z".repeat(118)}…(10010 bytes) (127.0.0.1:${listener.port}; a call in flight may have run)`,
+      );
       expect(hasRawControl(err!.message)).toBe(false);
       await server.close();
     } finally {

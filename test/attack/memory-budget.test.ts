@@ -3,8 +3,8 @@
  * 100 connections each send 3 MiB of a frame that claims 4 MiB and then go
  * silent. Without a budget the server holds all of it (~300 MiB); with a
  * 32 MiB budget the connections over their share stop being read, the top
- * consumers are sent away with GOAWAY ENHANCE_YOUR_CALM once the hard limit
- * (1.25x) is passed, RSS stays bounded, and a well-behaved client is served
+ * consumers are sent away with GOAWAY ENHANCE_YOUR_CALM once the budget is
+ * passed, RSS stays bounded, and a well-behaved client is served
  * throughout. On a kv server process of each driver.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -67,6 +67,9 @@ for (const driver of ["uring", "epoll"] as const) {
       const kv = new KeyValueClient(channel);
       await kv.put({ key: "k", value: new Uint8Array(16), origin: 1 });
       for (let i = 0; i < 50; i++) await kv.get({ key: "k" });
+      // Warm the fixed costs the attack would otherwise be charged with: 6 MiB of puts cycle the
+      // io_uring driver's 4 MiB of receive buffers once and the JIT's large-frame paths.
+      for (let i = 0; i < 3; i++) await kv.put({ key: "warm", value: new Uint8Array(2 << 20), origin: 1 });
       const base = rssMiB(server.proc.pid);
       const payload = partialFrame(SENT_BYTES);
       let closedByServer = 0;
@@ -104,12 +107,13 @@ for (const driver of ["uring", "epoll"] as const) {
         otherClientP99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)]! * 100) / 100,
       };
       if (process.env.RINGRPC_TEST_VERBOSE) console.log(driver, seen);
-      // Peak RSS growth is the budget's hard limit (1.25x) plus what the heap has freed but not yet
-      // returned (pieces of evicted frames) and, on epoll, each paused socket's read queue (up to
-      // 256 KiB, not counted by the budget). Measured 2026-12-05 (2 vCPU Xeon, 100 attackers):
-      // 72-81 MiB on uring, 125-146 MiB on epoll with the 32 MiB budget; with a budget of 100 GiB
-      // every byte sent is held (191 MiB for 60 attackers). The other client's p99: 3-38 ms.
-      const within = seen.growthMiB < 5 * BUDGET_MB && seen.evicted > 0 && seen.goAways > 0 && seen.otherClientP99Ms < OTHER_CLIENT_P99_MS;
+      // Peak RSS growth is what the budget lets the attackers hold (at most the budget: past 0.8x the
+      // heaviest are paused, past 1x the top one is evicted), kept in the worker's piece pool, plus on
+      // epoll the chunks Bun allocates for every read, garbage once copied. Measured 2026-12-05 (2 vCPU
+      // Xeon, 100 attackers, 32 MiB budget): 29-34 MiB on uring (72-81 before the piece pool), 77-89 MiB
+      // on epoll; with a budget of 100 GiB every byte sent is held (191 MiB for 60 attackers). The other
+      // client's p99: 2-10 ms.
+      const within = seen.growthMiB < (driver === "uring" ? 1.5 : 3.5) * BUDGET_MB && seen.evicted > 0 && seen.goAways > 0 && seen.otherClientP99Ms < OTHER_CLIENT_P99_MS;
       expect({ ...seen, within }).toEqual({ ...seen, within: true });
       expect((await kv.get({ key: "k" })).entry.value.length).toBe(16);
     }, 30_000);

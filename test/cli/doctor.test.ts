@@ -4,16 +4,17 @@
  */
 import { expect, test } from "bun:test";
 import { doctorReport } from "../../src/cli/doctor.ts";
+import { probeKtls } from "../../src/runtime/uring/ktls.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 
-test("doctor reports kernel, io_uring, liburing, limits, ring mode, wake-up latency and the driver", async () => {
+test("doctor reports kernel, io_uring, liburing, kTLS, limits, ring mode, wake-up latency and the driver", async () => {
   const { lines, ok } = await doctorReport();
   const keys = lines.map((l) => l.slice(0, l.indexOf(":")));
   const probe = probeUring();
   const uringKeys = probe.ok ? ["ring mode", "wake-up coop", "wake-up defer"] : [];
-  expect(keys).toEqual(["kernel", "kernel.io_uring_disabled", "liburing", "native library", "io_uring", "max locked memory", "max open files", ...uringKeys, "driver"]);
+  expect(keys).toEqual(["kernel", "kernel.io_uring_disabled", "liburing", "native library", "io_uring", "kTLS", "max locked memory", "max open files", ...uringKeys, "driver"]);
   if (probe.ok) {
     // The default ring mode must pass its own wake-up self-test wherever io_uring runs.
     expect(lines.find((l) => l.startsWith("wake-up coop:"))).toMatch(/^wake-up coop: self-test ok: p50 [\d.]+ ms, max [\d.]+ ms, [01]\/12 late$/);
@@ -21,6 +22,7 @@ test("doctor reports kernel, io_uring, liburing, limits, ring mode, wake-up late
   }
   const uringLine = lines.find((l) => l.startsWith("io_uring:"))!;
   expect(uringLine).toBe(probe.ok ? `io_uring: available (${probe.features.join(", ")})` : `io_uring: unavailable (${probe.reason})`);
+  expect(lines.find((l) => l.startsWith("kTLS:"))).toBe(`kTLS: ${probeKtls().text}; ringrpc's TLS runs on the epoll driver either way (docs/DEPLOY.md, "TLS")`);
   expect(lines.at(-1)).toStartWith(`driver: ${probe.ok ? "uring" : "epoll"} — `);
   expect(ok).toBe(true);
 });

@@ -94,6 +94,13 @@ class Impl implements KeyValueHandlers {
   }
 }
 const binding: ServiceBinding = bindKeyValue(new Impl(), { validate: false });
+// ---- a partial implementation is explicit: what it leaves out is listed, and typed
+const { watch: _leftOut, ...withoutWatch } = { get: Impl.prototype.get, put: Impl.prototype.put, watch: Impl.prototype.watch, upload: Impl.prototype.upload, chat: Impl.prototype.chat };
+const partialBinding: ServiceBinding = bindKeyValue(withoutWatch, { unimplemented: ["watch"] });
+// @ts-expect-error watch is missing from the impl and not listed as unimplemented
+const silentlyPartial = bindKeyValue(withoutWatch);
+// @ts-expect-error "nope" is not a method of kv.v1.KeyValue
+const unknownListed = bindKeyValue(new Impl(), { unimplemented: ["nope"] });
 // @ts-expect-error a handler returning the wrong type is rejected
 const badImpl: KeyValueHandlers = { ...new Impl(), get: () => ({ entry: 1 }) };
 const desc: ServiceDescriptor = KeyValue;

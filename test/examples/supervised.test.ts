@@ -152,8 +152,10 @@ for (const driver of ["uring", "epoll"] as const) {
         // in the few ms before its exit closes it: measured 0-6 failures (13 runs), all within 5 ms of the kill.
         expect(failed.length).toBeLessThanOrEqual(16);
         expect(failed.filter((c) => !c.error!.startsWith("UNAVAILABLE: ")).map((c) => c.error)).toEqual([]);
-        // Once the death is seen, the dead child's listener is gone: every new connection succeeds.
-        expect(failed.filter((c) => c.startedAt > deathSeenAt).map((c) => c.error)).toEqual([]);
+        // Once the death is seen, the dead child's listener is gone: every new connection succeeds. A call
+        // can still start just after it on a connection the kernel had queued on the dead listener before the
+        // kill and reset at its close (seen once under load, 2026-12-05): 100 ms of grace, far below a restart.
+        expect(failed.filter((c) => c.startedAt > deathSeenAt + 100).map((c) => c.error)).toEqual([]);
         expect(load.calls.filter((c) => c.startedAt > killedAt && c.error === null).length).toBeGreaterThanOrEqual(100);
         expect(backMs).toBeLessThan(2500);
         expect(sup!.restarts).toBe(1);
@@ -217,6 +219,20 @@ describe("supervised mode start-up problems: one line each", () => {
     await new Promise<void>((resolve) => holder!.listen(0, "127.0.0.1", resolve));
     const port = (holder.address() as { port: number }).port;
     const err = await serve(() => [], { processes: 2, workers: 1, port, entry: BENCH_SERVER, handleSignals: false, log: () => {} }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toBe(
+      `127.0.0.1:${port} is already in use by another process (a second server there would split the connections with it): ` +
+        "stop that process or pick another port, or pass reusePort: true to share the port on purpose",
+    );
+  });
+
+  test("with reusePort: true the port is not checked, and a holder without SO_REUSEPORT still stops the reservation", async () => {
+    const port = (holder!.address() as { port: number }).port;
+    const err = await serve(() => [], {
+      processes: 2, workers: 1, port, reusePort: true, entry: BENCH_SERVER, handleSignals: false, log: () => {},
+    }).then(
       () => null,
       (e: Error) => e,
     );

@@ -46,14 +46,11 @@ describe("checkCompat: safe changes", () => {
     ["identical", BASE],
     ["add an optional field with a new id", edit(["4: color: Color;", "4: color: Color;\n  5: extra?: string;"])],
     ["add a method", edit(["watch(GetRequest)", "put(GetRequest) -> GetReply;\n  watch(GetRequest)"])],
-    ["add an enum value", edit(["BLUE = 2;", "BLUE = 2; PINK = 3;"])],
-    ["add a union variant", edit(["2: n: i32;", "2: n: i32; 3: s: string;"])],
     ["add a type and a service", `${BASE}struct New { 1: x: i32; }\nservice More { f(New) -> New; }\n`],
-    ["remove a field and reserve its id", edit(["  2: value: bytes;\n", ""], ["reserved 8, 10 to 12;", "reserved 2, 8, 10 to 12;"])],
+    ["remove an optional field and reserve its id", edit(["  3: version?: u64;\n", ""], ["reserved 8, 10 to 12;", "reserved 3, 8, 10 to 12;"])],
+    ["add a required field with a default (a reader fills it in)", edit(["4: color: Color;", "4: color: Color;\n  5: must: i32 = 0;"])],
     ["rename a field (ids are the wire)", edit(["2: value: bytes;", "2: payload: bytes;"])],
     ["rename an enum value (numbers are the wire)", edit(["GREEN = 1;", "VERDE = 1;"])],
-    ["remove an enum value and reserve its number", edit(["GREEN = 1; ", ""], ["reserved 7;", "reserved 1, 7;"])],
-    ["remove a variant and reserve its id", edit(["2: n: i32; ", ""], ["reserved 5;", "reserved 2, 5;"])],
     ["change options, docs, defaults and throws", edit(["get(GetRequest) -> GetReply throws KeyNotFound;", "/// doc\n  get(GetRequest) -> GetReply [idempotent, deadline = 1s];"])],
     ["reorder declarations and fields", edit(["  1: key: string;\n  2: value: bytes;\n", "  2: value: bytes;\n  1: key: string;\n"])],
   ];
@@ -69,7 +66,14 @@ describe("checkCompat: breaking changes", () => {
     ["change a field's element type", edit(["4: color: Color;", "4: color: list<Color>;"]), ["field-type-changed"]],
     ["make an optional field required", edit(["3: version?: u64;", "3: version: u64;"]), ["field-made-required"]],
     ["make a required field optional", edit(["1: key: string;\n  2:", "1: key?: string;\n  2:"]), ["field-made-optional"]],
-    ["remove a field without reserving it", edit(["  2: value: bytes;\n", ""]), ["field-removed"]],
+    ["remove a field without reserving it", edit(["  2: value: bytes;\n", ""]), ["field-removed", "required-field-removed"]],
+    ["remove a required field and reserve its id (old readers require it)", edit(["  2: value: bytes;\n", ""], ["reserved 8, 10 to 12;", "reserved 2, 8, 10 to 12;"]), ["required-field-removed"]],
+    ["add a default to an optional field (absence changes meaning)", edit(["3: version?: u64;", "3: version?: u64 = 0;"]), ["field-default-changed"]],
+    ["change an error's status", edit(["error KeyNotFound { 1: key: string; }", "error KeyNotFound [status = NOT_FOUND] { 1: key: string; }"]), ["error-status-changed"]],
+    ["add an enum value (old readers reject it)", edit(["BLUE = 2;", "BLUE = 2; PINK = 3;"]), ["enum-value-added"]],
+    ["add a union variant (old readers reject it)", edit(["2: n: i32;", "2: n: i32; 3: s: string;"]), ["variant-added"]],
+    ["remove an enum value and reserve its number (new readers reject it)", edit(["GREEN = 1; ", ""], ["reserved 7;", "reserved 1, 7;"]), ["enum-value-removed"]],
+    ["remove a variant and reserve its id (new readers reject it)", edit(["2: n: i32; ", ""], ["reserved 5;", "reserved 2, 5;"]), ["variant-removed"]],
     ["add a required field", edit(["4: color: Color;", "4: color: Color;\n  5: must: i32;"]), ["required-field-added"]],
     ["reuse a reserved id", edit(["4: color: Color;", "4: color: Color;\n  11: back?: i32;"], ["reserved 8, 10 to 12;", "reserved 8, 10, 12;"]), ["reserved-id-reused"]],
     ["reuse a reserved name", edit(["4: color: Color;", "4: color: Color;\n  5: old_name?: i32;"], ["  reserved \"old_name\";\n", ""]), ["reserved-name-reused"]],
@@ -117,6 +121,15 @@ describe("checkCompat: breaking changes", () => {
   test("several breaks are all reported, in the new version's order", () => {
     const next = edit(["GREEN = 1;", "GREEN = 4;"], ["3: version?: u64;", "3: version: u64;"], ["  watch(GetRequest) -> stream GetReply;\n", ""]);
     expect(rules(next)).toEqual(["enum-value-number-changed", "field-made-required", "method-removed"]);
+  });
+
+  test("a reserved range shrunk far past its start is found, at the first id it gave up (not only within its first 10,000 ids)", () => {
+    const schema = (range: string) => `package p.v1;\nstruct S {\n  1: a: string;\n  reserved ${range};\n}\n`;
+    const found = checkCompat(modelOf(schema("30 to 50000")), modelOf(schema("30 to 20000")));
+    expect(found.map((f) => [f.rule, f.message])).toEqual([["reservation-removed", "struct p.v1.S: reserved id 20001 is no longer reserved (a later change could reuse it)"]]);
+    const split = checkCompat(modelOf(schema("30 to 50000")), modelOf(schema("30 to 39999, 40001 to 50000")));
+    expect(split.map((f) => f.message)).toEqual(["struct p.v1.S: reserved id 40000 is no longer reserved (a later change could reuse it)"]);
+    expect(checkCompat(modelOf(schema("30 to 50000")), modelOf(schema("30 to 1000, 1001 to 50000")))).toEqual([]);
   });
 
   test("a removed field's message says how to fix it", () => {

@@ -136,12 +136,12 @@ async function startServer(command: string): Promise<{ port: number; stderr: () 
   };
 }
 
-/** Serves with `command`, makes the README client's one call, returns the server's first `ringrpc:` line (the startup line) and the answer. */
+/** Serves with `command`, makes the README client's one call, returns the server's startup line (its `event=start` log line) and the answer. */
 async function serveAndCall(command: string): Promise<{ line: string; answer: Run }> {
   const server = await startServer(command);
   try {
     const answer = await run("bun client.ts", app, 15_000, { PORT: String(server.port) });
-    return { line: server.stderr().split("\n").find((l) => l.startsWith("ringrpc: ")) ?? server.stderr(), answer };
+    return { line: server.stderr().split("\n").find((l) => l.includes(" event=start ")) ?? server.stderr(), answer };
   } finally {
     const exit = await server.stop();
     expect(exit).toBe(0);
@@ -177,8 +177,8 @@ function newProject(name: string): void {
 async function buildFromSource(pkgDir: string): Promise<void> {
   const fallback = await serveAndCall(COMMANDS[4]!);
   const make = `make -C ${pkgDir}/native`;
-  expect(fallback.line).toBe(
-    `ringrpc: io_uring unavailable (no native shim for linux-x64 in ${pkgDir}: neither native/prebuilt/linux-x64/libringrpc.so nor native/build/libringrpc.so exists; install gcc, make and liburing-dev, then run \`${make}\`); using epoll`,
+  expect(fallback.line).toContain(
+    `msg="io_uring unavailable (no native shim for linux-x64 in ${pkgDir}: neither native/prebuilt/linux-x64/libringrpc.so nor native/build/libringrpc.so exists; install gcc, make and liburing-dev, then run \`${make}\`); using epoll" event=start driver=epoll`,
   );
   expect(fallback.answer.out).toBe("hello, world\n");
   const built = Bun.spawn(make.split(" "), { stdout: "pipe", stderr: "pipe" });
@@ -188,7 +188,7 @@ async function buildFromSource(pkgDir: string): Promise<void> {
   // make builds a prebuilt copy too where liburing.a is installed: remove it, so the source build serves.
   rmSync(join(pkgDir, "native", "prebuilt"), { recursive: true, force: true });
   const fromSource = await serveAndCall(COMMANDS[4]!);
-  expect(fromSource.line).toStartWith("ringrpc: driver=uring ring=");
+  expect(fromSource.line).toContain('msg="driver=uring ring=');
   expect(fromSource.answer.out).toBe("hello, world\n");
 }
 
@@ -241,7 +241,7 @@ describe(skipTitle("ringrpc installed from its package file", noTool), () => {
 
   test.skipIf(noTool !== null || noUring !== null)(skipTitle("the server serves on io_uring and the client's call is answered", noUring), async () => {
     const { line, answer } = await serveAndCall(COMMANDS[4]!);
-    expect(line).toStartWith("ringrpc: driver=uring ring=");
+    expect(line).toContain('msg="driver=uring ring=');
     expect(answer.err).toBe("");
     expect(answer.out).toBe("hello, world\n");
   }, 30_000);
@@ -265,7 +265,7 @@ describe(skipTitle("ringrpc installed from its package file", noTool), () => {
   test.skipIf(noTool !== null || noUring !== null)(skipTitle("the server compiled to a single binary runs on io_uring with the embedded shim", noUring), async () => {
     expectOk(await run(COMMANDS[7]!, app, 60_000), "bun build --compile server.ts");
     const { line, answer } = await serveAndCall(COMMANDS[8]!);
-    expect(line).toStartWith("ringrpc: driver=uring ring=");
+    expect(line).toContain('msg="driver=uring ring=');
     expect(answer.out).toBe("hello, world\n");
   }, 60_000);
 
@@ -291,7 +291,7 @@ describe(skipTitle("ringrpc installed from a checkout's folder", noTool), () => 
     expectOk(await run(`bun add ${root.replace(/\/$/, "")}`, app, 90_000), "bun add <checkout>");
     expectOk(await run(COMMANDS[3]!, app, 30_000), "bunx ringrpc gen");
     const { line, answer } = await serveAndCall(COMMANDS[4]!);
-    expect(line).toStartWith("ringrpc: driver=uring ring=");
+    expect(line).toContain('msg="driver=uring ring=');
     expect(answer.out).toBe("hello, world\n");
   }, 120_000);
 });
@@ -309,7 +309,7 @@ describe(skipTitle("ringrpc installed with Bun's isolated linker (nothing hoiste
       expect(existsSync(join(app, "node_modules", "zod"))).toBe(false);
       expectOk(await run(COMMANDS[3]!, app, 30_000), "bunx ringrpc gen");
       const { line, answer } = await serveAndCall(COMMANDS[4]!);
-      expect(line).toStartWith("ringrpc: driver=uring ring=");
+      expect(line).toContain('msg="driver=uring ring=');
       expect(answer.out).toBe("hello, world\n");
       const tsc = await run(COMMANDS[6]!, app, 60_000);
       expect(`${tsc.out}${tsc.err}`).toBe("");

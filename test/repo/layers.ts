@@ -18,6 +18,7 @@ export const RULES: Record<string, string[]> = {
   // The built-in services (health, reflection) and their generated code: RPC-layer users, below serve().
   "src/services/": ["src/services/", "src/rpc/", "src/codec/", "src/zod"],
   "src/serve.ts": ["src/"],
+  "src/open-channel.ts": ["src/"],
   "src/index.ts": ["src/"],
   // `ringrpc/zod`: re-exports the zod package, imports nothing of the repository.
   "src/zod.ts": [],
@@ -36,8 +37,9 @@ export const RULES: Record<string, string[]> = {
   "test/examples/": ["test/", "src/", "idl/", "codegen/", "bench/", "examples/", "package.json"],
   // The attack suite's victim is the kv example service: a real server whose values can be large.
   "test/attack/": ["test/", "src/", "idl/", "codegen/", "bench/", "examples/kv/", "package.json"],
-  // The rolling-restart test deploys the kv example service and drives it with its generated client.
-  "test/deploy/": ["test/", "src/", "examples/kv/", "package.json"],
+  // The deploy tests run the kv example behind a real proxy, as docs/DEPLOY.md deploys it, and through
+  // a rolling restart behind a DNS name, driving it with its generated client.
+  "test/deploy/": ["test/", "src/", "idl/", "codegen/", "bench/", "examples/kv/", "docs/", "package.json"],
   "scripts/": ["scripts/", "src/", "idl/", "codegen/", "bench/", "examples/", "test/", "package.json"],
 };
 

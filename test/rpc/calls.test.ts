@@ -11,6 +11,7 @@
 import { describe, expect, test } from "bun:test";
 import type { ServerOptions } from "../../src/rpc/server.ts";
 import { RpcError, Status } from "../../src/rpc/status.ts";
+import { recordingLogger } from "../helpers/recording-logger.ts";
 import { caught } from "./helpers/caught.ts";
 import { type DriverCase, describeDrivers, describeWorkerPairs } from "./helpers/drivers.ts";
 import { KeyNotFound, M, Missing } from "./helpers/fixtures.ts";
@@ -122,20 +123,36 @@ function sharedCases(run: Run, concurrent: number): void {
 describeDrivers("rpc calls", (d) => {
   sharedCases(sameRuntime(d), 10_000);
 
-  test("handler throw and reject give INTERNAL without a stack; unknown method gives UNIMPLEMENTED", async () => {
-    await withServer(d, makeImpl(newProbe()), {}, async (h) => {
+  // Before the server log existed, the client got the thrown message itself; now it gets an id the log has (docs/RPC.md, "Logs").
+  test("handler throw and reject give INTERNAL with a generic message whose id names the log line; unknown method gives UNIMPLEMENTED", async () => {
+    const log = recordingLogger();
+    await withServer(d, makeImpl(newProbe()), { logger: log }, async (h) => {
       const ch = h.channel();
       const thrown = await caught(ch.unary(M.fail, { text: "x" }));
       expect(thrown.status).toBe(Status.INTERNAL);
-      expect(thrown.message).toBe("thrown on purpose");
+      expect(thrown.message).toMatch(/^internal error; see the server log, id=[0-9a-f]{12}$/);
       const rejected = await caught(ch.unary(M.fail, { text: "reject" }));
       expect(rejected.status).toBe(Status.INTERNAL);
-      expect(rejected.message).toBe("rejected on purpose");
+      expect(rejected.message).toMatch(/^internal error; see the server log, id=[0-9a-f]{12}$/);
+      expect(rejected.message).not.toBe(thrown.message);
+      const failures = log.named("handler_failed");
+      expect(failures.map((e) => `id=${e.fields.errorId}`)).toEqual([thrown, rejected].map((e) => e.message.slice(e.message.indexOf("id="))));
+      expect(failures.map((e) => (e.fields.err as Error).message)).toEqual(["thrown on purpose", "rejected on purpose"]);
       const missing = await caught(ch.unary(Missing, { text: "x" }));
       expect(missing.status).toBe(Status.UNIMPLEMENTED);
       expect(missing.message).toContain("test.v1.Test/missing");
       // The connection is still good.
       expect(await ch.unary(M.echo, { text: "ok" })).toEqual({ text: "ok" });
+    });
+  });
+
+  test("exposeErrors sends a thrown error's message, without its stack", async () => {
+    await withServer(d, makeImpl(newProbe()), { exposeErrors: true }, async (h) => {
+      const thrown = await caught(h.channel().unary(M.fail, { text: "x" }));
+      expect(thrown.status).toBe(Status.INTERNAL);
+      expect(thrown.message).toBe("thrown on purpose");
+      const plain = await caught(h.channel().unary(M.fail, { text: "not-an-error" }));
+      expect(plain.message).toBe("a plain string");
     });
   });
 

@@ -99,6 +99,15 @@ describeDrivers("rpc channel", (d) => {
       // Relative to the 5 s backoff it must not wait out: measured 0 ms, 5 runs per driver, 2026-12-06.
       expect(Date.now() - t0).toBeLessThan(5000 / 10);
       await ch.close();
+      // Several addresses, none reachable: one message names each and why.
+      const other = await closedPort(rt);
+      const both = createChannel(rt, { target: `127.0.0.1:${port},127.0.0.1:${other}` });
+      const e = await caught(both.unary(M.echo, { text: "x" }));
+      expect(e.status).toBe(Status.UNAVAILABLE);
+      expect(e.message).toStartWith(`no address of 127.0.0.1:${port},127.0.0.1:${other} can take the call now (127.0.0.1:${port}: cannot connect to 127.0.0.1:${port}: `);
+      expect(e.message).toContain(`; 127.0.0.1:${other}: cannot connect to 127.0.0.1:${other}: `);
+      expect(e.message).toEndWith("each is tried again after its backoff (call not sent)");
+      await both.close();
     } finally {
       await rt.close();
     }

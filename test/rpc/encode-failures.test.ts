@@ -9,7 +9,7 @@
  * default message and a field that does not encode degrades to INTERNAL
  * naming it. The connection keeps serving after each.
  */
-import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -21,6 +21,7 @@ import { createRpcServer, type RpcServer } from "../../src/rpc/server.ts";
 import { type RpcError, Status } from "../../src/rpc/status.ts";
 import { createEpollRuntime } from "../../src/runtime/epoll/runtime.ts";
 import type { Listener, Runtime } from "../../src/runtime/types.ts";
+import { recordingLogger } from "../helpers/recording-logger.ts";
 import { caught } from "./helpers/caught.ts";
 import { recordInto } from "./helpers/harness.ts";
 
@@ -49,6 +50,8 @@ interface ShopModule {
 }
 
 const root = resolve(import.meta.dir, "../..");
+/** Where the server logs (a handler failure is one handler_failed event). */
+const serverLog = recordingLogger();
 const good: Item = { sku: "a1", qty: 2 };
 let dir = "";
 let shop: ShopModule;
@@ -104,7 +107,7 @@ beforeAll(async () => {
         return { item: good, note: `${seen.put.length}` };
       },
     }),
-  ]);
+  ], { logger: serverLog });
   listener = await rt.listen({ host: "127.0.0.1", port: 0, reusePort: false });
   serving = server.serve(listener).catch(recordInto(serveErrors, "serve"));
   channel = createChannel(rt, { endpoints: [{ host: "127.0.0.1", port: listener.port }] });
@@ -121,18 +124,11 @@ afterAll(async () => {
   expect(serveErrors).toEqual([]);
 });
 
-/** Runs `body` with console.error captured; returns the lines it logged. */
+/** Runs `body`; returns the messages of the handler failures the server logged meanwhile. */
 async function logged(body: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const spy = spyOn(console, "error").mockImplementation((...args: unknown[]) => {
-    lines.push(args.map(String).join(" "));
-  });
-  try {
-    await body();
-  } finally {
-    spy.mockRestore();
-  }
-  return lines;
+  const from = serverLog.events.length;
+  await body();
+  return serverLog.events.slice(from).filter((e) => e.fields.event === "handler_failed").map((e) => (e.fields.err as Error).message);
 }
 
 describe("a handler's response that does not fit the IDL", () => {
@@ -149,7 +145,7 @@ describe("a handler's response that does not fit the IDL", () => {
     const message = `could not encode response shop.v1.GetItemReply of shop.v1.Shop/getItem: ${problem}`;
     expect(err!.status).toBe(Status.INTERNAL);
     expect(err!.message).toBe(message);
-    expect(lines).toEqual([`ringrpc: a handler returned a value that does not fit its IDL type (the client gets INTERNAL): ${message}`]);
+    expect(lines).toEqual([message]);
     expect(await client.getItem({ sku: "ok" })).toEqual({ item: { ...good, note: undefined }, note: "" });
   });
 
@@ -167,7 +163,7 @@ describe("a handler's response that does not fit the IDL", () => {
     expect(got).toEqual(["a1", "b2"]);
     expect(err!.status).toBe(Status.INTERNAL);
     expect(err!.message).toBe(message);
-    expect(lines).toEqual([`ringrpc: a handler returned a value that does not fit its IDL type (the client gets INTERNAL): ${message}`]);
+    expect(lines).toEqual([message]);
     expect(seen.listClosed).toBe(true);
   });
 });

@@ -635,7 +635,7 @@ export function runDriverSuite(name: string, make: MakeRuntime, opts: DriverSuit
           );
           expect(err?.code).toBe("EADDRINUSE");
           await first.close();
-          const shared = await rt.listen({ host: LOCALHOST, port: 0 });
+          const shared = await rt.listen({ host: LOCALHOST, port: 0, reusePort: true });
           const exclusive = await rt.listen({ host: LOCALHOST, port: shared.port, reusePort: false }).then(
             () => null,
             (e: unknown) => e as { code?: string },
@@ -644,10 +644,28 @@ export function runDriverSuite(name: string, make: MakeRuntime, opts: DriverSuit
           await shared.close();
         }));
 
-      it("two listeners with the default reusePort share one port", () =>
+      it("a listener is exclusive by default: a second one on its port fails with EADDRINUSE, even one asking to share", () =>
         withRuntime(make, async (rt) => {
-          const a = await rt.listen({ host: LOCALHOST, port: 0 });
-          const b = await rt.listen({ host: LOCALHOST, port: a.port });
+          const first = await rt.listen({ host: LOCALHOST, port: 0 });
+          const codes = await Promise.all(
+            [{}, { reusePort: true }].map((extra) =>
+              rt.listen({ host: LOCALHOST, port: first.port, ...extra }).then(
+                async (l) => {
+                  await l.close();
+                  return "listening";
+                },
+                (e: unknown) => (e as { code?: string }).code,
+              ),
+            ),
+          );
+          expect(codes).toEqual(["EADDRINUSE", "EADDRINUSE"]);
+          await first.close();
+        }));
+
+      it("two listeners with reusePort: true share one port", () =>
+        withRuntime(make, async (rt) => {
+          const a = await rt.listen({ host: LOCALHOST, port: 0, reusePort: true });
+          const b = await rt.listen({ host: LOCALHOST, port: a.port, reusePort: true });
           expect(b.port).toBe(a.port);
           await a.close();
           const accepted = b.accept();

@@ -1,7 +1,8 @@
 /**
  * The thread-per-core launcher, tested on real server processes: per-worker
  * io_uring instances and CPU pinning (from /proc), idle CPU, graceful
- * SIGTERM, restart of a dead worker, and the driver selection line.
+ * SIGTERM, restart of a dead worker, the driver selection line, and the
+ * line for workers that do not share their port.
  */
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -115,6 +116,8 @@ describe("launcher", () => {
         while (!s.stderr().includes("restarted") && Date.now() < deadline) await Bun.sleep(20);
         expect(s.stderr()).toMatch(new RegExp(`worker \\d \\(cpu \\d\\) exited with code ${exitCode}; restarting`));
         expect(s.stderr()).toMatch(/worker \d \(cpu \d\) restarted/);
+        expect(s.stderr()).toMatch(new RegExp(`level=error msg="[^"]+" event=worker_exit worker=\\d cpu=\\d exitCode=${exitCode} restartInMs=100 restarts=1`));
+        expect(s.stderr()).toMatch(/level=info msg="[^"]+" event=worker_restart worker=\d cpu=\d restarts=1/);
         // Every new connection is served: none lands on a dead worker's listener.
         for (let i = 0; i < 40; i++) expect(await echoOnce(s.port, `after ${i}`)).toBe(`after ${i}`);
       } finally {
@@ -128,12 +131,27 @@ describe("launcher", () => {
     try {
       expect(s.driver).toBe("epoll");
       const line = s.stderr().split("\n").find((l) => l.includes("io_uring unavailable"));
-      expect(line).toBe("ringrpc: io_uring unavailable (RINGRPC_NATIVE_LIB=/nonexistent/libringrpc.so does not exist; point RINGRPC_NATIVE_LIB at a libringrpc.so built for this machine, or unset it); using epoll");
+      // The start event (docs/RPC.md, "Logs"): the reason is its message, the choice its fields.
+      expect(line).toMatch(/^time=\S+ level=info msg="io_uring unavailable \(RINGRPC_NATIVE_LIB=\/nonexistent\/libringrpc\.so does not exist; point RINGRPC_NATIVE_LIB at a libringrpc\.so built for this machine, or unset it\); using epoll" event=start driver=epoll workers=1 host=127\.0\.0\.1 port=\d+$/);
       expect(await echoOnce(s.port, "fallback")).toBe("fallback");
     } finally {
       await s.stop();
     }
   });
+
+  for (const driver of ["epoll", "uring"] as const) {
+    const skip = driver === "uring" && !uring.ok ? uring.reason : null;
+    test.skipIf(skip !== null)(skipTitle(`workers that listen without reusePort fail to start in one line that says what to change (${driver})`, skip), async () => {
+      const proc = Bun.spawn([process.execPath, "test/runtime/fixtures/exclusive-workers.ts", driver], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const killer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      clearTimeout(killer);
+      expect({ code, out }).toEqual({ code: 1, out: "" });
+      expect(err).toMatch(
+        /^exclusive workers: worker 1 failed to start: it cannot listen on 127\.0\.0\.1:\d+ beside worker 0 \(EADDRINUSE\): every worker must listen with reusePort: true \(ctx\.runtime\.listen\(\{ host: ctx\.host, port: ctx\.port, reusePort: true \}\)\)\n$/,
+      );
+    });
+  }
 
   test("RINGRPC_DRIVER=uring where io_uring cannot run fails with the reason", async () => {
     const proc = Bun.spawn([process.execPath, ECHO, "--port", "0", "--workers", "1"], {

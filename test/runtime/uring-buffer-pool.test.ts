@@ -34,6 +34,26 @@ describe("ArenaBufferPool", () => {
     expect(pool.carved).toBe(320);
   });
 
+  test("inUseBytes counts acquired buffers by class until released; fallbacks count what the full arena could not serve", () => {
+    const { pool } = plainPool(256);
+    const a = pool.acquire(100); // class 128
+    const b = pool.acquire(1); // class 64
+    expect(pool.inUseBytes).toBe(192);
+    const c = pool.acquire(64);
+    expect(pool.inUseBytes).toBe(256);
+    const plain = pool.acquire(64); // the arena is full: plain memory
+    expect(pool.owns(plain)).toBe(false);
+    expect([pool.fallbacks, pool.inUseBytes]).toEqual([1, 256]);
+    pool.release(a);
+    pool.release(plain);
+    expect(pool.inUseBytes).toBe(128);
+    // A 64-byte request lent the free 128-byte buffer counts its class, and gives it back whole.
+    const lent = pool.acquire(64);
+    expect(pool.inUseBytes).toBe(256);
+    for (const buf of [lent, b, c]) pool.release(buf);
+    expect(pool.inUseBytes).toBe(0);
+  });
+
   test("wraps the arena one slab at a time, only when a buffer is first carved from it; no buffer spans two slabs", () => {
     const { pool, wraps } = plainPool(4096, 1024);
     expect(wraps).toEqual([]);

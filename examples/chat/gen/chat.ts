@@ -1127,9 +1127,9 @@ export interface ChatRoomHandlers {
   converse(reqs: AsyncIterable<Message>, ctx: CallContext): AsyncIterable<Message> | Iterable<Message>;
 }
 
-/** Binds an implementation of chat.v1.ChatRoom; requests are validated unless `validate: false`. */
-export function bindChatRoom(impl: ChatRoomHandlers, opts?: { validate?: boolean }): ServiceBinding {
-  return { descriptor: ChatRoom, impl, validate: opts?.validate ?? true };
+/** Binds an implementation of chat.v1.ChatRoom; requests are validated unless `validate: false`. Methods listed in `unimplemented` may be left out of `impl`; their calls get UNIMPLEMENTED. */
+export function bindChatRoom<const U extends keyof ChatRoomHandlers = never>(impl: Omit<ChatRoomHandlers, U>, opts?: { validate?: boolean; unimplemented?: readonly U[] }): ServiceBinding {
+  return { descriptor: ChatRoom, impl, validate: opts?.validate ?? true, unimplemented: opts?.unimplemented ?? [] };
 }
 
 /** Typed client of chat.v1.ChatRoom. */

@@ -1204,9 +1204,9 @@ export interface KeyValueHandlers {
   chat(reqs: AsyncIterable<ChatMsg>, ctx: CallContext): AsyncIterable<ChatMsg> | Iterable<ChatMsg>;
 }
 
-/** Binds an implementation of kv.v1.KeyValue; requests are validated unless `validate: false`. */
-export function bindKeyValue(impl: KeyValueHandlers, opts?: { validate?: boolean }): ServiceBinding {
-  return { descriptor: KeyValue, impl, validate: opts?.validate ?? true };
+/** Binds an implementation of kv.v1.KeyValue; requests are validated unless `validate: false`. Methods listed in `unimplemented` may be left out of `impl`; their calls get UNIMPLEMENTED. */
+export function bindKeyValue<const U extends keyof KeyValueHandlers = never>(impl: Omit<KeyValueHandlers, U>, opts?: { validate?: boolean; unimplemented?: readonly U[] }): ServiceBinding {
+  return { descriptor: KeyValue, impl, validate: opts?.validate ?? true, unimplemented: opts?.unimplemented ?? [] };
 }
 
 /** Typed client of kv.v1.KeyValue. */

@@ -22,6 +22,8 @@ export class PowerOfTwoBufferPool implements BufferPool {
   private readonly free: ArrayBuffer[][] = [];
   private readonly made = new WeakSet<ArrayBuffer>();
   private readonly idle = new WeakSet<ArrayBuffer>();
+  /** Bytes of buffers handed out and not yet released (by size class). */
+  inUseBytes = 0;
 
   acquire(size: number): Uint8Array {
     if (!Number.isInteger(size) || size < 0 || size > 2 ** 31) {
@@ -30,6 +32,7 @@ export class PowerOfTwoBufferPool implements BufferPool {
     const shift = classOf(size);
     const backing = this.free[shift]?.pop() ?? this.make(shift);
     this.idle.delete(backing);
+    this.inUseBytes += backing.byteLength;
     return new Uint8Array(backing, 0, size);
   }
 
@@ -40,6 +43,7 @@ export class PowerOfTwoBufferPool implements BufferPool {
     }
     if (this.idle.has(backing)) throw new RangeError("release() got a buffer that is already free (double release)");
     this.idle.add(backing);
+    this.inUseBytes -= backing.byteLength;
     const shift = classOf(backing.byteLength);
     if (shift > MAX_POOLED_SHIFT) return;
     const list = (this.free[shift] ??= []);

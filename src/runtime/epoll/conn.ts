@@ -13,6 +13,7 @@
 import type { Socket } from "bun";
 import { Errno, IoError } from "../errors.ts";
 import type { BufResult, Conn, ConnSink, OpOptions, SocketAddress } from "../types.ts";
+import { TlsError, type TlsSide } from "../tls-errors.ts";
 import { ioErrorFromBun } from "./bun-error.ts";
 import type { OpCounters } from "./op-counters.ts";
 
@@ -64,7 +65,7 @@ export class EpollConn implements Conn {
   /** Unread chunks; Bun hands each data callback a fresh buffer, so they are kept without copying. */
   private readonly queue: Uint8Array[] = [];
   private headOffset = 0;
-  private queuedBytes = 0;
+  queuedBytes = 0;
   private eof = false;
   private failure: IoError | null = null;
   private localClosed = false;
@@ -80,6 +81,8 @@ export class EpollConn implements Conn {
   private socketPaused = false;
 
   private closeWaiters: (() => void)[] = [];
+  /** Told once when the socket closes (a TLS connect waiting for its handshake). */
+  private closeWatch: (() => void) | null = null;
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(id: number, counters: OpCounters, onGone: (conn: EpollConn) => void) {
@@ -348,8 +351,10 @@ export class EpollConn implements Conn {
     }
     this.queue.push(chunk);
     this.queuedBytes += chunk.length;
-    if (this.sink) this.flushToSink();
-    else this.serveReads();
+    if (this.sink) {
+      this.flushToSink();
+      if (this.queuedBytes > 0) this.sink?.queued?.();
+    } else this.serveReads();
     if (this.queuedBytes > HIGH_WATER && !this.queuePaused) {
       this.queuePaused = true;
       this.applyPause();
@@ -367,6 +372,20 @@ export class EpollConn implements Conn {
     this.afterInputEnded();
   }
 
+  /** A TLS session failed (a fatal alert, a bad record): the connection's failure, before Bun closes it. */
+  onTlsError(side: TlsSide, error: Error): void {
+    this.counters.steps++;
+    if (this.failure || this.localClosed) return;
+    const peer = this.remote ? `${this.remote.address}:${this.remote.port}` : "the peer";
+    this.failure = new TlsError(side, peer, error, "session");
+  }
+
+  /** Calls fn once, when the socket closes (at once if it already has). */
+  watchClose(fn: () => void): void {
+    if (this.socketClosed) fn();
+    else this.closeWatch = fn;
+  }
+
   onClose(error: unknown): void {
     this.counters.steps++;
     if (this.socketClosed) return;
@@ -381,6 +400,9 @@ export class EpollConn implements Conn {
     this.graceTimer = null;
     this.onGone(this);
     for (const wake of this.closeWaiters.splice(0)) wake();
+    const watch = this.closeWatch;
+    this.closeWatch = null;
+    watch?.();
   }
 
   private afterInputEnded(): void {

@@ -5,13 +5,15 @@
  * open callback queued. Bun fixes the kernel backlog (512), so
  * ListenOptions.backlog is not applied here. The listening socket itself,
  * and its pauses while file descriptors are short, are the
- * EpollListenSocket's (listen-socket.ts).
+ * EpollListenSocket's (listen-socket.ts); on a TLS listener, connections
+ * still in their handshake wait in the TlsAcceptGate (tls-accept.ts).
  */
 import { Errno, IoError } from "../errors.ts";
 import type { Conn, Listener, OpOptions } from "../types.ts";
 import type { EpollConn } from "./conn.ts";
 import type { EpollListenSocket } from "./listen-socket.ts";
 import type { OpCounters } from "./op-counters.ts";
+import type { TlsAcceptGate } from "./tls-accept.ts";
 
 interface PendingAccept {
   readonly resolve: (conn: Conn) => void;
@@ -30,7 +32,15 @@ export class EpollListener implements Listener {
   private readonly waiting: PendingAccept[] = [];
   private closed = false;
 
-  constructor(socket: EpollListenSocket, host: string, port: number, counters: OpCounters, onGone: (l: EpollListener) => void) {
+  constructor(
+    socket: EpollListenSocket,
+    host: string,
+    port: number,
+    counters: OpCounters,
+    onGone: (l: EpollListener) => void,
+    /** A TLS listener's handshakes in progress (null for plain TCP). */
+    private readonly tlsGate: TlsAcceptGate | null = null,
+  ) {
     this.socket = socket;
     this.host = host;
     this.port = port;
@@ -83,6 +93,7 @@ export class EpollListener implements Listener {
     this.closed = true;
     // Keep the connections already handed out; they belong to their callers.
     this.socket.close();
+    this.tlsGate?.close();
     for (const op of this.waiting.splice(0)) this.fail(op, this.cancelError("the listener was closed"));
     const unclaimed = this.ready.splice(0);
     this.onGone(this);

@@ -15,7 +15,11 @@ import { EpollConn, type EpollSocket } from "./conn.ts";
 import { EpollListenSocket } from "./listen-socket.ts";
 import { EpollListener } from "./listener.ts";
 import { OpCounters } from "./op-counters.ts";
-import { socketHandlers } from "./socket-handlers.ts";
+import { checkClientTls, checkServerTls } from "../tls-config.ts";
+import { TlsError } from "../tls-errors.ts";
+import { socketHandlers, type TlsHandlers } from "./socket-handlers.ts";
+import { TlsAcceptGate } from "./tls-accept.ts";
+import { bunClientTls, bunServerTls } from "./tls-options.ts";
 import { EpollTimers } from "./timers.ts";
 
 /** Bun.listen accepts reusePort at run time; its type declarations lack it. */
@@ -48,19 +52,32 @@ class EpollRuntime implements Runtime {
   async listen(opts: ListenOptions): Promise<Listener> {
     const host = opts.host ?? "127.0.0.1";
     this.ensureOpen("listen");
+    if (opts.tls !== undefined) checkServerTls(opts.tls);
     let listener: EpollListener | null = null;
+    let gate: TlsAcceptGate | null = null;
+    const deliver = (conn: EpollConn) => {
+      if (listener) listener.onAccepted(conn);
+      else void conn.close();
+    };
+    const tls: TlsHandlers | null =
+      opts.tls === undefined
+        ? null
+        : { side: "server", handshake: (socket, ok, err) => socket.data && gate?.handshake(socket.data, ok, err) };
     const options: ListenWithReusePort = {
       hostname: host,
       port: opts.port,
-      reusePort: opts.reusePort ?? true,
+      reusePort: opts.reusePort ?? false,
       allowHalfOpen: true,
       socket: socketHandlers((socket: EpollSocket) => {
         const conn = this.newConn();
         conn.attach(socket, true);
-        if (listener) listener.onAccepted(conn);
-        else void conn.close();
-      }),
+        if (gate === null) return deliver(conn);
+        const g = gate;
+        g.opened(conn);
+        conn.watchClose(() => g.closed(conn));
+      }, tls),
     };
+    if (opts.tls !== undefined) options.tls = bunServerTls(opts.tls);
     let bun;
     try {
       bun = Bun.listen<EpollConn | undefined>(options);
@@ -68,10 +85,11 @@ class EpollRuntime implements Runtime {
       throw listenErrorFromBun(e, `${host}:${opts.port}`);
     }
     const where = `${bun.hostname}:${bun.port}`;
+    if (opts.tls !== undefined) gate = new TlsAcceptGate(where, opts.tls, deliver);
     const bound: ListenWithReusePort = { ...options, port: bun.port };
     const backoff = new AcceptBackoff(`ringrpc epoll: accept on ${where}`, this.acceptCounters);
     const socket = new EpollListenSocket(bun, () => Bun.listen<EpollConn | undefined>(bound), backoff, where);
-    listener = new EpollListener(socket, bun.hostname, bun.port, this.counters, this.forgetListener);
+    listener = new EpollListener(socket, bun.hostname, bun.port, this.counters, this.forgetListener, gate);
     this.listeners.add(listener);
     return listener;
   }
@@ -81,18 +99,37 @@ class EpollRuntime implements Runtime {
     const signal = opts.signal ?? null;
     const where = `${opts.host}:${opts.port}`;
     if (signal?.aborted) throw new IoError(Errno.ECANCELED, "connect", `connect to ${where} aborted`);
+    if (opts.tls !== undefined) checkClientTls(opts.tls);
     this.counters.submitted++;
     const conn = this.newConn();
     const noDelay = opts.noDelay ?? true;
+    // With TLS, Bun resolves the connect at the TCP connect; the connection is ready only once the handshake succeeded.
+    let handshook: Promise<void> | null = null;
+    let tls: TlsHandlers | null = null;
+    if (opts.tls !== undefined) {
+      let settle: (err: TlsError | null) => void = () => {};
+      handshook = new Promise<void>((resolve, reject) => {
+        settle = (err) => (err === null ? resolve() : reject(err));
+      });
+      tls = {
+        side: "client",
+        handshake: (_socket, ok, err) => settle(ok && err === null ? null : new TlsError("client", where, err ?? new Error("handshake failed"))),
+      };
+      conn.watchClose(() => settle(new TlsError("client", where, Object.assign(new Error("closed"), { code: "ECONNRESET" }))));
+      // Awaited through `ready` below; this only keeps a rejection that comes after a failed TCP connect from counting as unhandled.
+      handshook.catch(() => undefined);
+    }
     const connecting = Bun.connect<EpollConn | undefined>({
       hostname: opts.host,
       port: opts.port,
       allowHalfOpen: true,
       data: conn,
-      socket: socketHandlers((socket: EpollSocket) => conn.attach(socket, noDelay)),
+      socket: socketHandlers((socket: EpollSocket) => conn.attach(socket, noDelay), tls),
+      ...(opts.tls === undefined ? {} : { tls: bunClientTls(opts.tls, opts.host) }),
     });
     try {
-      await abortable(connecting, signal, () => new IoError(Errno.ECANCELED, "connect", `connect to ${where} aborted`));
+      const ready: Promise<unknown> = handshook === null ? connecting : connecting.then(() => handshook);
+      await abortable(ready, signal, () => new IoError(Errno.ECANCELED, "connect", `connect to ${where} aborted`));
     } catch (e) {
       this.counters.completed++;
       void conn.close();
@@ -123,7 +160,10 @@ class EpollRuntime implements Runtime {
   }
 
   stats(): RuntimeStats {
-    return { ...this.counters.snapshot(), accept: this.acceptCounters.snapshot() };
+    return {
+      ...this.counters.snapshot(), accept: this.acceptCounters.snapshot(),
+      buffers: { arenaBytes: 0, inUseBytes: this.buffers.inUseBytes, fallbacks: 0, recvNoBuffers: 0 },
+    };
   }
 
   async close(): Promise<void> {

@@ -63,6 +63,8 @@ export class ArenaBufferPool implements BufferPool {
 
   /** Buffers handed out as plain memory because the arena was full (their I/O is copied through the arena). */
   fallbacks = 0;
+  /** Bytes of arena buffers acquired and not yet released (by size class). */
+  inUseBytes = 0;
 
   acquire(size: number): Uint8Array {
     if (!Number.isInteger(size) || size < 0) throw new RangeError(`buffer size must be a non-negative integer, got ${size}`);
@@ -92,6 +94,7 @@ export class ArenaBufferPool implements BufferPool {
       }
     }
     this.marks[off >>> MIN_CLASS_SHIFT] = cls + 1;
+    this.inUseBytes += 1 << cls;
     const k = off >>> this.slabShift;
     return new Uint8Array(this.slabs[k]!, off - (k << this.slabShift), size);
   }
@@ -136,6 +139,7 @@ export class ArenaBufferPool implements BufferPool {
       throw new Error(`release of the buffer at arena offset ${off} while an in-flight operation owns it: wait for the operation's result`);
     }
     this.marks[unit] = 0;
+    this.inUseBytes -= 1 << (mark - 1);
     this.free[mark - 1]!.push(off);
   }
 

@@ -18,6 +18,8 @@ import { SlotKind } from "./slots.ts";
 const PEER_CAP = 64;
 
 export class UringConn implements Conn, CoreConn {
+  /** Read bytes are left in the kernel until a read or the stream takes them: nothing is queued here. */
+  readonly queuedBytes = 0;
   readonly id: number;
   fd: number;
   closed = false;

@@ -19,6 +19,7 @@ import type { CoreConn, CoreListener, OpCore } from "./ops/op-core.ts";
 import { OPS } from "./ops/table.ts";
 import { Ring, type RingOptions } from "./ring.ts";
 import { SlotFlag, SlotKind, SlotState, SlotTable } from "./slots.ts";
+import { runtimeLogger } from "../log/runtime-log.ts";
 
 /** Bound on waiting for the kernel to complete cancelled ops during close(). */
 const CLOSE_DRAIN_MS = 2000;
@@ -35,6 +36,7 @@ export class UringCore implements OpCore {
   closing = false;
   /** Completions whose user_data named no live slot (should stay 0). */
   strayEvents = 0;
+  recvNoBuffers = 0;
   readonly bufsRegion: ArrayBuffer;
   private drained: (() => void) | null = null;
   private stepErrorReported = false;
@@ -51,7 +53,17 @@ export class UringCore implements OpCore {
       (ud) => this.markSubmitted(ud),
       (e) => this.reportError(e),
     );
+    this.loop.holdsProcess = () => this.holdsProcess();
     this.loop.start();
+  }
+
+  /**
+   * True while a socket is open or an op is in flight (a timer included):
+   * only then does the idle loop keep the process alive, so a client whose
+   * channels are closed exits without closing its runtime.
+   */
+  holdsProcess(): boolean {
+    return this.slots.active > 0 || this.conns.size > 0 || this.listeners.size > 0;
   }
 
   // ---- what ops share ------------------------------------------------------
@@ -143,7 +155,8 @@ export class UringCore implements OpCore {
       // rr_step failed as a whole; EINTR/EBUSY/EAGAIN are transient.
       if (e === -Errno.EINTR || e === -Errno.EBUSY || e === -Errno.EAGAIN || this.stepErrorReported) return;
       this.stepErrorReported = true;
-      console.error(`ringrpc uring: rr_step failed: ${ioError(e, "io_uring_enter").message}`);
+      const err = ioError(e, "io_uring_enter");
+      runtimeLogger().error({ event: "ring_step_failed", code: err.code }, `io_uring: rr_step failed: ${err.message}`);
       return;
     }
     // A sink or deferred callback threw: surface it as an uncaught error, do not eat it.

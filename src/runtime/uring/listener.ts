@@ -1,6 +1,6 @@
 /**
  * UringListener: the Listener of the io_uring driver. One listening socket
- * (SO_REUSEPORT by default, so every worker can listen on the same port)
+ * (SO_REUSEPORT when asked, so every worker can listen on the same port)
  * with one multishot accept armed by UringCore (paused by its AcceptBackoff
  * while file descriptors are short); accepted connections wait in
  * a queue until accept() takes them, and accept() calls wait for the next

@@ -11,8 +11,15 @@
  * sleep and what ended it (WakeCounters). Deferred callbacks run right before
  * each step. Never blocks in native code. Knows nothing about what the
  * completions mean: it hands the event count to `dispatch`.
+ * Holds the process alive only while its owner says it has something open
+ * (`holdsProcess`: sockets or ops in flight): an eventfd reader keeps Bun's
+ * event loop alive, so a sleep with nothing open releases the reader (a poll
+ * mode timer is unref'd then) and the next sleep with work makes a new one;
+ * a loop with nothing open is woken only by JS queuing work, which is all
+ * that can happen then (docs/RUNTIME.md, "Letting the process exit").
  */
 import type { Ring } from "./ring.ts";
+import { runtimeLogger } from "../log/runtime-log.ts";
 
 /** Steps between macrotask yields (timers, messages, Bun's own I/O). */
 const YIELD_EVERY = 16;
@@ -50,7 +57,7 @@ export class EventLoop {
   private readonly onError: (error: unknown) => void;
   private defers: Array<() => void> = [];
   private spareDefers: Array<() => void> = [];
-  private reader: { read(): Promise<{ done?: boolean }>; cancel(): Promise<void> } | null = null;
+  private reader: EventfdReader | null = null;
   private readPending = false;
   private wake: (() => void) | null = null;
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
@@ -59,10 +66,19 @@ export class EventLoop {
   wakeMode: WakeMode = "eventfd";
   /** Called right before each sleep, e.g. to arm a wake probe; may queue commands. */
   onIdle: (() => void) | null = null;
+  /**
+   * True while the runtime has something open (a socket, an op in flight):
+   * only then does a sleep keep the process alive. Set by the owner; the
+   * default keeps the process alive whenever the loop sleeps.
+   */
+  holdsProcess: () => boolean = () => true;
+  /** Sleeps that released the eventfd reader because nothing was open (one per change from something open to nothing). */
+  releases = 0;
   private done: Promise<void> | null = null;
-  private readonly onReadable = (result: { done?: boolean }): void => {
+  private readonly onReadable = (reader: EventfdReader, result: { done?: boolean }): void => {
+    if (reader !== this.reader) return; // a released reader's cancelled read
     if (result.done === true) {
-      this.onReadFailed("the eventfd stream ended");
+      this.onReadFailed(reader, "the eventfd stream ended");
       return;
     }
     this.readPending = false;
@@ -70,14 +86,18 @@ export class EventLoop {
     if (this.wake !== null) this.counters.eventfdWakes++;
     this.wakeUp();
   };
-  private readonly onReadFailed = (error: unknown): void => {
+  private readonly onReadFailed = (reader: EventfdReader, error: unknown): void => {
+    if (reader !== this.reader) return;
     // The eventfd stream failed: drop the reader and make a new one at the
     // next idle; after repeated failures poll with a timer instead, so the
     // loop neither spins nor sleeps through completions.
     this.readPending = false;
     this.reader = null;
     if (++this.readFailures === MAX_READ_FAILURES && !this.stopped) {
-      console.error(`ringrpc uring: cannot watch the ring's eventfd (${String(error)}); polling every ${POLL_MS} ms instead`);
+      runtimeLogger().warn(
+        { event: "wake_mode", wakeMode: "poll", reason: "eventfd_unwatchable", err: String(error) },
+        `io_uring: cannot watch the ring's eventfd (${String(error)}); polling every ${POLL_MS} ms instead`,
+      );
     }
     this.wakeUp();
   };
@@ -111,15 +131,18 @@ export class EventLoop {
     this.stopped = true;
     this.wakeUp();
     if (this.done !== null) await this.done;
+    await this.releaseReader();
+  }
+
+  /** Cancels the eventfd reader (its pending read ends; its dup of the fd closes), so it no longer holds Bun's loop. */
+  private releaseReader(): Promise<void> {
     const reader = this.reader;
+    if (reader === null) return Promise.resolve();
     this.reader = null;
-    if (reader !== null) {
-      try {
-        await reader.cancel();
-      } catch {
-        // already closed
-      }
-    }
+    this.readPending = false;
+    return reader.stream.cancel().catch(() => {
+      // already closed
+    });
   }
 
   /** One loop step: deferred callbacks, one rr_step, dispatch. Returns the event count. */
@@ -199,17 +222,41 @@ export class EventLoop {
         this.wakeUp();
         return;
       }
+      // Nothing open: no completion can come, so nothing but JS (or the poll
+      // timer) ends this sleep, and nothing here may hold the process.
+      const holds = this.holdsProcess();
+      if (!holds && this.reader !== null) {
+        this.releases++;
+        void this.releaseReader();
+      }
       if (this.wakeMode === "poll" || this.readFailures >= MAX_READ_FAILURES) {
         this.pollTimer = setTimeout(this.onPollTimer, POLL_MS);
+        // Unref'd with nothing open: it then only keeps the poll mode's
+        // schedule (the guard's re-tests run at idle moments).
+        if (!holds) this.pollTimer.unref();
       }
-      if (this.readFailures >= MAX_READ_FAILURES) return;
+      if (!holds || this.readFailures >= MAX_READ_FAILURES) return;
       if (!this.readPending) {
-        let reader = this.reader;
-        if (reader === null) reader = this.reader = Bun.file(this.ring.eventfd).stream().getReader();
+        const reader = this.reader ?? this.newReader();
         this.readPending = true;
-        reader.read().then(this.onReadable, this.onReadFailed);
+        reader.stream.read().then(reader.onReadable, reader.onReadFailed);
       }
     });
+  }
+
+  /**
+   * A reader of the ring's eventfd (Bun dups the fd and adds the dup to its
+   * epoll set). The eventfd is a counter: a signal from before the reader
+   * existed still reads at once, so a new reader loses no wake-up.
+   */
+  private newReader(): EventfdReader {
+    const reader: EventfdReader = {
+      stream: Bun.file(this.ring.eventfd).stream().getReader(),
+      onReadable: (result) => this.onReadable(reader, result),
+      onReadFailed: (error) => this.onReadFailed(reader, error),
+    };
+    this.reader = reader;
+    return reader;
   }
 
   private wakeFromJs(): void {
@@ -229,6 +276,13 @@ export class EventLoop {
       w();
     }
   }
+}
+
+/** One eventfd reader and its callbacks, made once per reader (not per read). */
+interface EventfdReader {
+  readonly stream: { read(): Promise<{ done?: boolean }>; cancel(): Promise<void> };
+  readonly onReadable: (result: { done?: boolean }) => void;
+  readonly onReadFailed: (error: unknown) => void;
 }
 
 function macrotask(): Promise<void> {

@@ -6,9 +6,11 @@
  * self-test (wake-check.ts) and acts on it: a "defer" ring that wakes late is
  * replaced by a "coop" one; a ring that still wakes late in two tests runs
  * with the safe "poll" wake mode. One runtime = one io_uring instance, owned by this thread; close()
- * must be called (a Worker's termination runs no native cleanup, and the
- * idle eventfd reader keeps the thread's event loop alive). A process.exit()
- * before close() still closes the runtime's sockets and ring synchronously.
+ * should be called when done (a Worker's termination runs no native
+ * cleanup). The runtime holds the process alive only while it has a socket
+ * or an op open (loop.ts), so a process whose channels are closed exits; at
+ * that exit, or a process.exit() before close(), the runtime's sockets and
+ * ring are still closed synchronously.
  */
 import { AcceptBackoff, AcceptCounters } from "../accept-backoff.ts";
 import { DriverUnavailable, Errno, IoError, ioError } from "../errors.ts";
@@ -27,6 +29,10 @@ import { ringModeFromEnv } from "./ring-mode.ts";
 import { startDeadline, startSleep } from "./ops/timers.ts";
 import { checkWake, LATE_MS, type WakeCheck } from "./wake-check.ts";
 import { WakeGuard } from "./wake-guard.ts";
+import { runtimeLogger } from "../log/runtime-log.ts";
+import { uringTlsReason } from "./ktls.ts";
+
+const TLS_ADVICE = "create this runtime for the epoll driver (createRuntime({ driver: \"epoll\" }); serve({ tls }) picks it itself), or end TLS in a proxy (docs/DEPLOY.md, \"TLS\")";
 
 export interface UringRuntimeOptions {
   /** SQ entries of the ring (default 1024). */
@@ -91,9 +97,10 @@ export class UringRuntime implements Runtime {
     if (core.closing) return Promise.reject(new IoError(Errno.EBADF, "listen", "runtime is closed"));
     const host = opts.host ?? "127.0.0.1";
     const detail = `${host}:${opts.port}`;
+    if (opts.tls !== undefined) return Promise.reject(new IoError(Errno.EOPNOTSUPP, "listen", `TLS on ${detail}: ${uringTlsReason()}; ${TLS_ADVICE}`));
     const fd = core.lib.rr_socket_tcp(host.includes(":") ? 6 : 4);
     if (fd < 0) return Promise.reject(ioError(fd, "socket", detail));
-    const r = core.lib.rr_socket_listen(fd, cString(host), opts.port, opts.backlog ?? 1024, opts.reusePort === false ? 0 : 1);
+    const r = core.lib.rr_socket_listen(fd, cString(host), opts.port, opts.backlog ?? 1024, opts.reusePort === true ? 1 : 0);
     if (r < 0) {
       core.lib.rr_close(fd);
       return Promise.reject(ioError(r, "listen", detail));
@@ -114,6 +121,9 @@ export class UringRuntime implements Runtime {
   }
 
   connect(opts: ConnectOptions): Promise<Conn> {
+    if (opts.tls !== undefined) {
+      return Promise.reject(new IoError(Errno.EOPNOTSUPP, "connect", `TLS to ${opts.host}:${opts.port}: ${uringTlsReason()}; ${TLS_ADVICE}`));
+    }
     return startConnect(this.core, opts.host, opts.port, opts.noDelay !== false, opts.signal, this.makeConn) as Promise<Conn>;
   }
 
@@ -131,7 +141,11 @@ export class UringRuntime implements Runtime {
 
   stats(): RuntimeStats {
     const s = this.core.ring.stats();
-    return { steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats(), accept: this.acceptCounters.snapshot() };
+    const pool = this.core.pool;
+    return {
+      steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats(), accept: this.acceptCounters.snapshot(),
+      buffers: { arenaBytes: pool.size, inUseBytes: pool.inUseBytes, fallbacks: pool.fallbacks, recvNoBuffers: this.core.recvNoBuffers },
+    };
   }
 
   private wakeStats(): WakeStats {
@@ -195,7 +209,10 @@ export async function startUringRuntime(opts: UringStartOptions = {}): Promise<U
   rt.wakeCheck = check;
   if (check.verdict === "late") {
     rt.core.loop.wakeMode = "poll";
-    console.error(`ringrpc uring: idle wake-ups are late on this machine (${check.late}/${check.samples} over ${LATE_MS} ms, worst ${ms(check.maxUs)}): bounding idle sleeps with a 1 ms timer; see \`ringrpc doctor\``);
+    runtimeLogger().warn(
+      { event: "wake_mode", wakeMode: "poll", reason: "self_test_late", late: check.late, samples: check.samples, maxUs: check.maxUs },
+      `io_uring: idle wake-ups are late on this machine (${check.late}/${check.samples} over ${LATE_MS} ms, worst ${ms(check.maxUs)}): bounding idle sleeps with a 1 ms timer; see \`ringrpc doctor\``,
+    );
   }
   return rt;
 }

@@ -7,7 +7,8 @@
  * sees the bytes, SAMPLES times. A completion that reaches
  * JS more than LATE_MS after it was sent is a late wake-up; more than
  * LATE_LIMIT of them make the verdict "late". Whatever the kernel does, a
- * sample cannot hang: a NUDGE_MS timer wakes the loop, and the teardown
+ * sample cannot hang: a NUDGE_MS timer wakes the loop (again and again, as
+ * the sender thread may run late), and the teardown
  * runs in the poll wake mode. Owns the measurement only; what to do
  * with a late verdict is runtime.ts's choice.
  */
@@ -79,11 +80,13 @@ async function sample(core: UringCore, server: Conn, senderFd: number): Promise<
   const read = readExactly(server, buf);
   const started = core.lib.rr_send_clock_after(senderFd, SEND_DELAY_US);
   if (started < 0) throw ioError(started, "pthread_create", "wake self-test sender");
-  const nudge = setTimeout(() => core.loop.defer(noop), NUDGE_MS + SEND_DELAY_US / 1000);
+  // Repeated, not once: on a busy machine the sender thread may run after a
+  // single nudge, and a loop that loses wake-ups would then sleep for good.
+  const nudge = setInterval(() => core.loop.defer(noop), NUDGE_MS + SEND_DELAY_US / 1000);
   try {
     await read;
   } finally {
-    clearTimeout(nudge);
+    clearInterval(nudge);
   }
   const seen = core.lib.rr_clock_ms();
   const sent = new Float64Array(buf.buffer, 0, 1)[0]!;

@@ -16,6 +16,7 @@
 import type { UringCore } from "./core.ts";
 import { startSleep } from "./ops/timers.ts";
 import { LATE_MS, type WakeCheck } from "./wake-check.ts";
+import { runtimeLogger } from "../log/runtime-log.ts";
 
 /** Idle time between probes: one extra wake-up a second costs no measurable CPU. */
 const PROBE_EVERY_MS = 1000;
@@ -100,7 +101,10 @@ export class WakeGuard {
         this.stats.recoveries++;
         this.recheckEveryMs = RECHECK_FIRST_MS;
         loop.wakeMode = "eventfd";
-        console.error(`ringrpc uring: idle wake-ups are on time again (self-test: p50 ${(c.p50Us / 1000).toFixed(3)} ms, ${c.late}/${c.samples} late): back to the eventfd wake mode`);
+        runtimeLogger().info(
+          { event: "wake_mode", wakeMode: "eventfd", reason: "self_test_ok", late: c.late, samples: c.samples, p50Us: c.p50Us },
+          `io_uring: idle wake-ups are on time again (self-test: p50 ${(c.p50Us / 1000).toFixed(3)} ms, ${c.late}/${c.samples} late): back to the eventfd wake mode`,
+        );
       },
       () => {
         this.inFlight = false; // the runtime closed under the test
@@ -120,8 +124,9 @@ export class WakeGuard {
     const loop = this.core.loop;
     if (s.lateWakes >= LATE_SWITCH && loop.wakeMode === "eventfd") {
       loop.wakeMode = "poll";
-      console.error(
-        `ringrpc uring: ${s.lateWakes} idle wake-ups came more than ${LATE_MS} ms late (worst ${(s.maxLateUs / 1000).toFixed(1)} ms): ` +
+      runtimeLogger().warn(
+        { event: "wake_mode", wakeMode: "poll", reason: "late_wakeups", lateWakes: s.lateWakes, maxLateUs: s.maxLateUs },
+        `io_uring: ${s.lateWakes} idle wake-ups came more than ${LATE_MS} ms late (worst ${(s.maxLateUs / 1000).toFixed(1)} ms): ` +
           "bounding idle sleeps with a 1 ms timer from now on; see `ringrpc doctor`",
       );
     }

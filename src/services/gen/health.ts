@@ -310,9 +310,9 @@ export interface HealthHandlers {
   watch(req: HealthCheckRequest, ctx: CallContext): AsyncIterable<HealthCheckReply> | Iterable<HealthCheckReply>;
 }
 
-/** Binds an implementation of ringrpc.health.v1.Health; requests are validated unless `validate: false`. */
-export function bindHealth(impl: HealthHandlers, opts?: { validate?: boolean }): ServiceBinding {
-  return { descriptor: Health, impl, validate: opts?.validate ?? true };
+/** Binds an implementation of ringrpc.health.v1.Health; requests are validated unless `validate: false`. Methods listed in `unimplemented` may be left out of `impl`; their calls get UNIMPLEMENTED. */
+export function bindHealth<const U extends keyof HealthHandlers = never>(impl: Omit<HealthHandlers, U>, opts?: { validate?: boolean; unimplemented?: readonly U[] }): ServiceBinding {
+  return { descriptor: Health, impl, validate: opts?.validate ?? true, unimplemented: opts?.unimplemented ?? [] };
 }
 
 /** Typed client of ringrpc.health.v1.Health. */

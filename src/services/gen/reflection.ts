@@ -885,9 +885,9 @@ export interface ReflectionHandlers {
   getIdl(req: GetIdlRequest, ctx: CallContext): GetIdlReply | Promise<GetIdlReply>;
 }
 
-/** Binds an implementation of ringrpc.reflection.v1.Reflection; requests are validated unless `validate: false`. */
-export function bindReflection(impl: ReflectionHandlers, opts?: { validate?: boolean }): ServiceBinding {
-  return { descriptor: Reflection, impl, validate: opts?.validate ?? true };
+/** Binds an implementation of ringrpc.reflection.v1.Reflection; requests are validated unless `validate: false`. Methods listed in `unimplemented` may be left out of `impl`; their calls get UNIMPLEMENTED. */
+export function bindReflection<const U extends keyof ReflectionHandlers = never>(impl: Omit<ReflectionHandlers, U>, opts?: { validate?: boolean; unimplemented?: readonly U[] }): ServiceBinding {
+  return { descriptor: Reflection, impl, validate: opts?.validate ?? true, unimplemented: opts?.unimplemented ?? [] };
 }
 
 /** Typed client of ringrpc.reflection.v1.Reflection. */

@@ -12,6 +12,7 @@ import { createChannel, type Channel, type ChannelOptions } from "../../../src/r
 import type { ServiceBinding } from "../../../src/rpc/descriptor.ts";
 import { createRpcServer, type RpcServer, type ServerOptions, type ServerStats } from "../../../src/rpc/server.ts";
 import type { DriverName, Runtime } from "../../../src/runtime/types.ts";
+import { recordingLogger } from "../../helpers/recording-logger.ts";
 import { startWorkerPeer } from "../../helpers/worker-peer.ts";
 import type { Probe } from "../service-impl.ts";
 import type { DriverCase } from "./drivers.ts";
@@ -53,7 +54,8 @@ export async function withServer(
   const channels: Channel[] = [];
   const errors: string[] = [];
   try {
-    const server = createRpcServer(rt, [{ descriptor: TestService, impl, validate: true }, ...bindings], serverOpts);
+    // The failures tests cause on purpose are logged to memory, not to the test output (a test may pass its own logger).
+    const server = createRpcServer(rt, [{ descriptor: TestService, impl, validate: true }, ...bindings], { logger: recordingLogger(), ...serverOpts });
     const listener = await rt.listen({ host: "127.0.0.1", port: 0, reusePort: false });
     const serving = server.serve(listener).catch(recordInto(errors, "serve"));
     const port = listener.port;

@@ -6,6 +6,7 @@
 import type { BufResult, Conn, ConnSink, Listener, Runtime, RuntimeStats } from "../../../src/runtime/types.ts";
 
 export class MemConn implements Conn {
+  readonly queuedBytes = 0;
   private static nextId = 1;
   readonly id = MemConn.nextId++;
   readonly remote = { address: "127.0.0.1", port: 1 };

@@ -9,6 +9,7 @@
 import { createRpcServer, type RpcServer, type ServerOptions } from "../../../src/rpc/server.ts";
 import { createRuntimeFor } from "../../../src/runtime/select.ts";
 import type { DriverName, Listener, Runtime } from "../../../src/runtime/types.ts";
+import { recordingLogger } from "../../helpers/recording-logger.ts";
 import { answerParent } from "../../helpers/worker-peer.ts";
 import { makeImpl, newProbe } from "../service-impl.ts";
 import { TestService } from "./fixtures.ts";
@@ -27,7 +28,8 @@ answerParent({
   async start(arg) {
     const { driver, opts } = arg as { driver: DriverName; opts: ServerOptions };
     rt = await createRuntimeFor(driver);
-    server = createRpcServer(rt, [{ descriptor: TestService, impl: makeImpl(probe), validate: true }], opts);
+    // The failures tests cause on purpose are logged to memory, not to the test output.
+    server = createRpcServer(rt, [{ descriptor: TestService, impl: makeImpl(probe), validate: true }], { logger: recordingLogger(), ...opts });
     listener = await rt.listen({ host: "127.0.0.1", port: 0, reusePort: false });
     serving = server.serve(listener).catch(describeError("serve"));
     return { port: listener.port, driver: rt.driver };

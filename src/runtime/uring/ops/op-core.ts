@@ -57,6 +57,8 @@ export interface OpCore {
   readonly bufsRegion: ArrayBuffer;
   readonly bufSize: number;
   readonly closing: boolean;
+  /** Streaming reads that ended an arm with ENOBUFS (every provided buffer in use). */
+  recvNoBuffers: number;
   /** An op of conn finished; closes it when it was waiting for that. */
   opDone(conn: CoreConn): void;
   /** Queues an async cancel of slot s (once); its completion still arrives. */

@@ -2171,9 +2171,9 @@ export interface EverythingHandlers {
   exchange(reqs: AsyncIterable<Message>, ctx: CallContext): AsyncIterable<Message> | Iterable<Message>;
 }
 
-/** Binds an implementation of test.all.Everything; requests are validated unless `validate: false`. */
-export function bindEverything(impl: EverythingHandlers, opts?: { validate?: boolean }): ServiceBinding {
-  return { descriptor: Everything, impl, validate: opts?.validate ?? true };
+/** Binds an implementation of test.all.Everything; requests are validated unless `validate: false`. Methods listed in `unimplemented` may be left out of `impl`; their calls get UNIMPLEMENTED. */
+export function bindEverything<const U extends keyof EverythingHandlers = never>(impl: Omit<EverythingHandlers, U>, opts?: { validate?: boolean; unimplemented?: readonly U[] }): ServiceBinding {
+  return { descriptor: Everything, impl, validate: opts?.validate ?? true, unimplemented: opts?.unimplemented ?? [] };
 }
 
 /**
@@ -2242,9 +2242,9 @@ export interface SecondHandlers {
   ping(req: Empty, ctx: CallContext): Empty | Promise<Empty>;
 }
 
-/** Binds an implementation of test.all.Second; requests are validated unless `validate: false`. */
-export function bindSecond(impl: SecondHandlers, opts?: { validate?: boolean }): ServiceBinding {
-  return { descriptor: Second, impl, validate: opts?.validate ?? true };
+/** Binds an implementation of test.all.Second; requests are validated unless `validate: false`. Methods listed in `unimplemented` may be left out of `impl`; their calls get UNIMPLEMENTED. */
+export function bindSecond<const U extends keyof SecondHandlers = never>(impl: Omit<SecondHandlers, U>, opts?: { validate?: boolean; unimplemented?: readonly U[] }): ServiceBinding {
+  return { descriptor: Second, impl, validate: opts?.validate ?? true, unimplemented: opts?.unimplemented ?? [] };
 }
 
 /** Typed client of test.all.Second. */

@@ -120,9 +120,9 @@ export interface PlotterHandlers {
   plot(req: Point, ctx: CallContext): Point | Promise<Point>;
 }
 
-/** Binds an implementation of rel.Plotter; requests are validated unless `validate: false`. */
-export function bindPlotter(impl: PlotterHandlers, opts?: { validate?: boolean }): ServiceBinding {
-  return { descriptor: Plotter, impl, validate: opts?.validate ?? true };
+/** Binds an implementation of rel.Plotter; requests are validated unless `validate: false`. Methods listed in `unimplemented` may be left out of `impl`; their calls get UNIMPLEMENTED. */
+export function bindPlotter<const U extends keyof PlotterHandlers = never>(impl: Omit<PlotterHandlers, U>, opts?: { validate?: boolean; unimplemented?: readonly U[] }): ServiceBinding {
+  return { descriptor: Plotter, impl, validate: opts?.validate ?? true, unimplemented: opts?.unimplemented ?? [] };
 }
 
 /** Typed client of rel.Plotter. */
