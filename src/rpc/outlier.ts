@@ -11,7 +11,6 @@
  * Owns the counts, the timers and the decision; the probe itself is the
  * channel's (it knows connections).
  */
-import { NOT_PROCESSED } from "./client-call.ts";
 import { Status } from "./status.ts";
 
 export interface OutlierOptions {
@@ -79,15 +78,17 @@ export class OutlierDetector<T extends Ejectable> {
   }
 
   /**
-   * A call on `target` ended with `outcome` (a status, or NOT_PROCESSED).
-   * UNAVAILABLE counts; a status the server answered resets the count;
-   * CANCELLED and DEADLINE_EXCEEDED (the caller's side) change nothing.
+   * A call on `target` ended with `outcome`: a status, or a negative value
+   * for a call no server processed (client-call.ts NOT_PROCESSED, or OPEN
+   * for one leaving to be sent elsewhere). UNAVAILABLE counts; a status the
+   * server answered resets the count; CANCELLED and DEADLINE_EXCEEDED (the
+   * caller's side) and the negative values change nothing.
    */
   record(target: T, outcome: number): void {
     const s = target.outlier;
     if (outcome === Status.UNAVAILABLE) {
       if (++s.consecutive >= this.threshold && !s.ejected) this.eject(target);
-    } else if (outcome !== NOT_PROCESSED && outcome !== Status.CANCELLED && outcome !== Status.DEADLINE_EXCEEDED) {
+    } else if (outcome >= 0 && outcome !== Status.CANCELLED && outcome !== Status.DEADLINE_EXCEEDED) {
       s.consecutive = 0;
       // Healthy for as long as its last ejection would have lasted twice over: the next ejection starts short again.
       if (s.ejections > 0 && Date.now() - s.readmittedAt > 2 * this.ejectionMs(s.ejections)) s.ejections = 0;

@@ -7,7 +7,7 @@
  * twice as long.
  */
 import { describe, expect, test } from "bun:test";
-import { NOT_PROCESSED } from "../../src/rpc/client-call.ts";
+import { NOT_PROCESSED, OPEN } from "../../src/rpc/client-call.ts";
 import { createChannel } from "../../src/rpc/client.ts";
 import { type Ejectable, OutlierDetector, OutlierState } from "../../src/rpc/outlier.ts";
 import { Status } from "../../src/rpc/status.ts";
@@ -44,7 +44,7 @@ describe("outlier detection rules", () => {
     const a = addrs[0]!;
     for (const s of [Status.UNAVAILABLE, Status.UNAVAILABLE, Status.NOT_FOUND, Status.UNAVAILABLE, Status.UNAVAILABLE]) det.record(a, s);
     expect(a.outlier.ejected).toBe(false);
-    for (const s of [Status.CANCELLED, Status.DEADLINE_EXCEEDED, NOT_PROCESSED]) det.record(a, s);
+    for (const s of [Status.CANCELLED, Status.DEADLINE_EXCEEDED, NOT_PROCESSED, OPEN]) det.record(a, s);
     expect([a.outlier.consecutive, a.outlier.ejected]).toEqual([2, false]);
     det.record(a, Status.UNAVAILABLE);
     expect([a.outlier.ejected, det.ejected, changes()]).toEqual([true, 1, 1]);
