@@ -294,7 +294,8 @@ export class ClientConnection implements CallTransport, ConnectionSide {
   lost(why: string): void {
     if (this.closed) return;
     // Only a call in flight may have run; before any call (during the HELLO) the reason alone is the error.
-    const err = new RpcError(Status.UNAVAILABLE, this.calls.size > 0 ? `connection lost: ${why} (${this.address}; a call in flight may have run)` : `connection lost: ${why}`);
+    const where = why.includes(this.address) ? "" : `${this.address}; `;
+    const err = new RpcError(Status.UNAVAILABLE, this.calls.size > 0 ? `connection lost: ${why} (${where}a call in flight may have run)` : `connection lost: ${why}`);
     const cb = this.onHello;
     this.onHello = null;
     cb?.(err);
