@@ -2,10 +2,10 @@
 # ringrpc bootstrap: the one set-up path shared by the demo, the tests and the
 # bench. It installs node dependencies (Bun itself comes pinned from the npm
 # registry), installs liburing-dev with apt-get when its header is missing,
-# installs haproxy and dnsmasq-base the same way (for the proxy test and the
-# DNS discovery tests), builds native/ into a cached shared library and
-# bench/loadgen (the C load generator the latency tests use). A second run
-# only checks.
+# installs haproxy, dnsmasq-base and prometheus (for promtool) the same way
+# (for the proxy test, the DNS discovery tests and the metrics check), builds
+# native/ into a cached shared library and bench/loadgen (the C load
+# generator the latency tests use). A second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,30 +31,25 @@ if [ ! -f /usr/include/liburing.h ]; then
     || die "apt-get install liburing-dev failed (see /tmp/ringrpc-apt.log): install it by hand, then re-run"
 fi
 
-# 3. HAProxy, for the test that runs ringrpc behind a real proxy (test/deploy/);
-#    without it that test skips and says why.
-if ! command -v haproxy >/dev/null; then
+# 3. Daemons and tools that some tests drive for real; without one, its tests
+#    skip and say why. Installed with apt-get when missing (root only).
+#    optional_apt COMMAND PACKAGE WHAT-FOR
+optional_apt() {
+  command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "ringrpc setup: installing haproxy (apt-get), for test/deploy/haproxy.test.ts" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; } >/tmp/ringrpc-apt-haproxy.log 2>&1 \
-      || echo "ringrpc setup: apt-get install haproxy failed (see /tmp/ringrpc-apt-haproxy.log): the HAProxy test will skip" >&2
+    echo "ringrpc setup: installing $2 (apt-get), for $3" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2"; } >"/tmp/ringrpc-apt-$2.log" 2>&1 \
+      || echo "ringrpc setup: apt-get install $2 failed (see /tmp/ringrpc-apt-$2.log): $3 will skip" >&2
   else
-    echo "ringrpc setup: haproxy not found and cannot apt-get it (not root or no apt-get): the HAProxy test will skip" >&2
+    echo "ringrpc setup: $1 not found and cannot apt-get $2 (not root or no apt-get): $3 will skip" >&2
   fi
-fi
-
-# 4. dnsmasq (Debian's dnsmasq-base: the binary, no system service): the DNS
-#    server the discovery tests start on loopback (test/helpers/dns-server.ts);
-#    without it those tests skip and say why.
-if ! command -v dnsmasq >/dev/null && [ ! -x /usr/sbin/dnsmasq ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "ringrpc setup: installing dnsmasq-base (apt-get), for the DNS discovery tests" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base; } >/tmp/ringrpc-apt-dnsmasq.log 2>&1 \
-      || echo "ringrpc setup: apt-get install dnsmasq-base failed (see /tmp/ringrpc-apt-dnsmasq.log): the DNS discovery tests will skip" >&2
-  else
-    echo "ringrpc setup: dnsmasq not found and cannot apt-get it (not root or no apt-get): the DNS discovery tests will skip" >&2
-  fi
-fi
+}
+optional_apt haproxy haproxy "test/deploy/haproxy.test.ts (ringrpc behind a real proxy)"
+# dnsmasq-base: the binary without a system service; the DNS server the
+# discovery tests start on loopback (test/helpers/dns-server.ts).
+optional_apt dnsmasq dnsmasq-base "the DNS discovery tests"
+# prometheus: for its promtool, which checks a metrics scrape (test/examples/metrics-scrape.test.ts).
+optional_apt promtool prometheus "the promtool check of a metrics scrape"
 
 # 5. The native shim; make rebuilds only what changed.
 command -v gcc >/dev/null || die "gcc not found: apt-get install gcc, then re-run"

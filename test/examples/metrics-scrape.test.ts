@@ -26,7 +26,7 @@ const promtool = (() => {
   const r = spawnSync("sh", ["-c", "command -v promtool"], { encoding: "utf8" });
   return r.status === 0 ? r.stdout.trim() : null;
 })();
-const NO_PROMTOOL = promtool === null ? "promtool is not installed (apt-get install --no-download prometheus finds no package offline here)" : null;
+const NO_PROMTOOL = promtool === null ? "promtool is not installed (scripts/setup.sh installs it with Debian's prometheus package, as root with apt-get)" : null;
 
 async function scrape(port: number): Promise<{ status: number; type: string | null; text: string }> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
