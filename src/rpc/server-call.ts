@@ -83,26 +83,34 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v instanceof Promise || (typeof v === "object" && v !== null && typeof (v as PromiseLike<unknown>).then === "function");
 }
 
+/**
+ * What only some calls need (streams, deadlines, headers and trailers, an
+ * AbortSignal): kept apart so that the common call, a unary one answered at
+ * once, allocates and initialises a small object.
+ */
+class CallExtras {
+  inbound: InboundStream<unknown> | null = null;
+  credit: OutboundCredit | null = null;
+  timer: ReturnType<typeof setTimeout> | null = null;
+  stalledSince = 0;
+  ac: AbortController | null = null;
+  abortReason: RpcError | null = null;
+  headers: Metadata | null = null;
+  trailers: Metadata | null = null;
+  queuedSizes: number[] | null = null;
+}
+
 export class ServerCallState implements CallContext {
   done: boolean;
   /** The client sent END_STREAM or HALF_CLOSE: a later MESSAGE is a protocol error. */
   halfClosed: boolean;
-  inbound: InboundStream<unknown> | null;
-  credit: OutboundCredit | null;
-  timer: ReturnType<typeof setTimeout> | null;
-  /** Date.now() since when the response stream has waited for the client's WINDOW credit; 0 when it is not waiting. */
-  stalledSince: number;
-  private ac: AbortController | null;
-  private abortReason: RpcError | null;
-  private headers: Metadata | null;
   private headersSent: boolean;
-  private trailers: Metadata | null;
   /** Date.now() at the call's start, for the duration a failure is logged with. */
   private readonly startedAt: number;
   /** The call's start on the metrics clock (0 when metrics are off). */
   private readonly t0: number;
-  /** Sizes of the request messages waiting in `inbound`, oldest first (null: none yet). */
-  private queuedSizes: number[] | null;
+  /** The rarely needed state, created on first use (x()). */
+  private extras: CallExtras | null;
 
   constructor(
     private readonly host: CallHost,
@@ -119,16 +127,41 @@ export class ServerCallState implements CallContext {
     this.t0 = metrics !== null ? metrics.start(slot) : 0;
     this.done = false;
     this.halfClosed = false;
-    this.inbound = null;
-    this.credit = null;
-    this.timer = null;
-    this.stalledSince = 0;
-    this.ac = null;
-    this.abortReason = null;
-    this.headers = null;
     this.headersSent = false;
-    this.trailers = null;
-    this.queuedSizes = null;
+    this.extras = null;
+  }
+
+  private x(): CallExtras {
+    return (this.extras ??= new CallExtras());
+  }
+
+  get inbound(): InboundStream<unknown> | null {
+    return this.extras === null ? null : this.extras.inbound;
+  }
+  set inbound(v: InboundStream<unknown> | null) {
+    this.x().inbound = v;
+  }
+
+  get credit(): OutboundCredit | null {
+    return this.extras === null ? null : this.extras.credit;
+  }
+  set credit(v: OutboundCredit | null) {
+    this.x().credit = v;
+  }
+
+  get timer(): ReturnType<typeof setTimeout> | null {
+    return this.extras === null ? null : this.extras.timer;
+  }
+  set timer(v: ReturnType<typeof setTimeout> | null) {
+    this.x().timer = v;
+  }
+
+  /** Date.now() since when the response stream has waited for the client's WINDOW credit; 0 when it is not waiting. */
+  get stalledSince(): number {
+    return this.extras === null ? 0 : this.extras.stalledSince;
+  }
+  set stalledSince(v: number) {
+    this.x().stalledSince = v;
   }
 
   get peer(): { address: string; port: number } | null {
@@ -136,22 +169,23 @@ export class ServerCallState implements CallContext {
   }
 
   get signal(): AbortSignal {
-    if (this.ac === null) {
-      this.ac = new AbortController();
-      if (this.abortReason !== null) this.ac.abort(this.abortReason);
+    const x = this.x();
+    if (x.ac === null) {
+      x.ac = new AbortController();
+      if (x.abortReason !== null) x.ac.abort(x.abortReason);
     }
-    return this.ac.signal;
+    return x.ac.signal;
   }
 
   setHeader(key: string, value: string | Uint8Array): void {
     if (this.headersSent) throw new RpcError(Status.FAILED_PRECONDITION, `setHeader(${JSON.stringify(key)}) after the headers were sent`);
     if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid header key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
-    (this.headers ??= {})[key] = value;
+    (this.x().headers ??= {})[key] = value;
   }
 
   setTrailer(key: string, value: string | Uint8Array): void {
     if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid trailer key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
-    (this.trailers ??= {})[key] = value;
+    (this.x().trailers ??= {})[key] = value;
   }
 
   /** Opens the request stream of a client-streaming or bidi call; each message read returns WINDOW credit. */
@@ -166,7 +200,7 @@ export class ServerCallState implements CallContext {
       },
       () => {},
       () => {
-        const n = this.queuedSizes?.shift();
+        const n = this.extras?.queuedSizes?.shift();
         if (n !== undefined) host.inboundHeld(-n);
       },
     );
@@ -180,7 +214,7 @@ export class ServerCallState implements CallContext {
     const before = inbound.buffered;
     if (!inbound.push(msg)) return false;
     if (inbound.buffered > before) {
-      (this.queuedSizes ??= []).push(bytes);
+      (this.x().queuedSizes ??= []).push(bytes);
       this.host.inboundHeld(bytes);
     }
     const metrics = this.host.metrics;
@@ -198,18 +232,20 @@ export class ServerCallState implements CallContext {
   abort(reason: RpcError): void {
     if (this.done) return;
     this.finish(reason.status);
-    this.abortReason = reason;
-    this.ac?.abort(reason);
-    this.inbound?.end(reason);
+    const x = this.x();
+    x.abortReason = reason;
+    x.ac?.abort(reason);
+    x.inbound?.end(reason);
   }
 
   /** Sends STATUS with `status` and aborts the handler (deadline, shutdown, bad stream message). */
   abortWithStatus(status: StatusCode, message: string): void {
     if (this.done) return;
     this.fail(new RpcError(status, message));
-    this.abortReason = new RpcError(status, message);
-    this.ac?.abort(this.abortReason);
-    this.inbound?.end(this.abortReason);
+    const x = this.x();
+    x.abortReason = new RpcError(status, message);
+    x.ac?.abort(x.abortReason);
+    x.inbound?.end(x.abortReason);
   }
 
   /** Routes a handler's return value: a value, a promise, or (streams) an iterable. */
@@ -237,10 +273,11 @@ export class ServerCallState implements CallContext {
     const max = this.host.peerMaxFrameBytes;
     try {
       this.flushHeaders();
-      if (this.trailers === null) writeResponse(w, this.id, this.method.output, value, max);
+      const trailers = this.extras === null ? null : this.extras.trailers;
+      if (trailers === null) writeResponse(w, this.id, this.method.output, value, max);
       else {
         writeMessage(w, this.id, 0, this.method.output, value, max);
-        writeStatus(w, this.id, Status.OK, "", this.trailers, null, null);
+        writeStatus(w, this.id, Status.OK, "", trailers, null, null);
       }
     } catch (e) {
       this.fail(this.notEncoded(e, -1));
@@ -272,7 +309,7 @@ export class ServerCallState implements CallContext {
     let message: string;
     let errorType: ErrorType | null = null;
     let err: RpcError | null = null;
-    let trailers = this.trailers ?? undefined;
+    let trailers = this.extras?.trailers ?? undefined;
     const typed = this.method.errors.find((t) => t.is(e));
     if (typed !== undefined) {
       errorType = typed;
@@ -299,7 +336,8 @@ export class ServerCallState implements CallContext {
   private flushHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    if (this.headers !== null) writeHeaders(this.host.out.w, this.id, this.headers);
+    const headers = this.extras === null ? null : this.extras.headers;
+    if (headers !== null) writeHeaders(this.host.out.w, this.id, headers);
   }
 
   private finish(status: number): void {
@@ -307,18 +345,21 @@ export class ServerCallState implements CallContext {
     const metrics = this.host.metrics;
     if (metrics !== null) metrics.end(this.slot, status, this.t0);
     this.headersSent = true;
-    const queued = this.queuedSizes;
-    if (queued !== null && queued.length > 0) {
-      let sum = 0;
-      for (const n of queued) sum += n;
-      queued.length = 0;
-      this.host.inboundHeld(-sum);
+    const x = this.extras;
+    if (x !== null) {
+      const queued = x.queuedSizes;
+      if (queued !== null && queued.length > 0) {
+        let sum = 0;
+        for (const n of queued) sum += n;
+        queued.length = 0;
+        this.host.inboundHeld(-sum);
+      }
+      if (x.timer !== null) {
+        clearTimeout(x.timer);
+        x.timer = null;
+      }
+      x.credit?.close();
     }
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    this.credit?.close();
     this.host.removeCall(this);
   }
 
@@ -344,7 +385,7 @@ export class ServerCallState implements CallContext {
         if (this.done) break;
         if (r.done) {
           this.flushHeaders();
-          writeStatus(out.w, this.id, Status.OK, "", this.trailers ?? undefined, null, null);
+          writeStatus(out.w, this.id, Status.OK, "", this.extras?.trailers ?? undefined, null, null);
           this.finish(Status.OK);
           out.commit();
           return;
