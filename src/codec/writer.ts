@@ -366,6 +366,39 @@ export class MsgWriter {
     return off;
   }
 
+  /**
+   * The start of a length-prefixed frame in one step: 4 bytes reserved for
+   * the prefix (returned: fill it with setU32BE), then a fixarray header of
+   * `fields` (< 16) and two small non-negative ints (a frame type < 128 and a
+   * u32 id). What reserve + arrayHeader + int + int write, with one capacity
+   * check instead of four.
+   */
+  frameStart(fields: number, type: number, id: number): number {
+    this.ensure(15);
+    const buf = this.buf;
+    const off = this.pos;
+    buf[off + 4] = 0x90 | fields;
+    buf[off + 5] = type;
+    let p = off + 6;
+    if (id < 0x80) buf[p++] = id;
+    else if (id < 0x100) {
+      buf[p] = 0xcc;
+      buf[p + 1] = id;
+      p += 2;
+    } else if (id < 0x10000) {
+      buf[p] = 0xcd;
+      buf[p + 1] = id >>> 8;
+      buf[p + 2] = id;
+      p += 3;
+    } else {
+      buf[p] = 0xce;
+      this.view.setUint32(p + 1, id);
+      p += 5;
+    }
+    this.pos = p;
+    return off;
+  }
+
   /** Writes a big-endian u32 at an offset previously returned by reserve(). */
   setU32BE(offset: number, v: number): void {
     this.view.setUint32(offset, v);

@@ -19,12 +19,9 @@ import { RpcError, Status } from "./status.ts";
 /** A GOAWAY message is cut to this many characters (and made printable) before it is sent. */
 const GOAWAY_MESSAGE_MAX_CHARS = 200;
 
+/** The frame's length prefix (reserved: its offset is returned) and [type, id, ...] head; ids are u32, types and field counts small. */
 function begin(w: MsgWriter, fields: number, type: number, id: number): number {
-  const off = w.reserve(4);
-  w.arrayHeader(fields);
-  w.int(type);
-  w.int(id);
-  return off;
+  return w.frameStart(fields, type, id);
 }
 
 /** MsgWriter asks for up to this many bytes more than a value takes (an int reserves 9): the limit's slack, so a body that fits never trips it. */
