@@ -84,9 +84,23 @@ const mutants: Mutant[] = [
   {
     name: "rpc: concurrent-call limit off by one (one call more than the limit is admitted)",
     file: "src/rpc/server-connection.ts",
-    from: "    if (this.calls.size >= this.cfg.limits.maxConcurrentCalls)",
-    to: "    if (this.calls.size > this.cfg.limits.maxConcurrentCalls)",
+    from: "    if (this.calls.size >= this.cfg.limits.maxConcurrentCalls || this.owner.openCalls",
+    to: "    if (this.calls.size > this.cfg.limits.maxConcurrentCalls || this.owner.openCalls",
     tests: ["test/rpc/limits.test.ts"],
+  },
+  {
+    name: "rpc: REQUESTs already read are answered while the output is over its high-water mark (no hold)",
+    file: "src/rpc/server-connection.ts",
+    from: "        if (this.out.overHighWater) this.core.holdFrames();",
+    to: "        if (this.out.overHighWater && false) this.core.holdFrames();",
+    tests: ["test/attack/amplification.test.ts"],
+  },
+  {
+    name: "rpc: the memory budget never evicts its top consumer",
+    file: "src/rpc/memory-budget.ts",
+    from: "    while (this.used > this.limit * HARD_FACTOR) {",
+    to: "    while (false && this.used > this.limit * HARD_FACTOR) {",
+    tests: ["test/rpc/memory-budget.test.ts", "test/attack/memory-budget.test.ts"],
   },
   {
     name: "uring: timers round down instead of up",
