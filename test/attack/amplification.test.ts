@@ -8,16 +8,13 @@
  * another client's calls answered meanwhile.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { KeyValueClient } from "../../examples/kv/gen/kv.ts";
+import type { KeyValueClient } from "../../examples/kv/gen/kv.ts";
 import { MsgWriter } from "../../src/codec/writer.ts";
-import { type Channel, createChannel } from "../../src/rpc/client.ts";
 import type { MessageType } from "../../src/rpc/descriptor.ts";
 import { writeHello, writeRequest } from "../../src/rpc/frames.ts";
-import type { Runtime } from "../../src/runtime/types.ts";
-import { createRuntimeFor } from "../../src/runtime/select.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
-import { type ServerProcess, startServer } from "../helpers/server-process.ts";
+import type { ServerProcess } from "../helpers/server-process.ts";
+import { rssMiB, startVictim, type Victim } from "./fixtures/victim.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const uring = probeUring();
@@ -26,10 +23,6 @@ const GETS = 400;
 /** A stall bound for the other client (measured p99 under 2 ms quiet; before the fix its calls hit their 500 ms deadline). */
 const OTHER_CLIENT_P99_MS = 200;
 
-function rssMiB(pid: number): number {
-  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
 
 /** HELLO, then `count` pipelined unary REQUESTs for kv.v1.KeyValue/get of `key`: one write, ~40 bytes per call. */
 function pipelinedGets(key: string, count: number): Uint8Array {
@@ -52,22 +45,18 @@ function pipelinedGets(key: string, count: number): Uint8Array {
 for (const driver of ["uring", "epoll"] as const) {
   const skip = driver === "uring" && !uring.ok;
   describe.skipIf(skip)(`response amplification, ${driver} server${skip ? ` (skipped: ${uring.reason})` : ""}`, () => {
+    let victim: Victim;
     let server: ServerProcess;
-    let rt: Runtime;
-    let channel: Channel;
+    let kv: KeyValueClient;
     beforeAll(async () => {
-      server = await startServer(`${root}examples/kv/server.ts`, ["--port", "0", "--workers", "1", "--driver", driver]);
-      rt = await createRuntimeFor("epoll");
-      channel = createChannel(rt, { endpoints: [{ host: "127.0.0.1", port: server.port }] });
+      victim = await startVictim(driver, []);
+      ({ server, kv } = victim);
     });
     afterAll(async () => {
-      await channel?.close();
-      await rt?.close();
-      await server?.stop();
+      await victim?.stop();
     });
 
     test(`${GETS} pipelined gets of a 1 MiB value, never read: RSS grows by less than 64 MiB and another client is served`, async () => {
-      const kv = new KeyValueClient(channel);
       await kv.put({ key: "big", value: new Uint8Array(VALUE_BYTES).fill(7), origin: 1 });
       await kv.put({ key: "small", value: new Uint8Array(8), origin: 1 });
       for (let i = 0; i < 50; i++) await kv.get({ key: "small" }); // warm both paths before the baseline

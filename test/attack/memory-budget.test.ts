@@ -8,18 +8,14 @@
  * throughout. On a kv server process of each driver.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { KeyValueClient } from "../../examples/kv/gen/kv.ts";
+import type { KeyValueClient } from "../../examples/kv/gen/kv.ts";
 import { MsgWriter } from "../../src/codec/writer.ts";
-import { type Channel, createChannel } from "../../src/rpc/client.ts";
 import { writeHello } from "../../src/rpc/frames.ts";
-import type { Runtime } from "../../src/runtime/types.ts";
-import { createRuntimeFor } from "../../src/runtime/select.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
-import { type ServerProcess, startServer } from "../helpers/server-process.ts";
+import type { ServerProcess } from "../helpers/server-process.ts";
+import { rssMiB, startVictim, type Victim } from "./fixtures/victim.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
 const uring = probeUring();
 const ATTACKERS = 100;
 const SENT_BYTES = 3 << 20;
@@ -31,10 +27,6 @@ const BUDGET_MB = 32;
  */
 const OTHER_CLIENT_P99_MS = 500;
 
-function rssMiB(pid: number): number {
-  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
 
 /** HELLO, then the u32 prefix of a 4 MiB frame and `bytes` of its body (never finished). */
 function partialFrame(bytes: number): Uint8Array {
@@ -49,22 +41,18 @@ function partialFrame(bytes: number): Uint8Array {
 for (const driver of ["uring", "epoll"] as const) {
   const skip = driver === "uring" && !uring.ok;
   describe.skipIf(skip)(`memory budget, ${driver} server${skip ? ` (skipped: ${uring.reason})` : ""}`, () => {
+    let victim: Victim;
     let server: ServerProcess;
-    let rt: Runtime;
-    let channel: Channel;
+    let kv: KeyValueClient;
     beforeAll(async () => {
-      server = await startServer(`${root}test/attack/fixtures/kv-server.ts`, ["--driver", driver, "--budget-mb", String(BUDGET_MB)]);
-      rt = await createRuntimeFor("epoll");
-      channel = createChannel(rt, { endpoints: [{ host: "127.0.0.1", port: server.port }] });
+      victim = await startVictim(driver, ["--budget-mb", String(BUDGET_MB)]);
+      ({ server, kv } = victim);
     });
     afterAll(async () => {
-      await channel?.close();
-      await rt?.close();
-      await server?.stop();
+      await victim?.stop();
     });
 
     test(`${ATTACKERS} connections x 3 MiB of an unfinished frame: RSS bounded by the ${BUDGET_MB} MiB budget, top consumers evicted, others served`, async () => {
-      const kv = new KeyValueClient(channel);
       await kv.put({ key: "k", value: new Uint8Array(16), origin: 1 });
       for (let i = 0; i < 50; i++) await kv.get({ key: "k" });
       // Warm the fixed costs the attack would otherwise be charged with: 6 MiB of puts cycle the

@@ -12,19 +12,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
-import { KeyValueClient } from "../../examples/kv/gen/kv.ts";
+import type { KeyValueClient } from "../../examples/kv/gen/kv.ts";
 import { MsgWriter } from "../../src/codec/writer.ts";
-import { type Channel, createChannel } from "../../src/rpc/client.ts";
 import { FrameType, GoAwayReason } from "../../src/rpc/protocol.ts";
 import { Status } from "../../src/rpc/status.ts";
-import type { Runtime } from "../../src/runtime/types.ts";
-import { createRuntimeFor } from "../../src/runtime/select.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
-import { type ServerProcess, startServer } from "../helpers/server-process.ts";
+import type { ServerProcess } from "../helpers/server-process.ts";
+import { startVictim, type Victim } from "./fixtures/victim.ts";
 import { writeRequest } from "../../src/rpc/frames.ts";
 import { frames, getBody, getRequest, hello, ping, rawMessage, rawSession } from "./fixtures/raw-peer.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
 const uring = probeUring();
 /** A bad connection must be closed within this (measured 1-15 ms; the bound leaves room for a busy machine). */
 const CLOSE_WITHIN_MS = 1000;
@@ -108,21 +105,16 @@ const callCases: CallCase[] = [
 for (const driver of ["uring", "epoll"] as const) {
   const skip = driver === "uring" && !uring.ok;
   describe.skipIf(skip)(`parser attacks, ${driver} server${skip ? ` (skipped: ${uring.reason})` : ""}`, () => {
+    let victim: Victim;
     let server: ServerProcess;
-    let rt: Runtime;
-    let channel: Channel;
     let kv: KeyValueClient;
     beforeAll(async () => {
-      server = await startServer(`${root}test/attack/fixtures/kv-server.ts`, ["--driver", driver, "--first-frame-ms", "300"]);
-      rt = await createRuntimeFor("epoll");
-      channel = createChannel(rt, { endpoints: [{ host: "127.0.0.1", port: server.port }] });
-      kv = new KeyValueClient(channel);
-      await kv.put({ key: "k", value: new Uint8Array(4), origin: 1 });
+      victim = await startVictim(driver, ["--first-frame-ms", "300"]);
+      ({ server, kv } = victim);
+      await victim.kv.put({ key: "k", value: new Uint8Array(4), origin: 1 });
     });
     afterAll(async () => {
-      await channel?.close();
-      await rt?.close();
-      await server?.stop();
+      await victim?.stop();
     });
 
     for (const c of connectionCases) {
