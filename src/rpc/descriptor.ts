@@ -127,6 +127,14 @@ export interface CallContext {
   readonly signal: AbortSignal;
   readonly peer: { address: string; port: number } | null;
   setHeader(key: string, value: string | Uint8Array): void;
+  /**
+   * Sends the response headers now (a HEADERS frame, empty when none were
+   * set), before the first response message: a streaming handler can answer
+   * its client's `onHeaders` before it has anything to send. setHeader then
+   * throws FAILED_PRECONDITION; a second call, or one after the call ended,
+   * does nothing. Without it, headers go out with the first message.
+   */
+  sendHeaders(): void;
   setTrailer(key: string, value: string | Uint8Array): void;
 }
 

@@ -183,6 +183,14 @@ export class ServerCallState implements CallContext {
     (this.x().headers ??= {})[key] = value;
   }
 
+  sendHeaders(): void {
+    if (this.done || this.headersSent) return;
+    this.headersSent = true;
+    const headers = this.extras === null ? null : this.extras.headers;
+    writeHeaders(this.host.out.w, this.id, headers ?? {});
+    this.host.out.commit();
+  }
+
   setTrailer(key: string, value: string | Uint8Array): void {
     if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid trailer key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
     (this.x().trailers ??= {})[key] = value;
