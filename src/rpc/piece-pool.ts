@@ -15,23 +15,14 @@ export const PIECE_BYTES = 16 * 1024;
 
 export class PiecePool {
   private readonly free: Uint8Array[] = [];
-  /** Pieces handed out by take() and not given back. */
-  inUse = 0;
 
   constructor(private readonly maxPieces: number) {}
 
   take(): Uint8Array {
-    this.inUse++;
     return this.free.pop() ?? new Uint8Array(PIECE_BYTES);
   }
 
   give(piece: Uint8Array): void {
-    this.inUse--;
     if (this.free.length < this.maxPieces) this.free.push(piece);
-  }
-
-  /** Spare pieces kept for reuse. */
-  get spare(): number {
-    return this.free.length;
   }
 }
