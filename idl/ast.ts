@@ -83,8 +83,18 @@ export type AstDecl =
       readonly reserved: readonly AstReserved[];
       readonly options: readonly AstOption[];
     })
-  | (AstDeclBase & { readonly kind: "enum"; readonly values: readonly AstEnumValue[]; readonly reserved: readonly AstReserved[] })
-  | (AstDeclBase & { readonly kind: "union"; readonly variants: readonly AstVariant[]; readonly reserved: readonly AstReserved[] })
+  | (AstDeclBase & {
+      readonly kind: "enum";
+      readonly values: readonly AstEnumValue[];
+      readonly reserved: readonly AstReserved[];
+      readonly options: readonly AstOption[];
+    })
+  | (AstDeclBase & {
+      readonly kind: "union";
+      readonly variants: readonly AstVariant[];
+      readonly reserved: readonly AstReserved[];
+      readonly options: readonly AstOption[];
+    })
   | (AstDeclBase & { readonly kind: "const"; readonly type: AstType; readonly value: AstLiteral })
   | (AstDeclBase & { readonly kind: "service"; readonly methods: readonly AstMethod[] });
 

@@ -67,6 +67,7 @@ export const diagnosticCodes = {
   E0604: "option value missing or not allowed",
   E0605: "unknown error option",
   E0606: "invalid error status",
+  E0607: "unknown enum or union option",
   E9999: "internal error",
   W0101: "type name is not PascalCase",
   W0102: "field or variant name is not snake_case",

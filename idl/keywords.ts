@@ -25,5 +25,13 @@ export const METHOD_OPTIONS = ["idempotent", "deadline"] as const;
 /** Error options, in brackets after an error's name: `[status = NOT_FOUND]`. */
 export const ERROR_OPTIONS = ["status"] as const;
 
+/**
+ * Enum and union options, in brackets after the name: `enum Color [closed] { ... }`.
+ * Without `closed` an enum or union is open: a reader keeps a number or
+ * variant it does not know instead of rejecting the message (docs/ENCODING.md).
+ */
+export const ENUM_OPTIONS = ["closed"] as const;
+export const UNION_OPTIONS = ["closed"] as const;
+
 /** Units of a duration literal (`500ms`, `2s`), only in the `deadline` option. */
 export const DURATION_UNITS = ["ms", "s"] as const;

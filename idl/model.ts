@@ -166,12 +166,22 @@ export interface EnumDecl extends DeclBase {
   readonly kind: "enum";
   readonly values: readonly EnumValue[];
   readonly reserved: Reserved;
+  /**
+   * `[closed]`: a reader rejects a number that is not a member. Without it the
+   * enum is open: a reader keeps such a number as an unknown value.
+   */
+  readonly closed: boolean;
 }
 
 export interface UnionDecl extends DeclBase {
   readonly kind: "union";
   readonly variants: readonly UnionVariant[];
   readonly reserved: Reserved;
+  /**
+   * `[closed]`: a reader rejects a variant id it does not know. Without it the
+   * union is open: a reader keeps such a variant as `{ kind: "$unknown", id, raw }`.
+   */
+  readonly closed: boolean;
 }
 
 export interface ConstDecl extends DeclBase {

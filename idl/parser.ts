@@ -270,6 +270,7 @@ export function parse(src: SourceText, diags: Diagnostic[]): AstFile {
   };
 
   const enumDecl = (name: AstName, doc: string | undefined): AstDecl => {
+    const opts = options();
     const values: AstEnumValue[] = [];
     const res: AstReserved[] = [];
     body(() => {
@@ -286,10 +287,11 @@ export function parse(src: SourceText, diags: Diagnostic[]): AstFile {
       expectPunct(";");
       values.push({ name: vname, value: neg ? -num.value : num.value, valueOffset: num.offset, doc: vdoc });
     });
-    return { kind: "enum", name, doc, values, reserved: res };
+    return { kind: "enum", name, doc, values, reserved: res, options: opts };
   };
 
   const unionDecl = (name: AstName, doc: string | undefined): AstDecl => {
+    const opts = options();
     const variants: AstVariant[] = [];
     const res: AstReserved[] = [];
     body(() => {
@@ -306,7 +308,7 @@ export function parse(src: SourceText, diags: Diagnostic[]): AstFile {
       expectPunct(";");
       variants.push({ id: id.value, idOffset: id.offset, name: vname, type: ty, doc: vdoc });
     });
-    return { kind: "union", name, doc, variants, reserved: res };
+    return { kind: "union", name, doc, variants, reserved: res, options: opts };
   };
 
   const method = (): AstMethod => {

@@ -9,7 +9,7 @@
  */
 import type { AstDecl, AstField, AstOption, AstReserved, AstType } from "./ast.ts";
 import { diagnostic, type Diagnostic, type DiagnosticCode, type Severity } from "./diagnostics.ts";
-import { METHOD_OPTIONS, SCALAR_TYPES } from "./keywords.ts";
+import { ENUM_OPTIONS, METHOD_OPTIONS, SCALAR_TYPES, UNION_OPTIONS } from "./keywords.ts";
 import type { LoadedFile } from "./loader.ts";
 import type {
   ConstDecl, Decl, EnumDecl, EnumValue, ErrorStatusName, Field, IdRange, Method, MethodKind, Model, Package, Reserved,
@@ -233,6 +233,29 @@ export function resolve(files: readonly LoadedFile[], entryFiles: readonly strin
     return status;
   };
 
+  /** `[closed]` after an enum's or a union's name: the one option they take, with no value. */
+  const closedOption = (f: LoadedFile, kind: "enum" | "union", options: readonly AstOption[]): boolean => {
+    const known: readonly string[] = kind === "enum" ? ENUM_OPTIONS : UNION_OPTIONS;
+    let closed = false;
+    const seen = new Map<string, number>();
+    for (const o of options) {
+      const first = seen.get(o.name.name);
+      if (first !== undefined) {
+        report("error", "E0603", `duplicate option "${o.name.name}" (first given at ${at(f.source, first)})`, f.source, o.name.offset);
+        continue;
+      }
+      seen.set(o.name.name, o.name.offset);
+      if (!known.includes(o.name.name)) {
+        report("error", "E0607", `unknown ${kind} option "${o.name.name}" (known: ${known.join(", ")})`, f.source, o.name.offset);
+      } else if (o.value !== undefined) {
+        report("error", "E0604", `option "${o.name.name}" takes no value`, f.source, o.value.offset);
+      } else {
+        closed = true;
+      }
+    }
+    return closed;
+  };
+
   const enumOf = (s: Shell & { ast: Extract<AstDecl, { kind: "enum" }> }): EnumDecl => {
     const f = s.file;
     const [min, max] = INT_RANGES.i32 as readonly [bigint, bigint];
@@ -259,6 +282,7 @@ export function resolve(files: readonly LoadedFile[], entryFiles: readonly strin
     }
     return {
       kind: "enum", ...base(s), values, reserved: reservedOf(f, s.ast.reserved, min, max, "enum number"),
+      closed: closedOption(f, "enum", s.ast.options),
     };
   };
 
@@ -375,7 +399,10 @@ export function resolve(files: readonly LoadedFile[], entryFiles: readonly strin
           checkMember(s.file, "variant", v.id, v.idOffset, v.name.name, v.name.offset, seenNames, seenIds, a.reserved);
           return { id: Number(v.id), name: v.name.name, type: resolveType(s.file, v.type), doc: v.doc, pos: { file: s.file.source.path, offset: v.name.offset } };
         });
-        return { kind: "union", ...base(s), variants, reserved: reservedOf(s.file, a.reserved, fieldMin, fieldMax, "variant id") };
+        return {
+          kind: "union", ...base(s), variants, reserved: reservedOf(s.file, a.reserved, fieldMin, fieldMax, "variant id"),
+          closed: closedOption(s.file, "union", a.options),
+        };
       }
       case "const": return constOf(s as Shell & { ast: typeof a });
       case "service": return serviceOf(s as Shell & { ast: typeof a });

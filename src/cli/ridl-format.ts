@@ -72,12 +72,12 @@ export function formatDecl(d: Decl): string {
       break;
     }
     case "enum":
-      lines.push(`enum ${d.name} {`);
+      lines.push(`enum ${d.name}${d.closed ? " [closed]" : ""} {`);
       for (const v of d.values) lines.push(...docLines(v.doc, "  "), `  ${v.name} = ${v.value};`);
       lines.push(...reservedLines(d.reserved), "}");
       break;
     case "union":
-      lines.push(`union ${d.name} {`);
+      lines.push(`union ${d.name}${d.closed ? " [closed]" : ""} {`);
       for (const v of d.variants) lines.push(...docLines(v.doc, "  "), `  ${v.id}: ${v.name}: ${formatType(v.type, pkg)};`);
       lines.push(...reservedLines(d.reserved), "}");
       break;

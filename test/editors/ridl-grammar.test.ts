@@ -10,7 +10,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { compile } from "../../idl/index.ts";
-import { DURATION_UNITS, ERROR_OPTIONS, KEYWORDS, METHOD_OPTIONS, SCALAR_TYPES } from "../../idl/keywords.ts";
+import { DURATION_UNITS, ENUM_OPTIONS, ERROR_OPTIONS, KEYWORDS, METHOD_OPTIONS, SCALAR_TYPES, UNION_OPTIONS } from "../../idl/keywords.ts";
 import type { Model } from "../../idl/model.ts";
 import { grammarRegexes, tokenize, type Grammar, type Token } from "./textmate-lite.ts";
 
@@ -84,6 +84,8 @@ describe("every word of the language is highlighted", () => {
     { list: "SCALAR_TYPES", words: SCALAR_TYPES, scope: /^support\.type\.primitive\./ },
     { list: "METHOD_OPTIONS", words: METHOD_OPTIONS, scope: /^entity\.other\.attribute-name\./ },
     { list: "ERROR_OPTIONS", words: ERROR_OPTIONS, scope: /^entity\.other\.attribute-name\./ },
+    { list: "ENUM_OPTIONS", words: ENUM_OPTIONS, scope: /^entity\.other\.attribute-name\./ },
+    { list: "UNION_OPTIONS", words: UNION_OPTIONS, scope: /^entity\.other\.attribute-name\./ },
     { list: "DURATION_UNITS", words: DURATION_UNITS, scope: /^keyword\.other\.unit\./ },
   ];
   for (const { list, words: ws, scope } of words) {
@@ -103,7 +105,7 @@ describe("examples/kv/kv.ridl", () => {
   const text = readFileSync(file, "utf8");
   const kv = model(file);
   const tokens = tokenize(grammar, text);
-  const language = new Set<string>([...KEYWORDS, ...SCALAR_TYPES, ...METHOD_OPTIONS, ...ERROR_OPTIONS]);
+  const language = new Set<string>([...KEYWORDS, ...SCALAR_TYPES, ...METHOD_OPTIONS, ...ERROR_OPTIONS, ...ENUM_OPTIONS, ...UNION_OPTIONS]);
 
   test("every word of the language in it is highlighted as one", () => {
     const plain = tokens

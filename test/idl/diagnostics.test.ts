@@ -481,6 +481,23 @@ const cases: readonly Case[] = [
     codes: ["E0606"],
   },
   {
+    name: "unknown enum option",
+    src: "package t;\nenum E [open] { A = 0; }\n",
+    expect: [
+      "t.ridl:2:9: error: unknown enum option \"open\" (known: closed)",
+    ],
+    codes: ["E0607"],
+  },
+  {
+    name: "closed with a value, and twice",
+    src: "package t;\nunion U [closed = true] { 1: a: i32; }\nenum E [closed, closed] { A = 0; }\n",
+    expect: [
+      "t.ridl:2:19: error: option \"closed\" takes no value",
+      "t.ridl:3:17: error: duplicate option \"closed\" (first given at t.ridl:3:9)",
+    ],
+    codes: ["E0604", "E0603"],
+  },
+  {
     name: "warning type name",
     src: "package t;\nstruct my_thing {}\n",
     expect: [

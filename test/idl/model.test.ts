@@ -48,6 +48,8 @@ struct Entry {
   reserved "old_name", "older";
 }
 union Shape { 1: circle: Entry; 2: n: i32; reserved 3; }
+enum Level [closed] { LOW = 0; }
+union Pick [closed] { 1: n: i32; }
 error KeyNotFound [status = NOT_FOUND] { 1: key: string; }
 error Conflict { 1: key: string; }
 struct GetRequest { 1: key: string; }
@@ -69,10 +71,10 @@ describe("model", () => {
     expect(m.decls.map((d) => `${d.kind} ${d.qualifiedName}`)).toEqual([
       "const kv.v1.MAX_KEYS", "const kv.v1.NAME", "const kv.v1.RATIO", "const kv.v1.ON", "const kv.v1.BIG",
       "const kv.v1.NEG", "const kv.v1.DEFAULT_COLOR", "enum kv.v1.Color", "struct kv.v1.Entry", "union kv.v1.Shape",
-      "error kv.v1.KeyNotFound", "error kv.v1.Conflict", "struct kv.v1.GetRequest", "struct kv.v1.GetReply",
+      "enum kv.v1.Level", "union kv.v1.Pick", "error kv.v1.KeyNotFound", "error kv.v1.Conflict", "struct kv.v1.GetRequest", "struct kv.v1.GetReply",
       "service kv.v1.KeyValue",
     ]);
-    expect(m.packages.map((p) => [p.name, p.files, p.decls.length])).toEqual([["kv.v1", ["kv.ridl"], 15]]);
+    expect(m.packages.map((p) => [p.name, p.files, p.decls.length])).toEqual([["kv.v1", ["kv.ridl"], 17]]);
     expect(m.services.map((s) => s.name)).toEqual(["KeyValue"]);
     expect(m.entryFiles).toEqual(["kv.ridl"]);
     expect(m.files[0]?.package).toBe("kv.v1");
@@ -98,6 +100,8 @@ describe("model", () => {
     expect(e.values[0]?.doc).toBe("Red.");
     expect(e.reserved.ids).toEqual([{ from: 7, to: 7 }, { from: 9, to: 11 }]);
     expect(e.reserved.names).toEqual(["PURPLE"]);
+    expect(e.closed).toBe(false);
+    expect(get<EnumDecl>("kv.v1.Level").closed).toBe(true);
   });
 
   test("struct fields: ids, types, optional, defaults, docs", () => {
@@ -130,6 +134,8 @@ describe("model", () => {
     const u = get<UnionDecl>("kv.v1.Shape");
     expect(u.variants.map((v) => [v.id, v.name, v.type.kind])).toEqual([[1, "circle", "ref"], [2, "n", "scalar"]]);
     expect(u.reserved.ids).toEqual([{ from: 3, to: 3 }]);
+    expect(u.closed).toBe(false);
+    expect(get<UnionDecl>("kv.v1.Pick").closed).toBe(true);
     const e = get<ErrorDecl>("kv.v1.KeyNotFound");
     expect(e.status).toBe("NOT_FOUND");
     expect(e.fields.map((f) => f.name)).toEqual(["key"]);
