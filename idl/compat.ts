@@ -24,6 +24,7 @@ export type CompatRule =
   | "error-status-changed"
   | "enum-value-added"
   | "variant-added"
+  | "type-made-closed"
   | "reserved-id-reused"
   | "reserved-name-reused"
   | "reservation-removed"
@@ -156,8 +157,22 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
     checkReserved(what, o.reserved, n.reserved, new Set(newById.keys()), (name) => n.fields.some((f) => f.name === name), o.pos, n.pos);
   };
 
+  /**
+   * Open and closed (docs/ENCODING.md, sections 3 and 4): the bytes are the
+   * same, only what a reader does with a number or variant it does not know
+   * differs. Closed -> open is safe: new readers accept everything old ones
+   * did, and new writers send old readers only members (an addition is
+   * judged on its own, against the old closed readers). Open -> closed
+   * breaks: old writers may send what they do not know (an unknown value
+   * they decoded and pass on, any i32 for an enum), which new readers reject.
+   */
+  const checkClosed = (what: string, o: EnumDecl | UnionDecl, n: EnumDecl | UnionDecl): void => {
+    if (!o.closed && n.closed) add("type-made-closed", `${what} became [closed]: new peers reject the unknown values old peers may send or pass on`, o.pos, n.pos);
+  };
+
   const checkEnum = (o: EnumDecl, n: EnumDecl): void => {
     const what = `enum ${n.qualifiedName}`;
+    checkClosed(what, o, n);
     for (const ov of o.values) {
       const byName = n.values.find((v) => v.name === ov.name);
       if (byName !== undefined) {
@@ -166,21 +181,24 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
       }
       const byNumber = n.values.find((v) => v.value === ov.value);
       if (byNumber !== undefined) continue; // a rename keeps the wire number
-      // Readers reject an enum number they do not know (docs/ENCODING.md), reserved or not.
+      // Closed readers reject an enum number they do not know (docs/ENCODING.md), reserved or not; open ones see a number without a name.
       const reserve = inRanges(n.reserved.ids, ov.value) ? "" : ` (and reserve ${ov.value})`;
-      add("enum-value-removed", `${what}: value ${ov.name} = ${ov.value} was removed: new peers reject it when an old peer sends it${reserve}`, ov.pos, n.pos);
+      const seen = n.closed ? "new peers reject it" : "new peers see only an unknown number";
+      add("enum-value-removed", `${what}: value ${ov.name} = ${ov.value} was removed: ${seen} when an old peer sends it${reserve}`, ov.pos, n.pos);
     }
     for (const nv of n.values) {
       if (o.values.some((v) => v.value === nv.value)) continue;
       if (inRanges(o.reserved.ids, nv.value)) add("reserved-id-reused", `${what}: value number ${nv.value} (${nv.name}) was reserved`, o.pos, nv.pos);
       else if (o.reserved.names.includes(nv.name)) add("reserved-name-reused", `${what}: value name ${nv.name} was reserved`, o.pos, nv.pos);
-      else if (!o.values.some((v) => v.name === nv.name)) add("enum-value-added", `${what}: new value ${nv.name} = ${nv.value}: old peers reject it when it is sent (deploy every reader before any writer sends it)`, undefined, nv.pos);
+      // Old open readers keep a number they do not know; old closed readers reject it.
+      else if (o.closed && !o.values.some((v) => v.name === nv.name)) add("enum-value-added", `${what}: new value ${nv.name} = ${nv.value}: old peers reject it when it is sent (deploy every reader before any writer sends it)`, undefined, nv.pos);
     }
     checkReserved(what, o.reserved, n.reserved, new Set(n.values.map((v) => v.value)), (name) => n.values.some((v) => v.name === name), o.pos, n.pos);
   };
 
   const checkUnion = (o: UnionDecl, n: UnionDecl): void => {
     const what = `union ${n.qualifiedName}`;
+    checkClosed(what, o, n);
     for (const ov of o.variants) {
       const nv = n.variants.find((v) => v.id === ov.id);
       if (nv === undefined) {
@@ -188,7 +206,8 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
         if (renamed !== undefined) add("variant-id-changed", `${what}: variant "${ov.name}" changed id from ${ov.id} to ${renamed.id}`, ov.pos, renamed.pos);
         else {
           const reserve = inRanges(n.reserved.ids, ov.id) ? "" : ` (and reserve ${ov.id})`;
-          add("variant-removed", `${what}: variant ${ov.id} "${ov.name}" was removed: new peers reject it when an old peer sends it${reserve}`, ov.pos, n.pos);
+          const seen = n.closed ? "new peers reject it" : "new peers see only an unknown variant";
+          add("variant-removed", `${what}: variant ${ov.id} "${ov.name}" was removed: ${seen} when an old peer sends it${reserve}`, ov.pos, n.pos);
         }
         continue;
       }
@@ -200,7 +219,8 @@ export function checkCompat(oldModel: Model, newModel: Model): Incompatibility[]
       if (o.variants.some((v) => v.id === nv.id)) continue;
       if (inRanges(o.reserved.ids, nv.id)) add("reserved-id-reused", `${what}: variant id ${nv.id} ("${nv.name}") was reserved`, o.pos, nv.pos);
       else if (o.reserved.names.includes(nv.name)) add("reserved-name-reused", `${what}: variant name "${nv.name}" was reserved`, o.pos, nv.pos);
-      else if (!o.variants.some((v) => v.name === nv.name)) add("variant-added", `${what}: new variant ${nv.id} "${nv.name}": old peers reject it when it is sent (deploy every reader before any writer sends it)`, undefined, nv.pos);
+      // Old open readers keep a variant they do not know as { kind: "$unknown" }; old closed readers reject it.
+      else if (o.closed && !o.variants.some((v) => v.name === nv.name)) add("variant-added", `${what}: new variant ${nv.id} "${nv.name}": old peers reject it when it is sent (deploy every reader before any writer sends it)`, undefined, nv.pos);
     }
     checkReserved(what, o.reserved, n.reserved, new Set(n.variants.map((v) => v.id)), (name) => n.variants.some((v) => v.name === name), o.pos, n.pos);
   };

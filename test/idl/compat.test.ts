@@ -37,8 +37,21 @@ function edit(...pairs: [string, string][]): string {
   return s;
 }
 
-function rules(next: string): string[] {
-  return checkCompat(modelOf({ "kv.ridl": BASE }), modelOf({ "kv.ridl": next })).map((i) => i.rule);
+function rules(next: string, base = BASE): string[] {
+  return checkCompat(modelOf({ "kv.ridl": base }), modelOf({ "kv.ridl": next })).map((i) => i.rule);
+}
+
+/** BASE with Color and Shape [closed]: old readers that reject what they do not know. */
+const CLOSED = edit(["enum Color {", "enum Color [closed] {"], ["union Shape {", "union Shape [closed] {"]);
+
+/** Replacements applied to CLOSED (each must match). */
+function editClosed(...pairs: [string, string][]): string {
+  let s = CLOSED;
+  for (const [from, to] of pairs) {
+    if (!s.includes(from)) throw new Error(`editClosed: "${from}" not in CLOSED`);
+    s = s.replace(from, to);
+  }
+  return s;
 }
 
 describe("checkCompat: safe changes", () => {
@@ -57,6 +70,44 @@ describe("checkCompat: safe changes", () => {
   for (const [name, next] of safe) {
     test(name, () => expect(rules(next)).toEqual([]));
   }
+
+  test("add an enum value or a union variant to an open type (old readers keep it as unknown)", () => {
+    expect(rules(edit(["BLUE = 2;", "BLUE = 2; PINK = 3;"]))).toEqual([]);
+    expect(rules(edit(["2: n: i32;", "2: n: i32; 3: s: string;"]))).toEqual([]);
+  });
+
+  test("open a closed enum or union (new readers accept more; new writers send only members)", () => {
+    expect(rules(BASE, CLOSED)).toEqual([]);
+  });
+});
+
+describe("checkCompat: open and closed", () => {
+  test("adding to a closed enum or union breaks old readers", () => {
+    expect(rules(editClosed(["BLUE = 2;", "BLUE = 2; PINK = 3;"]), CLOSED)).toEqual(["enum-value-added"]);
+    expect(rules(editClosed(["2: n: i32;", "2: n: i32; 3: s: string;"]), CLOSED)).toEqual(["variant-added"]);
+  });
+
+  test("opening while adding is judged by the old readers, which are closed", () => {
+    expect(rules(edit(["BLUE = 2;", "BLUE = 2; PINK = 3;"]), CLOSED)).toEqual(["enum-value-added"]);
+  });
+
+  test("closing an open enum or union breaks: old peers may send what new ones reject", () => {
+    const incs = checkCompat(modelOf({ "kv.ridl": BASE }), modelOf({ "kv.ridl": CLOSED }));
+    expect(incs.map((i) => [i.rule, i.message])).toEqual([
+      ["type-made-closed", "enum kv.v1.Color became [closed]: new peers reject the unknown values old peers may send or pass on"],
+      ["type-made-closed", "union kv.v1.Shape became [closed]: new peers reject the unknown values old peers may send or pass on"],
+    ]);
+  });
+
+  test("removing stays breaking, open or closed; the message says what new readers do", () => {
+    const removeOpen = checkCompat(modelOf({ "kv.ridl": BASE }), modelOf({ "kv.ridl": edit(["GREEN = 1; ", ""], ["2: n: i32; ", ""]) }));
+    expect(removeOpen.map((i) => i.message)).toEqual([
+      "enum kv.v1.Color: value GREEN = 1 was removed: new peers see only an unknown number when an old peer sends it (and reserve 1)",
+      'union kv.v1.Shape: variant 2 "n" was removed: new peers see only an unknown variant when an old peer sends it (and reserve 2)',
+    ]);
+    const removeClosed = checkCompat(modelOf({ "kv.ridl": CLOSED }), modelOf({ "kv.ridl": editClosed(["GREEN = 1; ", ""]) }));
+    expect(removeClosed.map((i) => i.message)).toEqual(["enum kv.v1.Color: value GREEN = 1 was removed: new peers reject it when an old peer sends it (and reserve 1)"]);
+  });
 });
 
 describe("checkCompat: breaking changes", () => {
@@ -70,10 +121,8 @@ describe("checkCompat: breaking changes", () => {
     ["remove a required field and reserve its id (old readers require it)", edit(["  2: value: bytes;\n", ""], ["reserved 8, 10 to 12;", "reserved 2, 8, 10 to 12;"]), ["required-field-removed"]],
     ["add a default to an optional field (absence changes meaning)", edit(["3: version?: u64;", "3: version?: u64 = 0;"]), ["field-default-changed"]],
     ["change an error's status", edit(["error KeyNotFound { 1: key: string; }", "error KeyNotFound [status = NOT_FOUND] { 1: key: string; }"]), ["error-status-changed"]],
-    ["add an enum value (old readers reject it)", edit(["BLUE = 2;", "BLUE = 2; PINK = 3;"]), ["enum-value-added"]],
-    ["add a union variant (old readers reject it)", edit(["2: n: i32;", "2: n: i32; 3: s: string;"]), ["variant-added"]],
-    ["remove an enum value and reserve its number (new readers reject it)", edit(["GREEN = 1; ", ""], ["reserved 7;", "reserved 1, 7;"]), ["enum-value-removed"]],
-    ["remove a variant and reserve its id (new readers reject it)", edit(["2: n: i32; ", ""], ["reserved 5;", "reserved 2, 5;"]), ["variant-removed"]],
+    ["remove an enum value and reserve its number (stays breaking)", edit(["GREEN = 1; ", ""], ["reserved 7;", "reserved 1, 7;"]), ["enum-value-removed"]],
+    ["remove a variant and reserve its id (stays breaking)", edit(["2: n: i32; ", ""], ["reserved 5;", "reserved 2, 5;"]), ["variant-removed"]],
     ["add a required field", edit(["4: color: Color;", "4: color: Color;\n  5: must: i32;"]), ["required-field-added"]],
     ["reuse a reserved id", edit(["4: color: Color;", "4: color: Color;\n  11: back?: i32;"], ["reserved 8, 10 to 12;", "reserved 8, 10, 12;"]), ["reserved-id-reused"]],
     ["reuse a reserved name", edit(["4: color: Color;", "4: color: Color;\n  5: old_name?: i32;"], ["  reserved \"old_name\";\n", ""]), ["reserved-name-reused"]],
