@@ -7,6 +7,9 @@
  * fails. Enum checks are inlined where an enum is used. Errors get one too:
  * their encoders re-run it to name the bad field when encoding fails
  * (EncodeError.locate), the RPC layer never validates an error.
+ * An open enum accepts any i32 (an unknown number read from a peer passes);
+ * an open union also accepts `{ kind: "$unknown", id, raw }` with an id it
+ * does not declare and one msgpack value in `raw` (unknownVariantIssue).
  */
 import { typeRefText } from "../idl/compat.ts";
 import type { Decl, Model, TypeRef, UnionDecl } from "../idl/model.ts";
@@ -74,6 +77,9 @@ export class CheckEmitter {
       }
       case "ref": {
         const d = lookup(this.model, t.qualifiedName);
+        if (d.kind === "enum" && !d.closed) {
+          return [`if (typeof ${x} !== "number" || (${x} | 0) !== ${x}) ${this.got(path, `a value of enum ${d.qualifiedName} (an i32: the enum is open)`, x)}`];
+        }
         if (d.kind === "enum") {
           const cond = d.values.length === 0 ? "true" : d.values.map((v) => `${x} !== ${v.value}`).join(" && ");
           return [`if (${cond}) ${this.got(path, `a value of enum ${d.qualifiedName}`, x)}`];
@@ -150,7 +156,7 @@ export class CheckEmitter {
     p.doc(`Checks that v is a well-formed ${d.qualifiedName} ({ kind, value }); returns the first problem, or null.`);
     p.block(`function ${name}(v: unknown): ${vi} | null {`, () => {
       p.line(`if (typeof v !== "object" || v === null) ${this.got('""', `an object { kind, value } (${d.qualifiedName})`, "v")}`);
-      p.line("const u = v as { kind?: unknown; value?: unknown };");
+      p.line(`const u = v as { kind?: unknown; value?: unknown${d.closed ? "" : "; id?: unknown"} };`);
       p.line("const x = u.value;");
       p.block("switch (u.kind) {", () => {
         for (const variant of d.variants) {
@@ -159,8 +165,18 @@ export class CheckEmitter {
           p.line("  return null;");
           p.line("}");
         }
+        if (!d.closed) {
+          p.line(`case "$unknown":`);
+          if (d.variants.length > 0) {
+            p.line("  switch (u.id) {");
+            for (const variant of d.variants) p.line(`    case ${variant.id}:`);
+            p.line(`      ${this.got('"id"', `an id that union ${d.qualifiedName} does not declare (a declared variant is written with its kind)`, "u.id")}`);
+            p.line("  }");
+          }
+          p.line(`  return ${p.runtime("codec", "unknownVariantIssue")}(u);`);
+        }
         p.line("default:");
-        const names = d.variants.map((v) => quote(v.name));
+        const names = [...d.variants.map((v) => quote(v.name)), ...(d.closed ? [] : [quote("$unknown")])];
         const kinds = names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
         p.line(`  ${this.got('"kind"', `kind ${kinds === "" ? "(none: the union has no variants)" : kinds} of union ${d.qualifiedName}`, "u.kind")}`);
       });

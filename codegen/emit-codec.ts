@@ -10,6 +10,11 @@
  * enum members are checked before they are sent) and the catch rebuilds the
  * field path by running the message's validator on the value
  * (EncodeError.locate), off the hot path.
+ * Open enums and unions (the default; docs/ENCODING.md, sections 3 and 4):
+ * an open enum is read and written as any i32, with no member switch; an
+ * open union's decoder keeps an unknown variant id with its value's bytes
+ * (`{ kind: "$unknown", id, raw }`) and its encoder writes them back as they
+ * were. Both cost a branch only where a closed type would have thrown.
  */
 import type { Decl, EnumDecl, Field, Model, TypeRef, UnionDecl } from "../idl/model.ts";
 import { declIdent, literalKey, quote } from "./names.ts";
@@ -283,6 +288,12 @@ export class CodecEmitter {
   private emitEnumDecoder(d: EnumDecl, dec: string): void {
     const p = this.p;
     const type = p.sym(d, "type", true);
+    if (!d.closed) {
+      p.doc(`Reads ${d.qualifiedName}, an open enum: any i32, a number that is not a member kept as an UnknownEnum.`);
+      p.block(`function ${dec}(r: ${this.r()}): ${type} {`, () => p.line(`return r.i32() as ${type};`));
+      p.line();
+      return;
+    }
     const de = this.decodeError();
     p.doc(`Reads ${d.qualifiedName}; a number that is not a member is a DecodeError.`);
     p.block(`function ${dec}(r: ${this.r()}): ${type} {`, () => {
@@ -313,13 +324,27 @@ export class CodecEmitter {
             p.lines_(indent([`w.int(${variant.id});`, ...this.encodeStmts(variant.type, "v.value", 1), "return;"]));
             p.line("}");
           }
+          if (!d.closed) {
+            // The unknown variant's bytes go out as they came in, once its validator has checked them.
+            p.line(`case "$unknown": {`);
+            p.lines_(indent([
+              `const issue = ${this.p.codec(d, "check")}(v);`,
+              `if (issue !== null) throw new ${this.encodeError()}(issue.message);`,
+              "w.int(v.id);",
+              "w.raw(v.raw);",
+              "return;",
+            ]));
+            p.line("}");
+          }
           p.line("default:");
           p.line(`  throw new ${this.encodeError()}(\`unknown kind \${String((v as { kind: unknown }).kind)} for union ${d.qualifiedName}\`);`);
         });
       }, () => p.line(this.located(d)));
     });
     p.line();
-    p.doc(`Reads ${d.qualifiedName}; an unknown variant id is a DecodeError.`);
+    p.doc(d.closed
+      ? `Reads ${d.qualifiedName}; an unknown variant id is a DecodeError.`
+      : `Reads ${d.qualifiedName}; an unknown variant id is kept with its value's bytes ({ kind: "$unknown", id, raw }).`);
     p.block(`function ${dec}(r: ${this.r()}): ${type} {`, () => {
       p.line("const n = r.mapHeader();");
       p.line(`if (n !== 1) throw new ${de}(\`union ${d.qualifiedName} must be a map with 1 entry, found \${n}\`);`);
@@ -342,8 +367,19 @@ export class CodecEmitter {
             p.line(`  return { kind: ${quote(variant.name)}, value };`);
             p.line("}");
           }
-          p.line("default:");
-          p.line(`  throw new ${de}(\`unknown variant id \${id} for union ${d.qualifiedName}\`);`);
+          if (d.closed) {
+            p.line("default:");
+            p.line(`  throw new ${de}(\`unknown variant id \${id} for union ${d.qualifiedName}\`);`);
+          } else {
+            p.line("default: {");
+            p.lines_(indent([
+              `if (id < 1 || id > ${2 ** 29 - 1}) throw new ${de}(\`variant id \${id} of union ${d.qualifiedName} is out of range (1 to ${2 ** 29 - 1})\`);`,
+              "const raw = r.rawValue();",
+              "r.leave();",
+              `return { kind: "$unknown", id, raw };`,
+            ]));
+            p.line("}");
+          }
         });
       }, () => p.line(`throw ${de}.at(err, at);`));
     });
@@ -362,6 +398,12 @@ export class CodecEmitter {
   private emitEnumEncoder(d: EnumDecl, enc: string): void {
     const p = this.p;
     const type = p.sym(d, "type", true);
+    if (!d.closed) {
+      p.doc(`Appends ${d.qualifiedName}, an open enum: any i32 (an unknown number read from a peer is passed on as it came).`);
+      p.block(`function ${enc}(w: ${this.w()}, v: ${type}): void {`, () => p.line("w.i32(v);"));
+      p.line();
+      return;
+    }
     const describe = p.runtime("codec", "describeValue");
     p.doc(`Appends ${d.qualifiedName}; a number that is not a member is an EncodeError.`);
     p.block(`function ${enc}(w: ${this.w()}, v: ${type}): void {`, () => {

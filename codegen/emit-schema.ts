@@ -4,6 +4,9 @@
  * refer to the ones before it; references that close a cycle go through
  * `z.lazy`. The schemas are for users (forms, configs, tests); the RPC
  * validation path uses the faster generated checks (codegen/emit-checks.ts).
+ * An open enum's schema also accepts any i32, an open union's the unknown
+ * variant `{ kind: "$unknown", id, raw }` (module-private `$unknownEnum` and
+ * `$unknownVariant`, emitted when the file has one).
  */
 import type { Decl, Model, TypeRef } from "../idl/model.ts";
 import { declIdent, quote } from "./names.ts";
@@ -106,17 +109,20 @@ export class SchemaEmitter {
           for (const f of d.fields) p.line(`${f.name}: ${this.schemaExpr(f.type)}${f.optional ? ".optional()" : ""},`);
         }, "});");
         break;
-      case "enum":
-        if (d.values.length === 0) p.line(`export const ${name}: ${z}.ZodType<${type}> = ${z}.never();`);
-        else p.line(`export const ${name}: ${z}.ZodType<${type}> = ${z}.literal([${d.values.map((v) => `${type}.${v.name}`).join(", ")}]);`);
+      case "enum": {
+        const members = d.values.length === 0 ? `${z}.never()` : `${z}.literal([${d.values.map((v) => `${type}.${v.name}`).join(", ")}])`;
+        const schema = d.closed ? members : d.values.length === 0 ? "$unknownEnum" : `${z}.union([${members}, $unknownEnum])`;
+        p.line(`export const ${name}: ${z}.ZodType<${type}> = ${schema};`);
         break;
+      }
       case "union":
         if (d.variants.length === 0) {
-          p.line(`export const ${name}: ${z}.ZodType<${type}> = ${z}.never();`);
+          p.line(`export const ${name}: ${z}.ZodType<${type}> = ${d.closed ? `${z}.never()` : "$unknownVariant"};`);
           break;
         }
         p.block(`export const ${name}: ${z}.ZodType<${type}> = ${z}.discriminatedUnion("kind", [`, () => {
           for (const v of d.variants) p.line(`${z}.object({ kind: ${z}.literal(${quote(v.name)}), value: ${this.schemaExpr(v.type)} }),`);
+          if (!d.closed) p.line("$unknownVariant,");
         }, "]);");
         break;
     }
@@ -128,6 +134,17 @@ export class SchemaEmitter {
       const z = this.p.zod();
       this.p.doc("IDL f64: any number, including NaN and the infinities (z.number() rejects those).");
       this.p.line(`const $f64 = ${z}.union([${z}.number(), ${z}.nan(), ${z}.literal([Infinity, -Infinity])]);`);
+      this.p.line();
+    }
+    const z = this.p.zod();
+    if (decls.some((d) => d.kind === "enum" && !d.closed)) {
+      this.p.doc("A number of an open enum that its schema does not name (a value a newer peer added): any i32.");
+      this.p.line(`const $unknownEnum = ${z}.custom<${this.p.runtime("codec", "UnknownEnum", true)}>((v) => typeof v === "number" && (v | 0) === v, "expected an i32");`);
+      this.p.line();
+    }
+    if (decls.some((d) => d.kind === "union" && !d.closed)) {
+      this.p.doc("A variant of an open union that its schema does not declare, kept as its id and its msgpack bytes.");
+      this.p.line(`const $unknownVariant = ${z}.object({ kind: ${z}.literal("$unknown"), id: ${z}.int().min(1).max(${2 ** 29 - 1}), raw: ${z}.instanceof(Uint8Array) });`);
       this.p.line();
     }
     for (const d of decls) if (hasSchema(d)) this.visit(d);

@@ -1,6 +1,10 @@
 /**
  * Emits the TypeScript types of a file's declarations: struct interfaces,
  * error field interfaces, enum objects + types, discriminated unions, consts.
+ * An open enum's type adds `UnknownEnum` and an open union's adds
+ * `UnknownVariant` (src/codec/unknown-values.ts): what a reader keeps of a
+ * value a newer peer added, so code must handle it; `[closed]` types have
+ * neither.
  * Type mapping (docs/CODEGEN.md): i32/u32/f64 -> number, i64/u64 -> bigint,
  * timestamp -> Date, bytes -> Uint8Array, list<T> -> T[], map<string, V> ->
  * Record<string, V>, map<integer, V> -> Map<number | bigint, V>.
@@ -104,21 +108,24 @@ function emitEnum(p: Printer, d: EnumDecl): void {
     }
   }, "} as const;");
   p.doc(d.doc);
-  p.line(`export type ${name} = (typeof ${name})[keyof typeof ${name}];`);
+  const unknown = d.closed ? "" : ` | ${p.runtime("codec", "UnknownEnum", true)}`;
+  p.line(`export type ${name} = (typeof ${name})[keyof typeof ${name}]${unknown};`);
 }
 
 function emitUnion(p: Printer, model: Model, d: UnionDecl): void {
   const name = p.claimName(declIdent(d.name), d.qualifiedName);
   p.doc(d.doc);
+  const unknown = d.closed ? [] : [p.runtime("codec", "UnknownVariant", true)];
   if (d.variants.length === 0) {
-    p.line(`export type ${name} = never;`);
+    p.line(`export type ${name} = ${unknown[0] ?? "never"};`);
     return;
   }
   p.line(`export type ${name} =`);
-  const last = d.variants.length - 1;
-  d.variants.forEach((v, i) => {
-    p.doc(v.doc);
-    p.line(`  | { kind: ${quote(v.name)}; value: ${tsType(p, model, v.type)} }${i === last ? ";" : ""}`);
+  const arms = d.variants.map((v) => ({ doc: v.doc, text: `{ kind: ${quote(v.name)}; value: ${tsType(p, model, v.type)} }` }));
+  for (const u of unknown) arms.push({ doc: "A variant this schema does not declare (a newer peer's), kept to be passed on unchanged.", text: u });
+  arms.forEach((a, i) => {
+    p.doc(a.doc);
+    p.line(`  | ${a.text}${i === arms.length - 1 ? ";" : ""}`);
   });
 }
 

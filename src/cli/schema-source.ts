@@ -31,12 +31,16 @@ export interface SchemaSource {
   model(service: string): Promise<Model>;
 }
 
-const KIND_OF: Record<CallKind, MethodKind> = {
-  [CallKind.UNARY]: "unary",
-  [CallKind.SERVER_STREAM]: "server_stream",
-  [CallKind.CLIENT_STREAM]: "client_stream",
-  [CallKind.BIDI]: "bidi",
-};
+/** A method's kind from reflection; CallKind is open, so a newer server may name one this client cannot call. */
+function kindOf(service: string, method: string, kind: CallKind): MethodKind {
+  switch (kind) {
+    case CallKind.UNARY: return "unary";
+    case CallKind.SERVER_STREAM: return "server_stream";
+    case CallKind.CLIENT_STREAM: return "client_stream";
+    case CallKind.BIDI: return "bidi";
+    default: throw new RpcError(Status.UNIMPLEMENTED, `${service}/${method} has a call kind this ringrpc does not know (${kind}): use a newer ringrpc`);
+  }
+}
 
 /** A NOT_FOUND for a service nobody offers, naming the ones there are. */
 export function serviceNotFound(service: string, known: readonly string[], where = "the server offers"): RpcError {
@@ -72,7 +76,7 @@ export class ReflectionSchema implements SchemaSource {
 
   services(): Promise<ServiceSummary[]> {
     this.listing ??= this.client.listServices({}, this.opts).then(
-      (r) => r.services.map((s) => ({ name: s.name, methods: s.methods.map((m) => ({ name: m.name, kind: KIND_OF[m.kind], input: m.input, output: m.output })) })),
+      (r) => r.services.map((s) => ({ name: s.name, methods: s.methods.map((m) => ({ name: m.name, kind: kindOf(s.name, m.name, m.kind), input: m.input, output: m.output })) })),
       (e) => Promise.reject(noReflection(e)),
     );
     return this.listing;

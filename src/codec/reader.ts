@@ -471,6 +471,17 @@ export class MsgReader {
     return n;
   }
 
+  /**
+   * One value of any type as a copy of its msgpack bytes, exactly as they
+   * were (an open union's unknown variant, written back unchanged); checked
+   * as skip() checks it.
+   */
+  rawValue(): Uint8Array {
+    const start = this.pos;
+    this.skipAt(this.depth);
+    return this.buf.slice(start, this.pos);
+  }
+
   /** Skips one value of any type (unknown fields); containers count toward maxDepth. */
   skip(): void {
     this.skipAt(this.depth);

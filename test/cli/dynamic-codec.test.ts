@@ -170,3 +170,50 @@ describe("values that do not fit name the field", () => {
     expect(json.structToJson(err, { key: "k", current: 2n ** 53n })).toEqual({ key: "k", current: "9007199254740992" });
   });
 });
+
+describe("open and closed enums and unions in the dynamic codec and JSON", () => {
+  const files: Record<string, string> = {
+    "t.ridl": `package t.v1;
+enum Open { A = 0; B = 1; }
+enum Shut [closed] { A = 0; B = 1; }
+union Either { 1: n: i32; 2: s: string; }
+union Strict [closed] { 1: n: i32; }
+struct Holder { 1: open: Open; 2: shut: Shut; 3: either: Either; 4: strict?: Strict; }
+`,
+  };
+  const { model } = compile(["t.ridl"], { readFile: (p) => files[p] });
+  const codec = new DynamicCodec(model!);
+  const json = new JsonMapping(model!);
+  const holder = model!.byName.get("t.v1.Holder") as StructDecl;
+  const bytesOf = (v: unknown): Uint8Array => {
+    const w = new MsgWriter(64);
+    codec.encodeStruct(w, holder, v);
+    return w.bytes().slice();
+  };
+
+  test("an unknown number and variant are kept and written back byte for byte", () => {
+    // {1: 7, 2: 1, 3: {9: [true]}}
+    const bytes = new Uint8Array([0x83, 0x01, 0x07, 0x02, 0x01, 0x03, 0x81, 0x09, 0x91, 0xc3]);
+    const v = codec.decodeStruct(new MsgReader(bytes), holder);
+    expect(v).toEqual({ open: 7, shut: 1, either: { kind: "$unknown", id: 9, raw: new Uint8Array([0x91, 0xc3]) }, strict: undefined });
+    expect(bytesOf(v)).toEqual(bytes);
+    const printed = json.structToJson(holder, v);
+    expect(printed).toEqual({ open: 7, shut: "B", either: { $unknown: { id: 9, raw: "kcM=" } } });
+    expect(bytesOf(json.structFromJson(holder, printed))).toEqual(bytes);
+  });
+
+  test("closed types reject what they do not know, on both sides", () => {
+    expect(() => codec.decodeStruct(new MsgReader(new Uint8Array([0x83, 0x01, 0x00, 0x02, 0x07, 0x03, 0x81, 0x01, 0x00])), holder)).toThrow("shut: 7 is not a value of enum t.v1.Shut");
+    expect(() => codec.decodeStruct(new MsgReader(new Uint8Array([0x84, 0x01, 0x00, 0x02, 0x00, 0x03, 0x81, 0x01, 0x00, 0x04, 0x81, 0x02, 0x00])), holder)).toThrow(
+      "strict: unknown variant id 2 for union t.v1.Strict",
+    );
+    const base = { open: 0, shut: 0, either: { kind: "n", value: 1 } };
+    expect(() => bytesOf({ ...base, shut: 7 })).toThrow("shut: expected a value of enum t.v1.Shut, found number 7");
+    expect(() => bytesOf({ ...base, strict: { kind: "$unknown", id: 2, raw: new Uint8Array([0]) } })).toThrow('strict: expected a variant of union t.v1.Strict (n), found "$unknown"');
+    expect(() => bytesOf({ ...base, either: { kind: "$unknown", id: 1, raw: new Uint8Array([0]) } })).toThrow('either.id: variant id 1 is "n" of union t.v1.Either: write it with that kind');
+    expect(() => bytesOf({ ...base, either: { kind: "$unknown", id: 5, raw: new Uint8Array([0xa5]) } })).toThrow("either.raw: expected one msgpack value: truncated input");
+    expect(() => bytesOf({ ...base, open: 1.5 })).toThrow("open: expected a value of enum t.v1.Open (an i32: the enum is open), found number 1.5");
+    expect(() => json.structFromJson(holder, { ...base, either: { n: 1 }, shut: 7 })).toThrow("shut: expected a value of enum t.v1.Shut (A, B), found number 7");
+    expect(json.structFromJson(holder, { ...base, either: { n: 1 }, open: 7 })).toMatchObject({ open: 7 });
+  });
+});

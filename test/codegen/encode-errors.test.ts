@@ -61,11 +61,34 @@ describe("encode errors name the message, the field and the value", () => {
     expect(refusal((w) => all.ScalarsType.encode(w, { ...scalars(), big: 5 as unknown as bigint })).message).toBe("Scalars.big: expected i64 (a bigint in [-2^63, 2^63-1]), got 5");
   });
 
-  test("an enum value that is not a member is refused on the encoding side", () => {
-    expect(refusal((w) => all.OptionalsType.encode(w, { color: 7 as base.Color })).message).toBe("Optionals.color: expected a value of enum test.base.Color, got 7");
-    expect(refusal((w) => all.ContainersType.encode(w, { ...containers(), colors: [1, "2" as unknown as base.Color] })).message).toBe(
-      'Containers.colors[1]: expected a value of enum test.base.Color, got "2"',
+  test("a closed enum's non-member is refused on the encoding side; an open enum takes any i32", () => {
+    expect(refusal((w) => all.SettingsType.encode(w, { level: 7 as all.Level, levels: [] })).message).toBe("Settings.level: expected a value of enum test.all.Level, got 7");
+    expect(refusal((w) => all.SettingsType.encode(w, { level: 0, levels: [1, "2" as unknown as all.Level] })).message).toBe(
+      'Settings.levels[1]: expected a value of enum test.all.Level, got "2"',
     );
+    const w = new MsgWriter(16);
+    all.OptionalsType.encode(w, { color: 7 as base.Color });
+    expect([...w.bytes()]).toEqual([0x81, 0x0a, 0x07]);
+    expect(refusal((w) => all.ContainersType.encode(w, { ...containers(), colors: [1, "2" as unknown as base.Color] })).message).toBe(
+      'Containers.colors[1]: expected a value of enum test.base.Color (an i32: the enum is open), got "2"',
+    );
+    expect(refusal((w) => all.OptionalsType.encode(w, { color: 2 ** 31 as base.Color })).message).toBe(
+      "Optionals.color: expected a value of enum test.base.Color (an i32: the enum is open), got 2147483648",
+    );
+  });
+
+  test("an unknown variant is checked before its bytes are written", () => {
+    const reply = (shape: unknown) => refusal((w) => all.ReplyType.encode(w, { id: 1n, shape: shape as all.Shape })).message;
+    expect(reply({ kind: "$unknown", id: 2, raw: new Uint8Array([1]) })).toBe(
+      "Reply.shape.id: expected an id that union test.all.Shape does not declare (a declared variant is written with its kind), got 2",
+    );
+    expect(reply({ kind: "$unknown", id: 0, raw: new Uint8Array([1]) })).toBe("Reply.shape.id: expected a variant id (an integer in [1, 536870911]), got 0");
+    expect(reply({ kind: "$unknown", id: 9, raw: "x" })).toBe("Reply.shape.raw: expected one msgpack value (a Uint8Array), got string");
+    expect(reply({ kind: "$unknown", id: 9, raw: new Uint8Array([0xa3, 0x61]) })).toBe("Reply.shape.raw: expected one msgpack value: truncated input: needed 3 more bytes, 1 remain");
+    expect(reply({ kind: "$unknown", id: 9, raw: new Uint8Array([1, 2]) })).toBe("Reply.shape.raw: expected one msgpack value, got 1 bytes after it");
+    expect(reply({ kind: "$unknown", id: 9, raw: new Uint8Array([0xd4, 0x00, 0x00]) })).toContain("Reply.shape.raw: expected one msgpack value: unsupported msgpack extension");
+    const strict = refusal((w) => all.SettingsType.encode(w, { level: 0, levels: [], strict: { kind: "$unknown", id: 9, raw: new Uint8Array([1]) } as unknown as all.Strict }));
+    expect(strict.message).toBe('Settings.strict.kind: expected kind "level" or "text" of union test.all.Strict, got "$unknown"');
   });
 
   test("paths through lists, maps, nested and imported structs", () => {
@@ -83,7 +106,7 @@ describe("encode errors name the message, the field and the value", () => {
   test("paths through unions and recursive messages", () => {
     const shape = (s: unknown) => refusal((w) => all.ReplyType.encode(w, { id: 1n, shape: s as all.Shape })).message;
     expect(shape({ kind: "circle", value: { center: { x: 1, y: 1 }, radius: "big" } })).toBe('Reply.shape.circle.radius: expected f64 (a number), got "big"');
-    expect(shape({ kind: "hexagon", value: 1 })).toBe('Reply.shape.kind: expected kind "circle", "square", "polygon", "named" or "nothing" of union test.all.Shape, got "hexagon"');
+    expect(shape({ kind: "hexagon", value: 1 })).toBe('Reply.shape.kind: expected kind "circle", "square", "polygon", "named", "nothing" or "$unknown" of union test.all.Shape, got "hexagon"');
     expect(shape({ kind: "nothing", value: 7 })).toBe("Reply.shape.nothing: expected an object (test.all.Empty), got 7");
     const leaf = (label: unknown): all.Tree => ({ label: label as string, children: [] });
     const tree: all.Tree = { label: "root", children: [leaf("a"), { label: "b", children: [leaf("c"), leaf(3)] }] };

@@ -2,9 +2,12 @@
  * Seeded, bounded random values for any IDL type of a model: the generator
  * behind the codegen round-trip property tests. Biased toward format
  * boundaries (fixint/uint8/16/32 edges, empty and long strings, far dates).
+ * Open enums and unions sometimes get what a newer peer would send: a number
+ * that is not a member, a `{ kind: "$unknown", id, raw }` variant.
  * Not a test file itself.
  */
-import type { Model, StructDecl, TypeRef } from "../../idl/model.ts";
+import type { EnumDecl, Model, StructDecl, TypeRef, UnionDecl } from "../../idl/model.ts";
+import { MsgWriter } from "../../src/codec/index.ts";
 
 /** mulberry32: small, fast, deterministic. */
 export function seededRandom(seed: number): () => number {
@@ -88,8 +91,11 @@ export class RandomValues {
       case "ref": {
         const d = this.model.byName.get(t.qualifiedName)!;
         switch (d.kind) {
-          case "enum": return this.pick(d.values).value;
+          case "enum":
+            if (!d.closed && (d.values.length === 0 || this.chance(0.15))) return this.unknownNumber(d);
+            return this.pick(d.values).value;
           case "union": {
+            if (!d.closed && (d.variants.length === 0 || this.chance(0.15))) return this.unknownVariant(d);
             const v = this.pick(d.variants);
             return { kind: v.name, value: this.value(v.type, depth + 1) };
           }
@@ -100,6 +106,36 @@ export class RandomValues {
       }
     }
     throw new Error("unreachable");
+  }
+
+  /** An i32 that is not a member of the enum. */
+  unknownNumber(d: EnumDecl): number {
+    for (;;) {
+      const n = this.chance(0.5) ? this.pick(INT_EDGES) : this.int(-2147483648, 2147483647);
+      if (!d.values.some((v) => v.value === n)) return n;
+    }
+  }
+
+  /** A variant id the union does not declare, with one msgpack value of some shape as its bytes. */
+  unknownVariant(d: UnionDecl): { kind: "$unknown"; id: number; raw: Uint8Array } {
+    let id: number;
+    do id = this.chance(0.5) ? this.int(1, 200) : this.int(1, 2 ** 29 - 1);
+    while (d.variants.some((v) => v.id === id));
+    const w = new MsgWriter(64);
+    switch (this.int(0, 3)) {
+      case 0: w.int(this.pick(INT_EDGES)); break;
+      case 1: w.str(this.string()); break;
+      case 2:
+        w.mapHeader(2);
+        w.int(1);
+        w.f64(this.rand());
+        w.int(2);
+        w.arrayHeader(1);
+        w.bin(new Uint8Array(this.int(0, 40)));
+        break;
+      default: w.timestamp(new Date(this.int(0, 1e12)));
+    }
+    return { kind: "$unknown", id, raw: w.bytes().slice() };
   }
 
   struct(d: Pick<StructDecl, "fields">, depth = 0): Record<string, unknown> {

@@ -4,12 +4,14 @@
  * stay an error; if generated types loosen (any, missing checks), tsc fails
  * with "Unused '@ts-expect-error' directive".
  */
+import type { UnknownEnum, UnknownVariant } from "../../src/codec/index.ts";
 import type { CallContext, CallInvoker, MessageType, ServiceBinding, ServiceDescriptor } from "../../src/rpc/index.ts";
 import {
   type ChatMsg, type Chunk, type Entry, type Event, type GetReply, type GetRequest, KeyNotFound, KeyNotFoundType, KeyValue,
   KeyValueClient, type KeyValueHandlers, Origin, type PutReply, type PutRequest, type UploadReply, type WatchRequest,
-  bindKeyValue, EntrySchema, EntryType, MAX_KEY_BYTES,
+  bindKeyValue, ChangeSchema, EntrySchema, EntryType, MAX_KEY_BYTES, OriginSchema,
 } from "../../examples/kv/gen/kv.ts";
+import type { z } from "../../src/zod.ts";
 import * as kv from "../../examples/kv/gen/kv.ts";
 import * as all from "../codegen/golden/all/expected/main.ts";
 
@@ -36,8 +38,60 @@ function describeChange(c: Event["change"]): string {
   switch (c.kind) {
     case "put": return c.value.key;
     case "deleted": return c.value;
+    case "$unknown": return `variant ${c.id} (${c.raw.length} bytes)`;
   }
 }
+
+// ---- open enums and unions: what a newer peer added must be handled
+// @ts-expect-error Change is open: without a "$unknown" branch the switch is not exhaustive
+function forgetsUnknown(c: Event["change"]): string {
+  switch (c.kind) {
+    case "put": return c.value.key;
+    case "deleted": return c.value;
+  }
+}
+const unknownChange: Event["change"] = { kind: "$unknown", id: 9, raw: new Uint8Array([0xc0]) };
+// @ts-expect-error an unknown variant carries its bytes
+const rawless: Event["change"] = { kind: "$unknown", id: 9 };
+function originName(o: Origin): string {
+  switch (o) {
+    case Origin.ORIGIN_UNKNOWN: return "unknown";
+    case Origin.ORIGIN_CLIENT: return "client";
+    case Origin.ORIGIN_REPLICATION: return "replication";
+    default: {
+      const n: UnknownEnum = o;
+      return `origin ${n}`;
+    }
+  }
+}
+function originExhaustive(o: Origin): void {
+  if (o === Origin.ORIGIN_UNKNOWN || o === Origin.ORIGIN_CLIENT || o === Origin.ORIGIN_REPLICATION) return;
+  // @ts-expect-error Origin is open: an unknown number is left after every member
+  const never: never = o;
+  void never;
+}
+const originNumber: number = origin;
+const originSchema: z.ZodType<Origin> = OriginSchema;
+const changeSchema: z.ZodType<Event["change"]> = ChangeSchema;
+const asUnknown: UnknownVariant | undefined = unknownChange.kind === "$unknown" ? unknownChange : undefined;
+
+// ---- [closed] types: no unknown branch
+function levelName(l: all.Level): string {
+  switch (l) {
+    case all.Level.LEVEL_LOW: return "low";
+    case all.Level.LEVEL_HIGH: return "high";
+  }
+}
+function strictText(s: all.Strict): string {
+  switch (s.kind) {
+    case "level": return levelName(s.value);
+    case "text": return s.value;
+  }
+}
+// @ts-expect-error a closed union has no "$unknown" kind
+const strictUnknown: all.Strict = { kind: "$unknown", id: 9, raw: new Uint8Array([0xc0]) };
+// @ts-expect-error 5 is not a Level
+const badLevel: all.Level = 5;
 
 // ---- maps: string keys are Records, integer keys are Maps
 const containers: all.Containers = {
@@ -124,5 +178,7 @@ async function useClient(invoker: CallInvoker): Promise<void> {
 
 export const used = [
   entry, minimal, explicitUndefined, wrongType, missing, extra, origin, badOrigin, maxKey, change, badChange, containers,
+  forgetsUnknown, unknownChange, rawless, originName, originExhaustive, originNumber, originSchema, changeSchema, asUnknown,
+  strictText, strictUnknown, badLevel,
   badContainers, mt, wrongMt, parsed, errKey, errCode, badErr, isKnf, missingKey, decodedErr, binding, badImpl, desc, path, useClient,
 ];

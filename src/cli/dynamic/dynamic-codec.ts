@@ -9,9 +9,12 @@
  * order, so both agree byte for byte (docs/ENCODING.md; test/cli/
  * dynamic-codec.test.ts checks it). Unlike generated encoders it checks each
  * value's type as it goes and names the bad field (EncodeValueError).
+ * Open enums and unions behave as generated code's do: any i32 for an enum,
+ * `{ kind: "$unknown", id, raw }` for a variant the model does not declare,
+ * its bytes written back unchanged.
  */
 import type { Decl, EnumDecl, ErrorDecl, Field, Model, ScalarName, StructDecl, TypeRef, UnionDecl, Value } from "../../../idl/index.ts";
-import { DecodeError, MsgReader, MsgWriter, peerText } from "../../codec/index.ts";
+import { DecodeError, MsgReader, MsgWriter, peerText, UNKNOWN_VARIANT_KIND, unknownVariantIssue } from "../../codec/index.ts";
 import type { ErrorType, MessageType } from "../../rpc/descriptor.ts";
 import { RpcError, Status } from "../../rpc/status.ts";
 import { fieldPath, indexPath, keyPath } from "./value-path.ts";
@@ -34,6 +37,9 @@ export class TypedErrorValue extends RpcError {
 }
 
 type StructLike = StructDecl | ErrorDecl;
+
+/** The largest field or variant id (docs/IDL.md): an unknown variant's id beyond it is no id at all. */
+const MAX_VARIANT_ID = 2 ** 29 - 1;
 
 const INT_RANGE: Partial<Record<ScalarName, readonly [number, number]>> = {
   i32: [-(2 ** 31), 2 ** 31 - 1],
@@ -147,17 +153,34 @@ export class DynamicCodec {
   }
 
   private encodeEnum(w: MsgWriter, d: EnumDecl, v: unknown, path: string): void {
-    if (typeof v !== "number" || !d.values.some((e) => e.value === v)) throw new EncodeValueError(path, `expected a value of enum ${d.qualifiedName}, found ${describe(v)}`);
+    if (!d.closed) {
+      if (typeof v !== "number" || (v | 0) !== v) throw new EncodeValueError(path, `expected a value of enum ${d.qualifiedName} (an i32: the enum is open), found ${describe(v)}`);
+    } else if (typeof v !== "number" || !d.values.some((e) => e.value === v)) {
+      throw new EncodeValueError(path, `expected a value of enum ${d.qualifiedName}, found ${describe(v)}`);
+    }
     w.int(v);
   }
 
   private encodeUnion(w: MsgWriter, d: UnionDecl, v: unknown, path: string): void {
     const kind = typeof v === "object" && v !== null ? (v as { kind?: unknown }).kind : undefined;
+    if (kind === UNKNOWN_VARIANT_KIND && !d.closed) return this.encodeUnknownVariant(w, d, v as object, path);
     const variant = d.variants.find((x) => x.name === kind);
     if (variant === undefined) throw new EncodeValueError(path, `expected a variant of union ${d.qualifiedName} (${d.variants.map((x) => x.name).join(", ")}), found ${typeof kind === "string" ? `"${kind}"` : describe(v)}`);
     w.mapHeader(1);
     w.int(variant.id);
     this.encode(w, variant.type, (v as { value?: unknown }).value, fieldPath(path, variant.name));
+  }
+
+  /** An open union's variant the model does not declare: its id and its bytes, as they were read. */
+  private encodeUnknownVariant(w: MsgWriter, d: UnionDecl, v: object, path: string): void {
+    const issue = unknownVariantIssue(v);
+    if (issue !== null) throw new EncodeValueError(fieldPath(path, issue.path), issue.message);
+    const { id, raw } = v as { id: number; raw: Uint8Array };
+    const known = d.variants.find((x) => x.id === id);
+    if (known !== undefined) throw new EncodeValueError(fieldPath(path, "id"), `variant id ${id} is "${known.name}" of union ${d.qualifiedName}: write it with that kind`);
+    w.mapHeader(1);
+    w.int(id);
+    w.raw(raw);
   }
 
   /** A struct or an error's fields: a map keyed by field id, in ascending id order, absent optionals omitted. */
@@ -240,12 +263,13 @@ export class DynamicCodec {
   }
 
   private decodeEnum(r: MsgReader, d: EnumDecl): number {
+    if (!d.closed) return r.i32();
     const v = r.int();
     if (!d.values.some((e) => e.value === v)) throw new DecodeError(`${v} is not a value of enum ${d.qualifiedName}`);
     return v;
   }
 
-  private decodeUnion(r: MsgReader, d: UnionDecl): { kind: string; value: unknown } {
+  private decodeUnion(r: MsgReader, d: UnionDecl): { kind: string; value: unknown } | { kind: string; id: number; raw: Uint8Array } {
     const n = r.mapHeader();
     if (n !== 1) throw new DecodeError(`union ${d.qualifiedName} must be a map with 1 entry, found ${n}`);
     const id = r.int();
@@ -253,6 +277,12 @@ export class DynamicCodec {
     r.enter();
     try {
       const variant = d.variants.find((x) => x.id === id);
+      if (variant === undefined && !d.closed) {
+        if (id < 1 || id > MAX_VARIANT_ID) throw new DecodeError(`variant id ${id} of union ${d.qualifiedName} is out of range (1 to ${MAX_VARIANT_ID})`);
+        const raw = r.rawValue();
+        r.leave();
+        return { kind: UNKNOWN_VARIANT_KIND, id, raw };
+      }
       if (variant === undefined) throw new DecodeError(`unknown variant id ${id} for union ${d.qualifiedName}`);
       at = variant.name;
       const value = this.decode(r, variant.type);

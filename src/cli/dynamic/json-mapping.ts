@@ -4,7 +4,9 @@
  * service"): structs and errors are objects keyed by field name (an absent
  * optional field is left out; an unknown name is an error); unions are
  * `{"<variant>": value}`; enums are their member name (a number is accepted
- * too); i64/u64 are numbers up to 2^53-1 in magnitude and decimal strings
+ * too, any i32 for an open enum, and a number without a name prints as
+ * itself); an open union's unknown variant is `{"$unknown": {"id": 3, "raw":
+ * "<base64 of its msgpack bytes>"}}`; i64/u64 are numbers up to 2^53-1 in magnitude and decimal strings
  * beyond (a string is always accepted); f64 is a number, or "NaN",
  * "Infinity", "-Infinity", "-0"; bytes are base64 (URL-safe accepted);
  * timestamps are RFC 3339 strings (`toISOString()` form when printed);
@@ -126,18 +128,28 @@ export class JsonMapping {
   }
 
   private enumFromJson(d: EnumDecl, j: unknown, path: string): number {
+    if (!d.closed && typeof j === "number" && (j | 0) === j) return j;
     const v = typeof j === "string" ? d.values.find((e) => e.name === j) : typeof j === "number" ? d.values.find((e) => e.value === j) : undefined;
     if (v === undefined) throw new JsonValueError(path, `expected a value of enum ${d.qualifiedName} (${d.values.map((e) => e.name).join(", ")}), found ${describe(j)}`);
     return v.value;
   }
 
-  private unionFromJson(d: UnionDecl, j: unknown, path: string): { kind: string; value: unknown } {
+  private unionFromJson(d: UnionDecl, j: unknown, path: string): { kind: string; value: unknown } | { kind: "$unknown"; id: number; raw: Uint8Array } {
     const names = d.variants.map((v) => v.name).join(", ");
     const keys = isObject(j) ? Object.keys(j) : [];
     if (!isObject(j) || keys.length !== 1) throw new JsonValueError(path, `expected an object with exactly one of ${names} (union ${d.qualifiedName}), found ${isObject(j) ? `${keys.length} keys` : describe(j)}`);
+    if (keys[0] === "$unknown" && !d.closed) return this.unknownVariantFromJson(j.$unknown, fieldPath(path, "$unknown"));
     const variant = d.variants.find((v) => v.name === keys[0]);
     if (variant === undefined) throw new JsonValueError(path, `"${keys[0]}" is not a variant of union ${d.qualifiedName} (${names})`);
     return { kind: variant.name, value: this.fromJson(variant.type, j[variant.name], fieldPath(path, variant.name)) };
+  }
+
+  /** `{"id": 3, "raw": "<base64>"}`: an open union's variant this schema does not declare (the codec checks the bytes). */
+  private unknownVariantFromJson(j: unknown, path: string): { kind: "$unknown"; id: number; raw: Uint8Array } {
+    if (!isObject(j)) throw new JsonValueError(path, `expected {"id": <variant id>, "raw": "<base64 msgpack>"}, found ${describe(j)}`);
+    const id = this.scalarFromJson("u32", j.id, fieldPath(path, "id")) as number;
+    const raw = this.scalarFromJson("bytes", j.raw, fieldPath(path, "raw")) as Uint8Array;
+    return { kind: "$unknown", id, raw };
   }
 
   /** A struct or error value from a JSON object; absent fields with a default get it. */
@@ -174,7 +186,8 @@ export class JsonMapping {
         switch (d.kind) {
           case "enum": return d.values.find((e) => e.value === v)?.name ?? v;
           case "union": {
-            const u = v as { kind: string; value: unknown };
+            const u = v as { kind: string; value: unknown; id?: number; raw?: Uint8Array };
+            if (u.kind === "$unknown") return { $unknown: { id: u.id, raw: this.scalarToJson("bytes", u.raw) } };
             const variant = d.variants.find((x) => x.name === u.kind)!;
             return { [u.kind]: this.toJson(variant.type, u.value) };
           }
