@@ -136,13 +136,14 @@ export class SchemaEmitter {
       this.p.line(`const $f64 = ${z}.union([${z}.number(), ${z}.nan(), ${z}.literal([Infinity, -Infinity])]);`);
       this.p.line();
     }
-    const z = this.p.zod();
     if (decls.some((d) => d.kind === "enum" && !d.closed)) {
+      const z = this.p.zod();
       this.p.doc("A number of an open enum that its schema does not name (a value a newer peer added): any i32.");
       this.p.line(`const $unknownEnum = ${z}.custom<${this.p.runtime("codec", "UnknownEnum", true)}>((v) => typeof v === "number" && (v | 0) === v, "expected an i32");`);
       this.p.line();
     }
     if (decls.some((d) => d.kind === "union" && !d.closed)) {
+      const z = this.p.zod();
       this.p.doc("A variant of an open union that its schema does not declare, kept as its id and its msgpack bytes.");
       this.p.line(`const $unknownVariant = ${z}.object({ kind: ${z}.literal("$unknown"), id: ${z}.int().min(1).max(${2 ** 29 - 1}), raw: ${z}.instanceof(Uint8Array) });`);
       this.p.line();
