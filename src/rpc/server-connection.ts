@@ -149,11 +149,13 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.guard.start();
     const core = this.core;
     const budget = this.owner.budget;
+    const readsAllocate = budget.readsAllocate;
     this.conn.stream({
       data: (chunk) => {
         this.bytesIn += chunk.length;
         core.data(chunk);
         budget.account(this);
+        if (readsAllocate) budget.readAllocated(chunk.length);
       },
       queued: () => budget.account(this),
       end: () => this.lost(),

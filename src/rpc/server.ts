@@ -124,7 +124,8 @@ class Server implements RpcServer, ConnectionOwner {
     this.refused = 0;
     this.idleWaiters = [];
     this.maxConnections = opts.maxConnections ?? 10000;
-    this.budget = new MemoryBudget(opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes());
+    // The epoll driver hands over a new buffer per read (Bun's socket data), garbage once copied.
+    this.budget = new MemoryBudget(opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes(), { readsAllocate: rt.driver === "epoll" });
     this.pieces = new PiecePool(Math.floor(this.budget.limit / PIECE_BYTES));
     this.events = new ServerEventLog(resolveLogger(opts));
     const m = opts.metrics ?? false;
