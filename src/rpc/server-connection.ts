@@ -22,7 +22,7 @@ import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
 import type { BudgetMember, MemoryBudget } from "./memory-budget.ts";
 import type { PiecePool } from "./piece-pool.ts";
-import { readOptionalInt, writeStatus } from "./frames.ts";
+import { readOptionalInt, writeResponse, writeStatus } from "./frames.ts";
 import type { ServerCall } from "./interceptors.ts";
 import { MetadataError, readMetadata } from "./metadata.ts";
 import { requestKindProblem, streamsRequests } from "./method-kind.ts";
@@ -44,6 +44,12 @@ export interface BoundMethod {
   readonly intercepted: ((call: ServerCall) => unknown) | null;
   /** Where the method's calls are counted in the server's CallCounters. */
   readonly slot: number;
+  /**
+   * The implementation called without a context, for a unary method with no
+   * interceptors whose implementation declares one parameter (it cannot see
+   * its context): a synchronous answer then needs no call state. Null otherwise.
+   */
+  readonly plain: ((req: unknown) => unknown) | null;
 }
 
 export interface ServerConnectionConfig {
@@ -340,10 +346,11 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       req = decodeInput(m, r, count === 7 ? end : -1, bound.validate);
       if (req instanceof InvalidInput) return this.refuseCall(id, Status.INVALID_ARGUMENT, req.message);
     }
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    const call = new ServerCallState(this, id, m, metadata ?? EMPTY_METADATA, deadline, bound.slot);
+    const expired = timeoutMs !== undefined && timeoutMs <= 0;
+    if (bound.plain !== null && this.metrics === null && !expired) return this.plainUnary(id, bound, bound.plain, req, metadata ?? EMPTY_METADATA, timeoutMs);
+    const call = this.newCall(id, bound, metadata ?? EMPTY_METADATA, timeoutMs);
     this.owner.countCall();
-    if (timeoutMs !== undefined && timeoutMs <= 0) {
+    if (expired) {
       call.abortWithStatus(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
       return;
     }
@@ -359,12 +366,51 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     // A synchronous answer is sent right away: such a call never outlives
     // this function, so it skips the call table and the deadline timer.
     if (single && !isThenable(result)) return call.respond(result);
-    this.calls.set(id, call);
+    this.track(call, timeoutMs);
+    if (single) call.completeUnary(result);
+    else call.completeStream(result);
+  }
+
+  private newCall(id: number, bound: BoundMethod, metadata: Metadata, timeoutMs: number | undefined): ServerCallState {
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    return new ServerCallState(this, id, bound.method, metadata, deadline, bound.slot);
+  }
+
+  /** A call that outlives request(): into the call table (cancel, shutdown, connection loss find it there), with its deadline timer. */
+  private track(call: ServerCallState, timeoutMs: number | undefined): void {
+    this.calls.set(call.id, call);
     this.owner.callOpened();
     if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS)
       call.timer = setTimeout(() => call.abortWithStatus(Status.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`), timeoutMs);
-    if (single) call.completeUnary(result);
-    else call.completeStream(result);
+  }
+
+  /**
+   * A unary call whose handler cannot see its context (BoundMethod.plain,
+   * metrics off): a synchronous answer is encoded straight into the output,
+   * with no call state at all. A throw, a promise or a response that does not
+   * encode gets its call state then and goes the usual way (the handler never
+   * saw the context, so nothing is lost by making it late).
+   */
+  private plainUnary(id: number, bound: BoundMethod, plain: (req: unknown) => unknown, req: unknown, metadata: Metadata, timeoutMs: number | undefined): void {
+    this.owner.countCall();
+    let result: unknown;
+    try {
+      result = plain(req);
+    } catch (e) {
+      return this.newCall(id, bound, metadata, timeoutMs).fail(e);
+    }
+    if (isThenable(result)) {
+      const call = this.newCall(id, bound, metadata, timeoutMs);
+      this.track(call, timeoutMs);
+      return call.completeUnary(result);
+    }
+    try {
+      writeResponse(this.out.w, id, bound.method.output, result, this.peerMaxFrameBytes);
+    } catch {
+      // respond() encodes it again and ends the call with the error that gives.
+      return this.newCall(id, bound, metadata, timeoutMs).respond(result);
+    }
+    this.out.commit();
   }
 
   private message(id: number, count: number, end: number): void {

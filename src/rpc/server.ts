@@ -297,7 +297,8 @@ function bindMethods(services: ServiceBinding[], interceptors: ServerInterceptor
       const intercepted = interceptors.length === 0 ? null : chainInterceptors<ServerCall>(interceptors, (call) => handler(call.request, call.ctx));
       // The method's metrics slot: where its calls are counted (0 when metrics are off).
       const slot = counters === null ? 0 : counters.addMethod({ service: m.service, method: m.name, kind: m.kind });
-      methods.set(m.path, { method: m, handler, validate: s.validate, intercepted, slot });
+      const plain = m.kind === "unary" && intercepted === null && !unimplemented.has(name) && fn.length === 1 ? (req: unknown): unknown => (fn as (r: unknown) => unknown).call(impl, req) : null;
+      methods.set(m.path, { method: m, handler, validate: s.validate, intercepted, slot, plain });
     }
   }
   return methods;
