@@ -13,6 +13,7 @@ import type { MsgReader } from "../codec/reader.ts";
 import type { MsgWriter } from "../codec/writer.ts";
 import type { ErrorType, Metadata, MessageType } from "./descriptor.ts";
 import { writeMetadata } from "./metadata.ts";
+import type { MetadataMap } from "./metadata-map.ts";
 import { FrameType, PROTOCOL_VERSION, type PeerLimits } from "./protocol.ts";
 import { RpcError, Status } from "./status.ts";
 
@@ -119,7 +120,7 @@ export function writeIdOnly(w: MsgWriter, type: number, id: number): void {
   end(w, off);
 }
 
-export function writeHeaders(w: MsgWriter, id: number, md: Metadata): void {
+export function writeHeaders(w: MsgWriter, id: number, md: Metadata | MetadataMap): void {
   const off = begin(w, 3, FrameType.HEADERS, id);
   writeMetadata(w, md);
   end(w, off);
@@ -131,7 +132,7 @@ export function writeStatus(
   id: number,
   code: number,
   message: string,
-  trailers: Metadata | undefined,
+  trailers: Metadata | MetadataMap | undefined,
   errorType: ErrorType | null,
   err: RpcError | null,
 ): void {
