@@ -12,7 +12,9 @@ import { DecodeError } from "../codec/errors.ts";
 import { peerText } from "../codec/peer-text.ts";
 import type { MsgReader } from "../codec/reader.ts";
 import type { CallContext, ErrorType, Metadata, MethodDescriptor } from "./descriptor.ts";
+import type { MessageCompressor } from "./compression.ts";
 import type { FrameOutput } from "./frame-output.ts";
+import type { MessageInflater } from "./message-compression.ts";
 import { writeHeaders, writeMessage, writeResponse, writeStatus, writeWindow } from "./frames.ts";
 import { internalMessage, newErrorId } from "./internal-error.ts";
 import { isValidMetadataKey, MetadataMap, type MetadataValue } from "./metadata-map.ts";
@@ -38,6 +40,10 @@ export interface CallHost {
   readonly peerMaxFrameBytes: number;
   /** The client's initialWindow (credit for response messages). */
   readonly peerWindow: number;
+  /** Compresses response messages (null: the client accepts no algorithm of the server's, or compression is off). */
+  readonly compressor: MessageCompressor | null;
+  /** Decompresses compressed request messages (an authorized call's held ones). */
+  readonly inflater: MessageInflater;
   /** The connection is closing: no more WINDOW frames. */
   readonly closing: boolean;
   /** Watches response streams left without credit (connection-guard.ts). */
@@ -315,9 +321,9 @@ export class ServerCallState implements CallContext {
     try {
       this.flushHeaders();
       const trailers = this.extras === null ? null : this.extras.trailers;
-      if (trailers === null) writeResponse(w, this.id, this.method.output, value, max);
+      if (trailers === null) writeResponse(w, this.id, this.method.output, value, max, this.host.compressor);
       else {
-        writeMessage(w, this.id, 0, this.method.output, value, max);
+        writeMessage(w, this.id, 0, this.method.output, value, max, this.host.compressor);
         writeStatus(w, this.id, Status.OK, "", trailers, null, null);
       }
     } catch (e) {
@@ -433,7 +439,7 @@ export class ServerCallState implements CallContext {
         }
         this.flushHeaders();
         try {
-          writeMessage(out.w, this.id, 0, this.method.output, r.value, max);
+          writeMessage(out.w, this.id, 0, this.method.output, r.value, max, this.host.compressor);
         } catch (e) {
           throw this.notEncoded(e, index);
         }
