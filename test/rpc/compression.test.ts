@@ -13,10 +13,13 @@
 import { expect, test } from "bun:test";
 import { gunzipSync } from "node:zlib";
 import { createChannel } from "../../src/rpc/client.ts";
-import { zstdAvailable } from "../../src/rpc/compression.ts";
+import { MsgWriter } from "../../src/codec/writer.ts";
+import { resolveCompression, zstdAvailable } from "../../src/rpc/compression.ts";
+import { writeHello } from "../../src/rpc/frames.ts";
+import { DEFAULT_LIMITS } from "../../src/rpc/protocol.ts";
 import { Status } from "../../src/rpc/status.ts";
 import { caught } from "./helpers/caught.ts";
-import { type Blob, blobBinding, Blobs, compressible, random } from "./helpers/blob-service.ts";
+import { type Blob, blobBinding, Blobs, compressible, random } from "../../bench/compression/blob-service.ts";
 import { describeDrivers } from "./helpers/drivers.ts";
 import { withServer } from "./helpers/harness.ts";
 import { frameBytes, HELLO, RawPeer } from "./helpers/raw-peer.ts";
@@ -51,6 +54,15 @@ async function waitCall(peer: RawPeer, id: number): Promise<unknown[][]> {
   for (let i = 0; i < 200 && !peer.frames.some(done); i++) await Bun.sleep(10);
   return peer.frames.filter((f) => f[1] === id);
 }
+
+test("the HELLO of a side with compression is docs/PROTOCOL.md's example; without, version 1's 7 elements", () => {
+  const w = new MsgWriter();
+  writeHello(w, DEFAULT_LIMITS, resolveCompression({ algorithms: ["gzip", "zstd"] }, "test"));
+  expect(Buffer.from(w.bytes()).toString("hex")).toBe("00000028" + "98010001ce00400000cd03e840cd2000" + "81ab636f6d7072657373696f6e92a4677a6970a47a737464");
+  const plain = new MsgWriter();
+  writeHello(plain, DEFAULT_LIMITS, resolveCompression(undefined, "test"));
+  expect(Buffer.from(plain.bytes()).toString("hex")).toBe("00000010" + "97010001ce00400000cd03e840cd2000");
+});
 
 describeDrivers("compression", (d) => {
   test("compressed round trips above and below the threshold, unary and bidi, with fewer bytes on the wire", async () => {

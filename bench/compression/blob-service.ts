@@ -1,12 +1,12 @@
 /**
- * A service of byte payloads for the compression tests and bench: `echo`
+ * A service of byte payloads for the compression bench (bench/compression/run.ts) and tests (test/rpc/compression.test.ts): `echo`
  * (unary) and `pipe` (bidi) answer each Blob with the same bytes. Blob is a
  * one-element msgpack array holding a bin, written by hand.
  */
-import { DecodeError } from "../../../src/codec/errors.ts";
-import type { MsgReader } from "../../../src/codec/reader.ts";
-import type { MsgWriter } from "../../../src/codec/writer.ts";
-import type { MessageType, MethodDescriptor, MethodKind, ServiceBinding, ServiceDescriptor } from "../../../src/rpc/descriptor.ts";
+import { DecodeError } from "../../src/codec/errors.ts";
+import type { MsgReader } from "../../src/codec/reader.ts";
+import type { MsgWriter } from "../../src/codec/writer.ts";
+import type { MessageType, MethodDescriptor, MethodKind, ServiceBinding, ServiceDescriptor } from "../../src/rpc/descriptor.ts";
 
 export interface Blob {
   data: Uint8Array;
