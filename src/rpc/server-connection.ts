@@ -16,11 +16,13 @@
 import { peerText } from "../codec/peer-text.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { AuthorizingCalls } from "./authorizing-calls.ts";
+import { type Compression, COMPRESSION_MASK, type MessageCompressor } from "./compression.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
 import { ConnectionGuard, type GuardHost } from "./connection-guard.ts";
 import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
 import type { BudgetMember, MemoryBudget } from "./memory-budget.ts";
+import type { MessageInflater } from "./message-compression.ts";
 import type { PiecePool } from "./piece-pool.ts";
 import { readOptionalInt, writeResponse, writeStatus } from "./frames.ts";
 import type { ServerCall } from "./interceptors.ts";
@@ -64,6 +66,8 @@ export interface ServerConnectionConfig {
   readonly writeHighWaterBytes: number;
   /** Runs before a request body is decoded; null when the server has none. */
   readonly authorize: Authorize | null;
+  /** Per-message compression (null: off). */
+  readonly compression: Compression | null;
 }
 
 /** What the connection needs from its server. */
@@ -96,6 +100,9 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
   private readonly paths: MethodPathCache<BoundMethod>;
   peerMaxFrameBytes: number;
   peerWindow: number;
+  /** Compresses responses: set from the client's HELLO, null unless it accepts one of the server's algorithms. */
+  compressor: MessageCompressor | null;
+  readonly inflater: MessageInflater;
   closing: boolean;
   /** Settles when the socket is closed (set by close() or lost()). */
   private closed: Promise<void> | null;
@@ -125,6 +132,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.paths = new MethodPathCache();
     this.peerMaxFrameBytes = cfg.limits.maxFrameBytes;
     this.peerWindow = cfg.limits.initialWindow;
+    this.compressor = null;
     this.closing = false;
     this.closed = null;
     this.goAwaySent = false;
@@ -135,7 +143,8 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.inboundBytes = 0;
     const budget = owner.budget;
     this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost(), () => budget.account(this));
-    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs, owner.pieces);
+    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs, owner.pieces, cfg.compression);
+    this.inflater = this.core.inflater;
     this.guard = new ConnectionGuard(cfg.guard, this);
   }
 
@@ -239,6 +248,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
   helloReceived(): void {
     this.peerMaxFrameBytes = this.core.peer.maxFrameBytes;
     this.peerWindow = this.core.peer.initialWindow;
+    this.compressor = this.core.compressor;
   }
 
   /**
@@ -343,7 +353,18 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     }
     let req: unknown;
     if (!streamingIn) {
-      req = decodeInput(m, r, count === 7 ? end : -1, bound.validate);
+      let body = r;
+      let bodyEnd = count === 7 ? end : -1;
+      if ((flags & COMPRESSION_MASK) !== 0) {
+        try {
+          body = this.inflater.open(r, flags);
+        } catch (e) {
+          const err = e as RpcError;
+          return this.refuseCall(id, err.status, err.message, err.status === Status.RESOURCE_EXHAUSTED ? "max_frame_bytes" : undefined);
+        }
+        bodyEnd = body.end;
+      }
+      req = decodeInput(m, body, bodyEnd, bound.validate);
       if (req instanceof InvalidInput) return this.refuseCall(id, Status.INVALID_ARGUMENT, req.message);
     }
     const expired = timeoutMs !== undefined && timeoutMs <= 0;
@@ -424,8 +445,19 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       if (!call.halfClosed && this.authorizing?.hold(call, r, end, flags) === true) return;
       throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `MESSAGE on call ${id} after the client's END_STREAM`);
     }
-    const bytes = end - r.pos;
-    const msg = decodeInput(call.method, r, -1, this.owner.lookup(call.method.path)?.validate === true);
+    let bytes = end - r.pos;
+    let body = r;
+    if ((flags & COMPRESSION_MASK) !== 0) {
+      try {
+        body = this.inflater.open(r, flags);
+      } catch (e) {
+        const err = e as RpcError;
+        return call.abortWithStatus(err.status, err.message);
+      }
+      // What the decoded message holds is what the memory budget must see.
+      bytes = body.end;
+    }
+    const msg = decodeInput(call.method, body, -1, this.owner.lookup(call.method.path)?.validate === true);
     if (msg instanceof InvalidInput) return call.abortWithStatus(Status.INVALID_ARGUMENT, msg.message);
     if (!call.pushInbound(msg, bytes)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
     if ((flags & END_STREAM) !== 0) call.endInbound();

@@ -10,6 +10,7 @@
 import { type Logger, type LogFormat, resolveLogger } from "../runtime/log/logger.ts";
 import type { Conn, Listener, Runtime } from "../runtime/types.ts";
 import type { CallContext, ServiceBinding } from "./descriptor.ts";
+import { type CompressionOptions, resolveCompression } from "./compression.ts";
 import { chainInterceptors, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
 import { defaultMemoryBudgetBytes, MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
 import { PIECE_BYTES, PiecePool } from "./piece-pool.ts";
@@ -62,6 +63,13 @@ export interface ServerOptions extends GuardOptions {
    * UNAUTHENTICATED. docs/RPC.md, "Authorizing calls".
    */
   authorize?: Authorize;
+  /**
+   * Per-message compression, off by default: `{ algorithms: ["gzip"], minBytes: 1024 }`
+   * advertises the algorithms in the HELLO (the server accepts them) and
+   * compresses responses of at least minBytes to a client that accepts one.
+   * docs/RPC.md, "Compression".
+   */
+  compression?: CompressionOptions;
 }
 
 export interface ServerStats {
@@ -147,6 +155,7 @@ class Server implements RpcServer, ConnectionOwner {
       guard: resolveGuardLimits(opts),
       writeHighWaterBytes: opts.writeHighWaterBytes ?? 4 * 1024 * 1024,
       authorize: opts.authorize ?? null,
+      compression: resolveCompression(opts.compression, "createRpcServer: compression"),
     };
     if (this.cfg.authorize !== null && typeof this.cfg.authorize !== "function")
       throw new TypeError(`ServerOptions.authorize must be a function (ctx) => void | Promise<void>, got ${typeof this.cfg.authorize}`);
