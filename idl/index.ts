@@ -14,7 +14,9 @@ export type { Diagnostic, DiagnosticCode, Severity } from "./diagnostics.ts";
 export { formatLocation, lineCol, locate } from "./source.ts";
 export type { Location, SourceText } from "./source.ts";
 export { checkCompat, formatIncompatibility } from "./compat.ts";
-export type { Incompatibility, CompatRule } from "./compat.ts";
+export type { Incompatibility } from "./compat.ts";
+export { COMPAT_CATEGORIES, COMPAT_RULES, compatRule, rulesIn } from "./compat-rules.ts";
+export type { CompatCategory, CompatRule, CompatRuleInfo } from "./compat-rules.ts";
 
 export interface CompileOptions {
   /** Returns a file's text, or undefined when it cannot be read. Defaults to the file system. */

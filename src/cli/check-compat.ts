@@ -1,15 +1,20 @@
 /**
- * `ringrpc check-compat <files...> --against <git-ref|file|dir> [--format text|json]`:
- * compiles the current .ridl files and their old versions (from a git
- * revision via `git show <ref>:<path>`, from a directory holding the same
- * relative paths, or from one file) and prints every wire-breaking change
- * with locations in both versions. Exit 0: compatible; 1: breaking changes;
- * 2: usage error or a version that does not compile.
+ * `ringrpc check-compat <files...> --against <git-ref|file|dir>`: compiles
+ * the current .ridl files and their old versions (from a git revision via
+ * `git show <ref>:<path>`, from a directory holding the same relative
+ * paths, or from one file), checks them (idl/compat.ts), keeps the findings
+ * the category and configuration ask for (src/cli/check-compat-config.ts)
+ * and prints them in the chosen format (src/cli/check-compat-format.ts).
+ * Exit 0: compatible; 1: breaking changes; 2: usage or configuration error,
+ * or a version that does not compile.
  */
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
-import { checkCompat, compile, formatDiagnostic, formatIncompatibility, type Diagnostic, type Incompatibility } from "../../idl/index.ts";
+import { checkCompat, COMPAT_CATEGORIES, compatRule, compile, formatDiagnostic, type CompatCategory, type Diagnostic, type Incompatibility, type Location } from "../../idl/index.ts";
 import { parseArgs, UsageError } from "./args.ts";
+import { activeRules, loadCompatConfig, selectFindings, unknownRuleMessage, type CompatConfig } from "./check-compat-config.ts";
+import { COMPAT_FORMATS, formatFindings, type CompatFormat } from "./check-compat-format.ts";
+import { checkCompatHelp, USAGE } from "./check-compat-help.ts";
 import { expandRidlInputs } from "./ridl-inputs.ts";
 
 export interface CliOutput {
@@ -21,8 +26,6 @@ const processOutput: CliOutput = {
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
 };
-
-const USAGE = "usage: ringrpc check-compat <files|dirs...> --against <git-ref|file|dir> [--format text|json]";
 
 function git(cwd: string, args: string[]): { ok: boolean; stdout: string; stderr: string } {
   try {
@@ -66,22 +69,43 @@ function oldVersion(files: readonly string[], against: string): OldVersion {
   return { entries: files.filter((f) => read(f) !== undefined), readFile: read, label: (p) => `${against}:${p}` };
 }
 
-function printDiagnostics(out: CliOutput, diags: readonly Diagnostic[], format: "text" | "json"): void {
-  for (const d of diags) out.stderr(`${formatDiagnostic(d, format)}\n`);
+function printDiagnostics(out: CliOutput, diags: readonly Diagnostic[], format: CompatFormat): void {
+  for (const d of diags) out.stderr(`${formatDiagnostic(d, format === "json" ? "json" : "text")}\n`);
 }
 
-export async function runCheckCompat(argv: string[], out: CliOutput = processOutput): Promise<number> {
-  let format: "text" | "json" = "text";
+interface Options {
+  against: string;
+  files: string[];
+  format: CompatFormat;
+  config: CompatConfig;
+}
+
+function options(argv: string[], cwd: string): Options {
+  const args = parseArgs(argv, { values: ["against", "format", "error-format", "category", "config"], repeated: ["except"] });
+  const fmt = args.flags.get("error-format") ?? args.flags.get("format") ?? "text";
+  if (!(COMPAT_FORMATS as readonly string[]).includes(fmt)) throw new UsageError(`--error-format must be ${COMPAT_FORMATS.join(", ")} (got "${fmt}")`);
+  const category = args.flags.get("category");
+  if (category !== undefined && !COMPAT_CATEGORIES.includes(category as CompatCategory)) throw new UsageError(`--category must be ${COMPAT_CATEGORIES.join(" or ")} (got "${category}")`);
+  const except = args.lists.get("except") ?? [];
+  for (const e of except) if (compatRule(e) === undefined) throw new UsageError(`--except: ${unknownRuleMessage(e)}`);
+  const against = args.flags.get("against");
+  if (against === undefined) throw new UsageError("--against is required");
+  if (args.positionals.length === 0) throw new UsageError("no input files");
+  const files = expandRidlInputs(args.positionals);
+  if (files.length === 0) throw new UsageError("no .ridl files found in the given directories");
+  const loaded = loadCompatConfig(args.flags.get("config"), cwd);
+  const config = { ...loaded, use: category === undefined ? loaded.use : [category], except: [...loaded.except, ...except] };
+  return { against, files, format: fmt as CompatFormat, config };
+}
+
+/** `cwd` is where the nearest package.json's configuration is looked for. */
+export async function runCheckCompat(argv: string[], out: CliOutput = processOutput, cwd: string = process.cwd()): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    out.stdout(checkCompatHelp());
+    return 0;
+  }
   try {
-    const args = parseArgs(argv, { values: ["against", "format"] });
-    const against = args.flags.get("against");
-    const fmt = args.flags.get("format") ?? "text";
-    if (fmt !== "text" && fmt !== "json") throw new UsageError(`--format must be text or json (got "${fmt}")`);
-    format = fmt;
-    if (against === undefined) throw new UsageError("--against is required");
-    if (args.positionals.length === 0) throw new UsageError("no input files");
-    const files = expandRidlInputs(args.positionals);
-    if (files.length === 0) throw new UsageError("no .ridl files found in the given directories");
+    const { against, files, format, config } = options(argv, cwd);
 
     const cur = compile(files);
     printDiagnostics(out, cur.diagnostics, format);
@@ -90,22 +114,27 @@ export async function runCheckCompat(argv: string[], out: CliOutput = processOut
       return 2;
     }
     const old = oldVersion(files, against);
+    let all: Incompatibility[] = [];
     if (old.entries.length === 0) {
       out.stderr(`check-compat: none of the files exist in ${against}: nothing to compare\n`);
-      if (format === "json") out.stdout("[]\n");
-      return 0;
+    } else {
+      const prev = compile(old.entries, old.readFile === undefined ? undefined : { readFile: old.readFile });
+      if (prev.model === null) {
+        printDiagnostics(out, prev.diagnostics.filter((d) => d.severity === "error"), format);
+        out.stderr(`check-compat: the old schema (${against}) has errors (see above)\n`);
+        return 2;
+      }
+      all = checkCompat(prev.model, cur.model);
     }
-    const prev = compile(old.entries, old.readFile === undefined ? undefined : { readFile: old.readFile });
-    if (prev.model === null) {
-      printDiagnostics(out, prev.diagnostics.filter((d) => d.severity === "error"), format);
-      out.stderr(`check-compat: the old schema (${against}) has errors (see above)\n`);
-      return 2;
-    }
-    const incs = relabel(checkCompat(prev.model, cur.model), old.label);
-    if (format === "json") out.stdout(`${JSON.stringify(incs)}\n`);
-    else for (const inc of incs) out.stdout(`${formatIncompatibility(inc)}\n`);
-    out.stderr(incs.length === 0 ? "check-compat: no breaking changes\n" : `check-compat: ${incs.length} breaking change${incs.length === 1 ? "" : "s"}\n`);
-    return incs.length === 0 ? 0 : 1;
+    const { findings: raw, ignored } = selectFindings(all, config);
+    const findings = relabel(raw, old.label);
+    const rawOld = new Map(findings.map((f, i) => [f, raw[i]?.old]));
+    const workspaceLocation = (f: Incompatibility): Location | undefined => f.new ?? rawOld.get(f);
+    out.stdout(formatFindings(format, findings, { rules: activeRules(config), workspaceLocation }));
+    const accepted = ignored === 0 ? "" : ` (${ignored} more ignored by ${config.from})`;
+    const n = findings.length;
+    out.stderr(n === 0 ? `check-compat: no breaking changes${accepted}\n` : `check-compat: ${n} breaking change${n === 1 ? "" : "s"}${accepted}\n`);
+    return n === 0 ? 0 : 1;
   } catch (e) {
     if (e instanceof UsageError) {
       out.stderr(`check-compat: ${e.message}\n${USAGE}\n`);
@@ -119,4 +148,3 @@ export async function runCheckCompat(argv: string[], out: CliOutput = processOut
 function relabel(incs: Incompatibility[], label: (p: string) => string): Incompatibility[] {
   return incs.map((i) => (i.old === undefined ? i : { ...i, old: { ...i.old, file: label(i.old.file) } }));
 }
-

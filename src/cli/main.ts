@@ -12,7 +12,7 @@ usage: ringrpc <command> [options]
 commands:
   gen [files|dirs] --out DIR   generate TypeScript stubs from .ridl files (see docs/CODEGEN.md)
   check-compat <files> --against <git-ref|file|dir>
-                               report wire-breaking schema changes (see docs/IDL.md)
+                               report breaking schema changes, wire or generated code (--help)
   list TARGET [SERVICE]        list a server's services, or one service's methods (reflection)
   describe TARGET SYMBOL       show a service, a SERVICE/METHOD or a type as .ridl
   call TARGET SERVICE/METHOD [JSON]

@@ -16,7 +16,14 @@ import type { ServerCall } from "./interceptors.ts";
 import { ConnectionError, END_STREAM, GoAwayReason, MAX_TIMER_MS } from "./protocol.ts";
 import type { AuthVerdict } from "./server-auth.ts";
 import { type CallHost, decodeInput, InvalidInput, ServerCallState } from "./server-call.ts";
-import { Status } from "./status.ts";
+import { COMPRESSION_MASK } from "./compression.ts";
+import { RpcError, Status } from "./status.ts";
+
+/** A MESSAGE kept while its call waits: its body and its flags (which say whether it is compressed). */
+interface HeldMessage {
+  readonly bytes: Uint8Array;
+  readonly flags: number;
+}
 
 /** What a waiting call runs once allowed (server-connection.ts's BoundMethod). */
 export interface AuthorizedMethod {
@@ -42,7 +49,7 @@ export class AuthorizingCalls {
   /** Bytes kept for all waiting calls (inline messages and MESSAGEs). */
   heldBytes = 0;
   /** Raw MESSAGE bodies kept per waiting streaming-in call. */
-  private readonly held = new Map<number, Uint8Array[]>();
+  private readonly held = new Map<number, HeldMessage[]>();
 
   constructor(
     private readonly host: CallHost,
@@ -62,14 +69,14 @@ export class AuthorizingCalls {
     this.events.opened();
     if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)
       call.timer = setTimeout(() => call.abortWithStatus(Status.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`), timeoutMs);
-    let held: Uint8Array[] | null = null;
+    let held: HeldMessage[] | null = null;
     if (body !== null) this.heldBytes += body.length;
     else {
       held = [];
       this.held.set(id, held);
       if ((flags & END_STREAM) !== 0) call.halfClosed = true;
     }
-    void verdict.then((refused) => this.answered(call, bound, refused, timeoutMs, body, held));
+    void verdict.then((refused) => this.answered(call, bound, refused, timeoutMs, body, flags, held));
   }
 
   /**
@@ -80,16 +87,24 @@ export class AuthorizingCalls {
     const held = this.held.get(call.id);
     if (held === undefined) return false;
     if (held.length >= this.initialWindow) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${call.id} beyond the granted credit`);
-    held.push(r.buf.slice(r.pos, end));
+    held.push({ bytes: r.buf.slice(r.pos, end), flags });
     this.heldBytes += end - r.pos;
     if ((flags & END_STREAM) !== 0) call.halfClosed = true;
     return true;
   }
 
-  private answered(call: ServerCallState, bound: AuthorizedMethod, refused: AuthVerdict, timeoutMs: number | undefined, body: Uint8Array | null, held: Uint8Array[] | null): void {
+  private answered(
+    call: ServerCallState,
+    bound: AuthorizedMethod,
+    refused: AuthVerdict,
+    timeoutMs: number | undefined,
+    body: Uint8Array | null,
+    flags: number,
+    held: HeldMessage[] | null,
+  ): void {
     if (held !== null) this.held.delete(call.id);
     let kept = body?.length ?? 0;
-    for (const bytes of held ?? []) kept += bytes.length;
+    for (const m of held ?? []) kept += m.bytes.length;
     this.heldBytes -= kept;
     this.events.released();
     // Cancelled, past its deadline, or its connection is gone: the answer changes nothing.
@@ -98,17 +113,21 @@ export class AuthorizingCalls {
     const m = bound.method;
     let req: unknown;
     if (body !== null) {
-      req = decodeInput(m, readerOver(body), body.length, bound.validate);
+      const r = this.readerFor(body, flags);
+      if (r instanceof RpcError) return call.abortWithStatus(r.status, r.message);
+      req = decodeInput(m, r, r.end, bound.validate);
       if (req instanceof InvalidInput) return call.abortWithStatus(Status.INVALID_ARGUMENT, req.message);
     }
     this.events.started();
     if (timeoutMs !== undefined && timeoutMs <= 0) return call.abortWithStatus(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
     if (held !== null) {
       const inbound = call.openInbound(this.initialWindow, false);
-      for (const bytes of held) {
-        const msg = decodeInput(m, readerOver(bytes), -1, bound.validate);
+      for (const kept of held) {
+        const r = this.readerFor(kept.bytes, kept.flags);
+        if (r instanceof RpcError) return call.abortWithStatus(r.status, r.message);
+        const msg = decodeInput(m, r, -1, bound.validate);
         if (msg instanceof InvalidInput) return call.abortWithStatus(Status.INVALID_ARGUMENT, msg.message);
-        call.pushInbound(msg, bytes.length);
+        call.pushInbound(msg, r.end);
       }
       if (call.halfClosed) call.endInbound();
       req = inbound;
@@ -121,6 +140,17 @@ export class AuthorizingCalls {
     }
     if (m.kind === "unary" || m.kind === "client_stream") call.completeUnary(result);
     else call.completeStream(result);
+  }
+
+  /** A reader over a kept message, decompressed when its flags say so (only now that the call is allowed). */
+  private readerFor(bytes: Uint8Array, flags: number): MsgReader | RpcError {
+    const r = readerOver(bytes);
+    if ((flags & COMPRESSION_MASK) === 0) return r;
+    try {
+      return this.host.inflater.open(r, flags);
+    } catch (e) {
+      return e as RpcError;
+    }
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import type { MsgReader } from "../codec/reader.ts";
 import type { CallOptions, Metadata, MethodDescriptor } from "./descriptor.ts";
+import type { MessageCompressor } from "./compression.ts";
 import type { FrameOutput } from "./frame-output.ts";
 import { writeIdOnly, writeMessage } from "./frames.ts";
 import { kindMismatchMessage } from "./method-kind.ts";
@@ -153,7 +154,7 @@ export class ClientCallState {
    * then HALF_CLOSE. A message that does not encode cancels the call with
    * INVALID_ARGUMENT naming its index and the bad field.
    */
-  async sendRequests(source: AsyncIterable<unknown> | Iterable<unknown>, out: FrameOutput, peer: PeerLimits): Promise<void> {
+  async sendRequests(source: AsyncIterable<unknown> | Iterable<unknown>, out: FrameOutput, peer: PeerLimits, comp: MessageCompressor | null = null): Promise<void> {
     const credit = (this.credit ??= new OutboundCredit(peer.initialWindow));
     const m = this.method;
     const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<unknown>)[Symbol.iterator]();
@@ -171,7 +172,7 @@ export class ClientCallState {
           return;
         }
         try {
-          writeMessage(out.w, this.id, 0, m.input, r.value, peer.maxFrameBytes);
+          writeMessage(out.w, this.id, 0, m.input, r.value, peer.maxFrameBytes, comp);
         } catch (e) {
           // Nothing of this message was sent; the call is cancelled with the caller's mistake, not INTERNAL.
           throw asRpcError(e, `could not encode request stream message at index ${index} (${m.input.typeName}) of ${m.path}`, Status.INVALID_ARGUMENT);

@@ -11,6 +11,7 @@ import { peerText } from "../codec/peer-text.ts";
 import type { Conn, Runtime, TlsClientOptions } from "../runtime/types.ts";
 import { CallTable } from "./call-table.ts";
 import { type CallTransport, ClientCallState, runCallback } from "./client-call.ts";
+import { type Compression, COMPRESSION_MASK } from "./compression.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
 import type { MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
@@ -28,6 +29,8 @@ export interface ClientConnectionConfig {
   readonly keepalive: KeepaliveOptions;
   /** Connect with TLS (ChannelOptions.tls); null for plain TCP. */
   readonly tls?: TlsClientOptions | null;
+  /** Per-message compression (ChannelOptions.compression); null or absent: off. */
+  readonly compression?: Compression | null;
 }
 
 /** Why a TLS connection closed between a good handshake and the server's HELLO, in words a person can act on. */
@@ -73,7 +76,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     this.queueHead = 0;
     this.onHello = null;
     this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, () => {}, (e) => this.lost(`write failed: ${e.message}`));
-    const core = (this.core = new ConnectionCore("client", conn, this.out, this, cfg.limits, { ...DEFAULT_LIMITS }));
+    const core = (this.core = new ConnectionCore("client", conn, this.out, this, cfg.limits, { ...DEFAULT_LIMITS }, 0, null, cfg.compression ?? null));
     const calls = this.calls;
     this.keepalive = new Keepalive(cfg.keepalive, {
       get openCalls() {
@@ -149,7 +152,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     const kindFlags = requestKindFlags(m.kind);
     try {
       if (streamingIn) writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, kindFlags, null, undefined, this.peer.maxFrameBytes);
-      else writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, END_STREAM | kindFlags, m.input, request, this.peer.maxFrameBytes);
+      else writeRequest(this.out.w, id, m.path, timeoutMs, call.options.metadata, END_STREAM | kindFlags, m.input, request, this.peer.maxFrameBytes, this.core.compressor);
     } catch (e) {
       // The caller's value does not fit the IDL: its mistake, refused here, nothing was sent (writeRequest rolled back).
       return call.fail(asRpcError(e, `could not encode request ${m.input.typeName} of ${m.path}`, Status.INVALID_ARGUMENT));
@@ -157,7 +160,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     call.attach(this, id);
     this.calls.add(call);
     this.out.commit();
-    if (streamingIn) void call.sendRequests(request as AsyncIterable<unknown> | Iterable<unknown>, this.out, this.peer);
+    if (streamingIn) void call.sendRequests(request as AsyncIterable<unknown> | Iterable<unknown>, this.out, this.peer, this.core.compressor);
   }
 
   sendCancel(id: number): void {
@@ -220,9 +223,19 @@ export class ClientConnection implements CallTransport, ConnectionSide {
       case FrameType.RESPONSE:
         return this.calls.get(id)?.response(this.core.reader);
       case FrameType.MESSAGE: {
-        this.core.reader.int();
+        const flags = this.core.reader.int();
         const call = this.calls.get(id);
-        if (call !== undefined && !call.message(this.core.reader)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
+        if (call === undefined) return;
+        let body = this.core.reader;
+        if ((flags & COMPRESSION_MASK) !== 0) {
+          try {
+            body = this.core.inflater.open(body, flags);
+          } catch (e) {
+            // Like a response that does not decode: the call fails here and the server is told (CANCEL).
+            return call.cancel(e as RpcError);
+          }
+        }
+        if (!call.message(body)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
         return;
       }
       case FrameType.HEADERS: {

@@ -17,6 +17,7 @@ import { Backend, type PooledConnection, type PoolHost } from "./backend.ts";
 import { type BalancePolicy, Balancer } from "./balancer.ts";
 import { ClientCallState, NOT_PROCESSED, type Redispatcher } from "./client-call.ts";
 import type { ClientConnectionConfig } from "./client-connection.ts";
+import { type CompressionOptions, resolveCompression } from "./compression.ts";
 import type { CallInvoker, CallOptions, MethodDescriptor } from "./descriptor.ts";
 import type { DnsResolverOptions } from "./dns-resolver.ts";
 import { chainInterceptors, type ClientCall, type ClientInterceptor } from "./interceptors.ts";
@@ -81,6 +82,13 @@ export interface ChannelOptions {
    * "TLS"); a failed handshake fails the call with UNAVAILABLE naming the reason.
    */
   tls?: TlsClientOptions;
+  /**
+   * Per-message compression, off by default: `{ algorithms: ["gzip"], minBytes: 1024 }`
+   * advertises the algorithms in the HELLO (the client accepts them) and
+   * compresses request messages of at least minBytes to a server that
+   * accepts one. docs/RPC.md, "Compression".
+   */
+  compression?: CompressionOptions;
   /** Count this channel's calls into these grpc_client_* metrics (off unless set; one ClientMetrics may serve many channels of a thread). */
   metrics?: ClientMetrics;
 }
@@ -183,6 +191,7 @@ class RpcChannel implements Channel, PoolHost, Redispatcher, RetryHost {
         withoutCalls: opts.keepaliveWithoutCalls ?? false,
       },
       tls: opts.tls ?? null,
+      compression: resolveCompression(opts.compression, "createChannel: compression"),
     };
     const b = opts.backoff ?? {};
     this.backoff = { initialMs: b.initialMs ?? 100, maxMs: b.maxMs ?? 5000, jitter: b.jitter ?? 0.2 };

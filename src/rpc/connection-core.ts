@@ -19,11 +19,14 @@
  */
 import { MsgReader } from "../codec/reader.ts";
 import type { Conn } from "../runtime/types.ts";
+import { type Compression, type MessageCompressor, pickCompressor } from "./compression.ts";
 import { FrameDeadline } from "./frame-deadline.ts";
 import { type DecodeResult, FrameDecoder } from "./frame-decoder.ts";
 import type { PiecePool } from "./piece-pool.ts";
 import type { FrameOutput } from "./frame-output.ts";
 import { type FrameHead, readFrameHead, skipRest, writeGoAway, writeHello, writePing } from "./frames.ts";
+import { readHelloExtensions } from "./hello-extensions.ts";
+import { MessageInflater } from "./message-compression.ts";
 import { checkHelloLimits, ConnectionError, frameIdProblem, FrameType, GoAwayReason, type GoAwayReasonCode, type PeerLimits, PROTOCOL_VERSION } from "./protocol.ts";
 import { OutboundCredit } from "./stream.ts";
 
@@ -62,6 +65,10 @@ export class ConnectionCore {
   lastRead: number;
   /** Set by stop(): no frame is handled after it. */
   stopped: boolean;
+  /** Compresses this side's outgoing messages: set from the peer's HELLO, null when the peer accepts none of this side's algorithms. */
+  compressor: MessageCompressor | null;
+  /** Decompresses the peer's compressed messages (what this side advertised, up to its maxFrameBytes). */
+  readonly inflater: MessageInflater;
   /** Bytes read after stop(), thrown away. */
   private discarded: number;
   private helloTimer: ReturnType<typeof setTimeout> | null;
@@ -82,6 +89,8 @@ export class ConnectionCore {
     frameTimeoutMs = 0,
     /** Where split frames are assembled (a server's connections share one; null: plain allocations). */
     pieces: PiecePool | null = null,
+    /** Per-message compression this side accepts and uses (null: off, the 7-element HELLO of version 1). */
+    private readonly compression: Compression | null = null,
   ) {
     this.reader = new MsgReader();
     this.peer = peer;
@@ -89,6 +98,8 @@ export class ConnectionCore {
     this.lastRead = Date.now();
     this.stopped = false;
     this.discarded = 0;
+    this.compressor = null;
+    this.inflater = new MessageInflater(compression === null ? 0 : compression.accepts, limits.maxFrameBytes);
     this.helloTimer = null;
     this.decoder = new FrameDecoder(limits.maxFrameBytes, pieces);
     this.deadline = frameTimeoutMs > 0 ? new FrameDeadline(frameTimeoutMs, this.decoder, (m) => this.side.connectionError(GoAwayReason.ENHANCE_YOUR_CALM, m)) : null;
@@ -98,7 +109,7 @@ export class ConnectionCore {
 
   /** Sends this side's HELLO; `timeoutMs` > 0 runs `onTimeout` unless the peer's HELLO comes first. */
   sendHello(timeoutMs = 0, onTimeout?: () => void): void {
-    writeHello(this.out.w, this.limits);
+    writeHello(this.out.w, this.limits, this.compression);
     this.out.commit();
     if (timeoutMs > 0 && onTimeout !== undefined) this.helloTimer = setTimeout(onTimeout, timeoutMs);
   }
@@ -234,7 +245,10 @@ export class ConnectionCore {
     const bad = checkHelloLimits(peer);
     if (bad !== null) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, bad);
     this.peer = peer;
-    skipRest(r, count, 7);
+    if (count > 7) {
+      this.compressor = pickCompressor(this.compression, readHelloExtensions(r).compression);
+      skipRest(r, count, 8);
+    }
     this.helloSeen = true;
     if (this.helloTimer !== null) clearTimeout(this.helloTimer);
     this.helloTimer = null;

@@ -6,11 +6,18 @@
  */
 import type { MsgReader } from "../codec/reader.ts";
 import type { MsgWriter } from "../codec/writer.ts";
+import type { MetadataMap, MetadataValue } from "./metadata-map.ts";
 import type { RpcError, StatusCode } from "./status.ts";
 
 export type MethodKind = "unary" | "server_stream" | "client_stream" | "bidi";
 
-/** Metadata values are strings or bytes; keys are lower-case ASCII. */
+/**
+ * Metadata values are strings or bytes; keys are lower-case ASCII. A key
+ * shows its first value; a record ringrpc hands over (or one made by
+ * MetadataMap.toRecord()) also keeps a key's further values, which
+ * `MetadataMap.from(md).getAll(key)` returns and which go on the wire when
+ * the record is sent on (docs/RPC.md, "Metadata").
+ */
 export type Metadata = Record<string, string | Uint8Array>;
 
 /** A path-named problem found while decoding or validating a message. */
@@ -102,10 +109,11 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Absolute deadline, ms since epoch (Date.now() clock). */
   deadline?: number;
+  /** Request metadata; several values per key: `new MetadataMap().add(k, a).add(k, b).toRecord()`. */
   metadata?: Metadata;
-  /** Receives the server's response headers when they arrive. */
+  /** Receives the server's response headers when they arrive (`MetadataMap.from(headers)` has every value). */
   onHeaders?: (headers: Metadata) => void;
-  /** Receives the trailers at the end of the call. */
+  /** Receives the trailers at the end of the call (`MetadataMap.from(trailers)` has every value). */
   onTrailers?: (trailers: Metadata) => void;
 }
 
@@ -120,13 +128,19 @@ export interface CallInvoker {
 /** What a server handler receives beside its request. */
 export interface CallContext {
   readonly method: MethodDescriptor;
+  /** The request metadata, the first value of each key. */
   readonly metadata: Metadata;
+  /** The request metadata with every value of each key (`getAll`). */
+  readonly metadataMap: MetadataMap;
   /** Absolute deadline (ms since epoch), or undefined for none. */
   readonly deadline: number | undefined;
   /** Aborted on client cancel, deadline, connection loss or server shutdown. */
   readonly signal: AbortSignal;
   readonly peer: { address: string; port: number } | null;
-  setHeader(key: string, value: string | Uint8Array): void;
+  /** Sets a response header, replacing the values it had (an array sets several). */
+  setHeader(key: string, value: MetadataValue | readonly MetadataValue[]): void;
+  /** Adds a value to a response header (keeping those it had). */
+  addHeader(key: string, value: MetadataValue): void;
   /**
    * Sends the response headers now (a HEADERS frame, empty when none were
    * set), before the first response message: a streaming handler can answer
@@ -135,7 +149,10 @@ export interface CallContext {
    * does nothing. Without it, headers go out with the first message.
    */
   sendHeaders(): void;
-  setTrailer(key: string, value: string | Uint8Array): void;
+  /** Sets a trailer, replacing the values it had (an array sets several). */
+  setTrailer(key: string, value: MetadataValue | readonly MetadataValue[]): void;
+  /** Adds a value to a trailer (keeping those it had). */
+  addTrailer(key: string, value: MetadataValue): void;
 }
 
 /** Handler shapes per method kind; generated server interfaces use these. */

@@ -14,7 +14,8 @@ import type { Conn, Runtime } from "../runtime/types.ts";
 const MAX_WRITE_BYTES = 256 * 1024;
 /** Writer size kept between batches; one that grew past this (a huge message) is replaced once drained. */
 const KEEP_WRITER_BYTES = 1024 * 1024;
-const INITIAL_WRITER_BYTES = 16 * 1024;
+/** A connection starts with a small writer (an idle connection costs little); it grows to its batches once and keeps that size. */
+const INITIAL_WRITER_BYTES = 2 * 1024;
 
 export class FrameOutput {
   /** Where frames are encoded. Read it afresh for each batch of writes: it is replaced after a huge batch drains. */

@@ -12,7 +12,11 @@ import { peerText } from "../codec/peer-text.ts";
 import type { MsgReader } from "../codec/reader.ts";
 import type { MsgWriter } from "../codec/writer.ts";
 import type { ErrorType, Metadata, MessageType } from "./descriptor.ts";
+import { type Compression, COMPRESSION_SHIFT, type MessageCompressor } from "./compression.ts";
+import { writeHelloExtensions } from "./hello-extensions.ts";
+import { compressedBody, compressInPlace } from "./message-compression.ts";
 import { writeMetadata } from "./metadata.ts";
+import type { MetadataMap } from "./metadata-map.ts";
 import { FrameType, PROTOCOL_VERSION, type PeerLimits } from "./protocol.ts";
 import { RpcError, Status } from "./status.ts";
 
@@ -54,13 +58,15 @@ function end(w: MsgWriter, off: number): void {
   w.setU32BE(off, w.pos - off - 4);
 }
 
-export function writeHello(w: MsgWriter, limits: PeerLimits): void {
-  const off = begin(w, 7, FrameType.HELLO, 0);
+/** HELLO: version 1's 7 elements, and the extensions map (hello-extensions.ts) only when there is something to announce. */
+export function writeHello(w: MsgWriter, limits: PeerLimits, compression: Compression | null = null): void {
+  const off = begin(w, compression === null ? 7 : 8, FrameType.HELLO, 0);
   w.int(PROTOCOL_VERSION);
   w.int(limits.maxFrameBytes);
   w.int(limits.maxConcurrentCalls);
   w.int(limits.initialWindow);
   w.int(limits.maxMetadataBytes);
+  if (compression !== null) writeHelloExtensions(w, compression);
   end(w, off);
 }
 
@@ -74,6 +80,8 @@ export function writeRequest<I>(
   type: MessageType<I> | null,
   msg: I | undefined,
   maxBody: number,
+  /** Compresses the inline message when it is large enough (null: never). */
+  comp: MessageCompressor | null = null,
 ): void {
   const off = begin(w, type === null ? 6 : 7, FrameType.REQUEST, id);
   limitBody(w, off, maxBody);
@@ -82,35 +90,64 @@ export function writeRequest<I>(
     if (timeoutMs === undefined) w.nil();
     else w.int(timeoutMs);
     writeMetadata(w, md);
+    const flagsAt = w.pos;
     w.int(flags);
-    if (type !== null) type.encode(w, msg as I);
+    if (type !== null) {
+      const msgStart = w.pos;
+      type.encode(w, msg as I);
+      if (comp !== null && w.pos - msgStart >= comp.minBytes) compressInPlace(w, flagsAt, msgStart, comp);
+    }
   } catch (e) {
     throw bodyFailed(w, off, maxBody, e);
   }
   finish(w, off, maxBody);
 }
 
-export function writeMessage<T>(w: MsgWriter, id: number, flags: number, type: MessageType<T>, msg: T, maxBody: number): void {
+export function writeMessage<T>(w: MsgWriter, id: number, flags: number, type: MessageType<T>, msg: T, maxBody: number, comp: MessageCompressor | null = null): void {
   const off = begin(w, 4, FrameType.MESSAGE, id);
   limitBody(w, off, maxBody);
   try {
+    const flagsAt = w.pos;
     w.int(flags);
+    const msgStart = w.pos;
     type.encode(w, msg);
+    if (comp !== null && w.pos - msgStart >= comp.minBytes) compressInPlace(w, flagsAt, msgStart, comp);
   } catch (e) {
     throw bodyFailed(w, off, maxBody, e);
   }
   finish(w, off, maxBody);
 }
 
-export function writeResponse<T>(w: MsgWriter, id: number, type: MessageType<T>, msg: T, maxBody: number): void {
+/**
+ * RESPONSE; with a compressor, a response of at least its minBytes that
+ * compresses well goes as MESSAGE (compressed) + STATUS OK instead, since
+ * RESPONSE has no flags (docs/PROTOCOL.md, "Compressed messages").
+ */
+export function writeResponse<T>(w: MsgWriter, id: number, type: MessageType<T>, msg: T, maxBody: number, comp: MessageCompressor | null = null): void {
   const off = begin(w, 3, FrameType.RESPONSE, id);
   limitBody(w, off, maxBody);
+  const msgStart = w.pos;
   try {
     type.encode(w, msg);
   } catch (e) {
     throw bodyFailed(w, off, maxBody, e);
   }
+  if (comp !== null && w.pos - msgStart >= comp.minBytes && compressedResponse(w, off, msgStart, id, comp, maxBody)) return;
   finish(w, off, maxBody);
+}
+
+/** Rewrites the RESPONSE at `off` as a compressed MESSAGE + STATUS OK when compression pays; false (nothing changed) otherwise. */
+function compressedResponse(w: MsgWriter, off: number, msgStart: number, id: number, comp: MessageCompressor, maxBody: number): boolean {
+  const packed = compressedBody(w, msgStart, comp);
+  if (packed === null) return false;
+  w.limit = Infinity;
+  w.pos = off;
+  const o = begin(w, 4, FrameType.MESSAGE, id);
+  w.int(comp.id << COMPRESSION_SHIFT);
+  w.bin(packed);
+  finish(w, o, maxBody);
+  writeStatus(w, id, Status.OK, "", undefined, null, null);
+  return true;
 }
 
 /** HALF_CLOSE and CANCEL: [type, id]. */
@@ -119,7 +156,7 @@ export function writeIdOnly(w: MsgWriter, type: number, id: number): void {
   end(w, off);
 }
 
-export function writeHeaders(w: MsgWriter, id: number, md: Metadata): void {
+export function writeHeaders(w: MsgWriter, id: number, md: Metadata | MetadataMap): void {
   const off = begin(w, 3, FrameType.HEADERS, id);
   writeMetadata(w, md);
   end(w, off);
@@ -131,7 +168,7 @@ export function writeStatus(
   id: number,
   code: number,
   message: string,
-  trailers: Metadata | undefined,
+  trailers: Metadata | MetadataMap | undefined,
   errorType: ErrorType | null,
   err: RpcError | null,
 ): void {

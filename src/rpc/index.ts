@@ -21,6 +21,8 @@ export type {
   UnaryHandler,
   ValidationIssue,
 } from "./descriptor.ts";
+export { MetadataMap, type MetadataValue } from "./metadata-map.ts";
+export type { CompressionAlgorithm, CompressionOptions } from "./compression.ts";
 export { RpcError, Status, statusName, type StatusCode, type StatusName } from "./status.ts";
 export { typedErrorMessage } from "./typed-error-message.ts";
 export { createRpcServer, type RpcServer, type ServerOptions, type ServerStats } from "./server.ts";

@@ -12,10 +12,12 @@ import { DecodeError } from "../codec/errors.ts";
 import { peerText } from "../codec/peer-text.ts";
 import type { MsgReader } from "../codec/reader.ts";
 import type { CallContext, ErrorType, Metadata, MethodDescriptor } from "./descriptor.ts";
+import type { MessageCompressor } from "./compression.ts";
 import type { FrameOutput } from "./frame-output.ts";
+import type { MessageInflater } from "./message-compression.ts";
 import { writeHeaders, writeMessage, writeResponse, writeStatus, writeWindow } from "./frames.ts";
 import { internalMessage, newErrorId } from "./internal-error.ts";
-import { isValidMetadataKey } from "./metadata.ts";
+import { isValidMetadataKey, MetadataMap, type MetadataValue } from "./metadata-map.ts";
 import type { CallCounters } from "./metrics/call-counters.ts";
 import type { ServerEventLog } from "./server-events.ts";
 import { InboundStream, OutboundCredit, roomToSend } from "./stream.ts";
@@ -38,6 +40,10 @@ export interface CallHost {
   readonly peerMaxFrameBytes: number;
   /** The client's initialWindow (credit for response messages). */
   readonly peerWindow: number;
+  /** Compresses response messages (null: the client accepts no algorithm of the server's, or compression is off). */
+  readonly compressor: MessageCompressor | null;
+  /** Decompresses compressed request messages (an authorized call's held ones). */
+  readonly inflater: MessageInflater;
   /** The connection is closing: no more WINDOW frames. */
   readonly closing: boolean;
   /** Watches response streams left without credit (connection-guard.ts). */
@@ -79,6 +85,15 @@ export function decodeInput(m: MethodDescriptor, r: MsgReader, end: number, vali
   return issue === null ? v : new InvalidInput(`invalid ${t.typeName}: ${fieldProblem(issue.path, issue.message)}`);
 }
 
+const EMPTY_MAP = new MetadataMap();
+
+/** An error's metadata, then the trailers the handler set (which replace the error's values of the same key). */
+function withErrorMetadata(errorMd: Metadata, trailers: MetadataMap | undefined): MetadataMap {
+  const merged = MetadataMap.from(errorMd);
+  if (trailers !== undefined) for (const [k, vs] of trailers.entries()) merged.set(k, vs);
+  return merged;
+}
+
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v instanceof Promise || (typeof v === "object" && v !== null && typeof (v as PromiseLike<unknown>).then === "function");
 }
@@ -95,8 +110,10 @@ class CallExtras {
   stalledSince = 0;
   ac: AbortController | null = null;
   abortReason: RpcError | null = null;
-  headers: Metadata | null = null;
-  trailers: Metadata | null = null;
+  headers: MetadataMap | null = null;
+  trailers: MetadataMap | null = null;
+  /** ctx.metadataMap, made on first use. */
+  metadataMap: MetadataMap | null = null;
   queuedSizes: number[] | null = null;
 }
 
@@ -177,23 +194,45 @@ export class ServerCallState implements CallContext {
     return x.ac.signal;
   }
 
-  setHeader(key: string, value: string | Uint8Array): void {
-    if (this.headersSent) throw new RpcError(Status.FAILED_PRECONDITION, `setHeader(${JSON.stringify(key)}) after the headers were sent`);
+  /** Every value of every request metadata key (ctx.metadata shows the first of each). */
+  get metadataMap(): MetadataMap {
+    const x = this.x();
+    return (x.metadataMap ??= MetadataMap.from(this.metadata));
+  }
+
+  setHeader(key: string, value: MetadataValue | readonly MetadataValue[]): void {
+    this.headerMap("setHeader", key).set(key, value);
+  }
+
+  addHeader(key: string, value: MetadataValue): void {
+    this.headerMap("addHeader", key).add(key, value);
+  }
+
+  private headerMap(what: string, key: string): MetadataMap {
+    if (this.headersSent) throw new RpcError(Status.FAILED_PRECONDITION, `${what}(${JSON.stringify(key)}) after the headers were sent`);
     if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid header key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
-    (this.x().headers ??= {})[key] = value;
+    return (this.x().headers ??= new MetadataMap());
   }
 
   sendHeaders(): void {
     if (this.done || this.headersSent) return;
     this.headersSent = true;
     const headers = this.extras === null ? null : this.extras.headers;
-    writeHeaders(this.host.out.w, this.id, headers ?? {});
+    writeHeaders(this.host.out.w, this.id, headers ?? EMPTY_MAP);
     this.host.out.commit();
   }
 
-  setTrailer(key: string, value: string | Uint8Array): void {
+  setTrailer(key: string, value: MetadataValue | readonly MetadataValue[]): void {
+    this.trailerMap(key).set(key, value);
+  }
+
+  addTrailer(key: string, value: MetadataValue): void {
+    this.trailerMap(key).add(key, value);
+  }
+
+  private trailerMap(key: string): MetadataMap {
     if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid trailer key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
-    (this.x().trailers ??= {})[key] = value;
+    return (this.x().trailers ??= new MetadataMap());
   }
 
   /** Opens the request stream of a client-streaming or bidi call; each message read returns WINDOW credit. */
@@ -282,9 +321,9 @@ export class ServerCallState implements CallContext {
     try {
       this.flushHeaders();
       const trailers = this.extras === null ? null : this.extras.trailers;
-      if (trailers === null) writeResponse(w, this.id, this.method.output, value, max);
+      if (trailers === null) writeResponse(w, this.id, this.method.output, value, max, this.host.compressor);
       else {
-        writeMessage(w, this.id, 0, this.method.output, value, max);
+        writeMessage(w, this.id, 0, this.method.output, value, max, this.host.compressor);
         writeStatus(w, this.id, Status.OK, "", trailers, null, null);
       }
     } catch (e) {
@@ -317,7 +356,7 @@ export class ServerCallState implements CallContext {
     let message: string;
     let errorType: ErrorType | null = null;
     let err: RpcError | null = null;
-    let trailers = this.extras?.trailers ?? undefined;
+    let trailers: MetadataMap | undefined = this.extras?.trailers ?? undefined;
     const typed = this.method.errors.find((t) => t.is(e));
     if (typed !== undefined) {
       errorType = typed;
@@ -334,7 +373,7 @@ export class ServerCallState implements CallContext {
       this.host.events.callFailed(this, status, e, errorId, Date.now() - this.startedAt);
       message = internalMessage(e, errorId, this.host.exposeErrors, this.host.debug);
     }
-    if (isRpcErrorLike(e) && e.metadata !== undefined) trailers = { ...e.metadata, ...trailers };
+    if (isRpcErrorLike(e) && e.metadata !== undefined) trailers = withErrorMetadata(e.metadata, trailers);
     this.flushHeaders();
     writeStatus(this.host.out.w, this.id, status, message, trailers, errorType, err);
     this.finish(status);
@@ -400,7 +439,7 @@ export class ServerCallState implements CallContext {
         }
         this.flushHeaders();
         try {
-          writeMessage(out.w, this.id, 0, this.method.output, r.value, max);
+          writeMessage(out.w, this.id, 0, this.method.output, r.value, max, this.host.compressor);
         } catch (e) {
           throw this.notEncoded(e, index);
         }

@@ -16,13 +16,15 @@
 import { peerText } from "../codec/peer-text.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { AuthorizingCalls } from "./authorizing-calls.ts";
+import { type Compression, COMPRESSION_MASK, type MessageCompressor } from "./compression.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
 import { ConnectionGuard, type GuardHost } from "./connection-guard.ts";
 import type { CallContext, Metadata, MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
 import type { BudgetMember, MemoryBudget } from "./memory-budget.ts";
+import type { MessageInflater } from "./message-compression.ts";
 import type { PiecePool } from "./piece-pool.ts";
-import { readOptionalInt, writeStatus } from "./frames.ts";
+import { readOptionalInt, writeResponse, writeStatus } from "./frames.ts";
 import type { ServerCall } from "./interceptors.ts";
 import { MetadataError, readMetadata } from "./metadata.ts";
 import { requestKindProblem, streamsRequests } from "./method-kind.ts";
@@ -44,6 +46,12 @@ export interface BoundMethod {
   readonly intercepted: ((call: ServerCall) => unknown) | null;
   /** Where the method's calls are counted in the server's CallCounters. */
   readonly slot: number;
+  /**
+   * The implementation called without a context, for a unary method with no
+   * interceptors whose implementation declares one parameter (it cannot see
+   * its context): a synchronous answer then needs no call state. Null otherwise.
+   */
+  readonly plain: ((req: unknown) => unknown) | null;
 }
 
 export interface ServerConnectionConfig {
@@ -58,6 +66,8 @@ export interface ServerConnectionConfig {
   readonly writeHighWaterBytes: number;
   /** Runs before a request body is decoded; null when the server has none. */
   readonly authorize: Authorize | null;
+  /** Per-message compression (null: off). */
+  readonly compression: Compression | null;
 }
 
 /** What the connection needs from its server. */
@@ -90,6 +100,9 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
   private readonly paths: MethodPathCache<BoundMethod>;
   peerMaxFrameBytes: number;
   peerWindow: number;
+  /** Compresses responses: set from the client's HELLO, null unless it accepts one of the server's algorithms. */
+  compressor: MessageCompressor | null;
+  readonly inflater: MessageInflater;
   closing: boolean;
   /** Settles when the socket is closed (set by close() or lost()). */
   private closed: Promise<void> | null;
@@ -119,6 +132,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.paths = new MethodPathCache();
     this.peerMaxFrameBytes = cfg.limits.maxFrameBytes;
     this.peerWindow = cfg.limits.initialWindow;
+    this.compressor = null;
     this.closing = false;
     this.closed = null;
     this.goAwaySent = false;
@@ -129,7 +143,8 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.inboundBytes = 0;
     const budget = owner.budget;
     this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost(), () => budget.account(this));
-    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs, owner.pieces);
+    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs, owner.pieces, cfg.compression);
+    this.inflater = this.core.inflater;
     this.guard = new ConnectionGuard(cfg.guard, this);
   }
 
@@ -149,11 +164,13 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.guard.start();
     const core = this.core;
     const budget = this.owner.budget;
+    const readsAllocate = budget.readsAllocate;
     this.conn.stream({
       data: (chunk) => {
         this.bytesIn += chunk.length;
         core.data(chunk);
         budget.account(this);
+        if (readsAllocate) budget.readAllocated(chunk.length);
       },
       queued: () => budget.account(this),
       end: () => this.lost(),
@@ -231,6 +248,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
   helloReceived(): void {
     this.peerMaxFrameBytes = this.core.peer.maxFrameBytes;
     this.peerWindow = this.core.peer.initialWindow;
+    this.compressor = this.core.compressor;
   }
 
   /**
@@ -335,13 +353,25 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     }
     let req: unknown;
     if (!streamingIn) {
-      req = decodeInput(m, r, count === 7 ? end : -1, bound.validate);
+      let body = r;
+      let bodyEnd = count === 7 ? end : -1;
+      if ((flags & COMPRESSION_MASK) !== 0) {
+        try {
+          body = this.inflater.open(r, flags);
+        } catch (e) {
+          const err = e as RpcError;
+          return this.refuseCall(id, err.status, err.message, err.status === Status.RESOURCE_EXHAUSTED ? "max_frame_bytes" : undefined);
+        }
+        bodyEnd = body.end;
+      }
+      req = decodeInput(m, body, bodyEnd, bound.validate);
       if (req instanceof InvalidInput) return this.refuseCall(id, Status.INVALID_ARGUMENT, req.message);
     }
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    const call = new ServerCallState(this, id, m, metadata ?? EMPTY_METADATA, deadline, bound.slot);
+    const expired = timeoutMs !== undefined && timeoutMs <= 0;
+    if (bound.plain !== null && this.metrics === null && !expired) return this.plainUnary(id, bound, bound.plain, req, metadata ?? EMPTY_METADATA, timeoutMs);
+    const call = this.newCall(id, bound, metadata ?? EMPTY_METADATA, timeoutMs);
     this.owner.countCall();
-    if (timeoutMs !== undefined && timeoutMs <= 0) {
+    if (expired) {
       call.abortWithStatus(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
       return;
     }
@@ -357,12 +387,51 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     // A synchronous answer is sent right away: such a call never outlives
     // this function, so it skips the call table and the deadline timer.
     if (single && !isThenable(result)) return call.respond(result);
-    this.calls.set(id, call);
+    this.track(call, timeoutMs);
+    if (single) call.completeUnary(result);
+    else call.completeStream(result);
+  }
+
+  private newCall(id: number, bound: BoundMethod, metadata: Metadata, timeoutMs: number | undefined): ServerCallState {
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    return new ServerCallState(this, id, bound.method, metadata, deadline, bound.slot);
+  }
+
+  /** A call that outlives request(): into the call table (cancel, shutdown, connection loss find it there), with its deadline timer. */
+  private track(call: ServerCallState, timeoutMs: number | undefined): void {
+    this.calls.set(call.id, call);
     this.owner.callOpened();
     if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS)
       call.timer = setTimeout(() => call.abortWithStatus(Status.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`), timeoutMs);
-    if (single) call.completeUnary(result);
-    else call.completeStream(result);
+  }
+
+  /**
+   * A unary call whose handler cannot see its context (BoundMethod.plain,
+   * metrics off): a synchronous answer is encoded straight into the output,
+   * with no call state at all. A throw, a promise or a response that does not
+   * encode gets its call state then and goes the usual way (the handler never
+   * saw the context, so nothing is lost by making it late).
+   */
+  private plainUnary(id: number, bound: BoundMethod, plain: (req: unknown) => unknown, req: unknown, metadata: Metadata, timeoutMs: number | undefined): void {
+    this.owner.countCall();
+    let result: unknown;
+    try {
+      result = plain(req);
+    } catch (e) {
+      return this.newCall(id, bound, metadata, timeoutMs).fail(e);
+    }
+    if (isThenable(result)) {
+      const call = this.newCall(id, bound, metadata, timeoutMs);
+      this.track(call, timeoutMs);
+      return call.completeUnary(result);
+    }
+    try {
+      writeResponse(this.out.w, id, bound.method.output, result, this.peerMaxFrameBytes);
+    } catch {
+      // respond() encodes it again and ends the call with the error that gives.
+      return this.newCall(id, bound, metadata, timeoutMs).respond(result);
+    }
+    this.out.commit();
   }
 
   private message(id: number, count: number, end: number): void {
@@ -376,8 +445,19 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       if (!call.halfClosed && this.authorizing?.hold(call, r, end, flags) === true) return;
       throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, `MESSAGE on call ${id} after the client's END_STREAM`);
     }
-    const bytes = end - r.pos;
-    const msg = decodeInput(call.method, r, -1, this.owner.lookup(call.method.path)?.validate === true);
+    let bytes = end - r.pos;
+    let body = r;
+    if ((flags & COMPRESSION_MASK) !== 0) {
+      try {
+        body = this.inflater.open(r, flags);
+      } catch (e) {
+        const err = e as RpcError;
+        return call.abortWithStatus(err.status, err.message);
+      }
+      // What the decoded message holds is what the memory budget must see.
+      bytes = body.end;
+    }
+    const msg = decodeInput(call.method, body, -1, this.owner.lookup(call.method.path)?.validate === true);
     if (msg instanceof InvalidInput) return call.abortWithStatus(Status.INVALID_ARGUMENT, msg.message);
     if (!call.pushInbound(msg, bytes)) throw new ConnectionError(GoAwayReason.FLOW_CONTROL_ERROR, `MESSAGE on call ${id} beyond the granted credit`);
     if ((flags & END_STREAM) !== 0) call.endInbound();

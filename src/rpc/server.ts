@@ -10,6 +10,7 @@
 import { type Logger, type LogFormat, resolveLogger } from "../runtime/log/logger.ts";
 import type { Conn, Listener, Runtime } from "../runtime/types.ts";
 import type { CallContext, ServiceBinding } from "./descriptor.ts";
+import { type CompressionOptions, resolveCompression } from "./compression.ts";
 import { chainInterceptors, type ServerCall, type ServerInterceptor } from "./interceptors.ts";
 import { defaultMemoryBudgetBytes, MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
 import { PIECE_BYTES, PiecePool } from "./piece-pool.ts";
@@ -62,6 +63,13 @@ export interface ServerOptions extends GuardOptions {
    * UNAUTHENTICATED. docs/RPC.md, "Authorizing calls".
    */
   authorize?: Authorize;
+  /**
+   * Per-message compression, off by default: `{ algorithms: ["gzip"], minBytes: 1024 }`
+   * advertises the algorithms in the HELLO (the server accepts them) and
+   * compresses responses of at least minBytes to a client that accepts one.
+   * docs/RPC.md, "Compression".
+   */
+  compression?: CompressionOptions;
 }
 
 export interface ServerStats {
@@ -124,7 +132,8 @@ class Server implements RpcServer, ConnectionOwner {
     this.refused = 0;
     this.idleWaiters = [];
     this.maxConnections = opts.maxConnections ?? 10000;
-    this.budget = new MemoryBudget(opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes());
+    // The epoll driver hands over a new buffer per read (Bun's socket data), garbage once copied.
+    this.budget = new MemoryBudget(opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes(), { readsAllocate: rt.driver === "epoll" });
     this.pieces = new PiecePool(Math.floor(this.budget.limit / PIECE_BYTES));
     this.events = new ServerEventLog(resolveLogger(opts));
     const m = opts.metrics ?? false;
@@ -146,6 +155,7 @@ class Server implements RpcServer, ConnectionOwner {
       guard: resolveGuardLimits(opts),
       writeHighWaterBytes: opts.writeHighWaterBytes ?? 4 * 1024 * 1024,
       authorize: opts.authorize ?? null,
+      compression: resolveCompression(opts.compression, "createRpcServer: compression"),
     };
     if (this.cfg.authorize !== null && typeof this.cfg.authorize !== "function")
       throw new TypeError(`ServerOptions.authorize must be a function (ctx) => void | Promise<void>, got ${typeof this.cfg.authorize}`);
@@ -296,7 +306,8 @@ function bindMethods(services: ServiceBinding[], interceptors: ServerInterceptor
       const intercepted = interceptors.length === 0 ? null : chainInterceptors<ServerCall>(interceptors, (call) => handler(call.request, call.ctx));
       // The method's metrics slot: where its calls are counted (0 when metrics are off).
       const slot = counters === null ? 0 : counters.addMethod({ service: m.service, method: m.name, kind: m.kind });
-      methods.set(m.path, { method: m, handler, validate: s.validate, intercepted, slot });
+      const plain = m.kind === "unary" && intercepted === null && !unimplemented.has(name) && fn.length === 1 ? (req: unknown): unknown => (fn as (r: unknown) => unknown).call(impl, req) : null;
+      methods.set(m.path, { method: m, handler, validate: s.validate, intercepted, slot, plain });
     }
   }
   return methods;

@@ -13,6 +13,7 @@ import { FrameType, GoAwayReason } from "../../src/rpc/protocol.ts";
 import { CalmToken, DEFAULT_GUARD_LIMITS, resolveGuardLimits } from "../../src/rpc/server-limits.ts";
 import { type RpcError, Status } from "../../src/rpc/status.ts";
 import { describeDrivers } from "../rpc/helpers/drivers.ts";
+import { reportAttack } from "./fixtures/attack-report.ts";
 import { echoLatencies, echoLatenciesWhile, percentile, withTarget } from "./fixtures/limits-harness.ts";
 import { T, UNARY_FLAGS } from "./fixtures/limits-service.ts";
 import type { WireSocket } from "./fixtures/limits-socket.ts";
@@ -57,6 +58,7 @@ describeDrivers("attack: calls in flight", (d) => {
       );
       expect((await refusals(e!, 80)).map((f) => f[1])).toEqual(Array.from({ length: 80 }, (_, i) => 21 + i));
       // Quiet p99 measured 0.55-3.6 ms, during 0.08-1.2 ms; bound 5x quiet or 15 ms.
+      reportAttack({ attack: "calls in flight: 100 hanging calls on one connection", driver: d.name, quietP99Ms: percentile(quiet, 99), duringP99Ms: percentile(during, 99) });
       expect(percentile(during, 99)).toBeLessThan(Math.max(5 * percentile(quiet, 99), 15));
       // A third fills the server: 10 more open, then every new call is refused.
       hangCalls(b!, 1, 20);

@@ -14,18 +14,21 @@ import { MsgWriter } from "../../src/codec/writer.ts";
 import { writeHello } from "../../src/rpc/frames.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 import type { ServerProcess } from "../helpers/server-process.ts";
-import { rssMiB, startVictim, type Victim } from "./fixtures/victim.ts";
+import { reportAttack } from "./fixtures/attack-report.ts";
+import { getLoop, p99, rssMiB, startVictim, type Victim } from "./fixtures/victim.ts";
 
 const uring = probeUring();
 const ATTACKERS = 100;
 const SENT_BYTES = 3 << 20;
 const BUDGET_MB = 32;
 /**
- * A stall bound for the other client during the attack, not a latency target: the attacker,
- * the server and this client share 2 vCPUs, and the server reads and drops ~100 MiB of attack
- * data meanwhile. Measured 2026-12-05: p99 3-38 ms on a quiet machine, up to 345 ms at load 7-8.
+ * The other client's p99 during the attack must stay within 5x its quiet p99, or under this
+ * floor, whichever is larger: the attacker, the server and this client share 2 vCPUs, and the
+ * server reads and drops ~100-200 MiB of attack data meanwhile (on epoll with a few 3-8 ms heap
+ * collections). Measured 2026-12-05 on a quiet machine: bench/RESULTS.md, "attack suite".
  */
-const OTHER_CLIENT_P99_MS = 500;
+const OTHER_CLIENT_FLOOR_MS = 25;
+
 
 
 /** HELLO, then the u32 prefix of a 4 MiB frame and `bytes` of its body (never finished). */
@@ -58,6 +61,7 @@ for (const driver of ["uring", "epoll"] as const) {
       // Warm the fixed costs the attack would otherwise be charged with: 6 MiB of puts cycle the
       // io_uring driver's 4 MiB of receive buffers once and the JIT's large-frame paths.
       for (let i = 0; i < 3; i++) await kv.put({ key: "warm", value: new Uint8Array(2 << 20), origin: 1 });
+      const quiet = await getLoop(kv, "k", 1000, () => {});
       const base = rssMiB(server.proc.pid);
       const payload = partialFrame(SENT_BYTES);
       let closedByServer = 0;
@@ -75,33 +79,25 @@ for (const driver of ["uring", "epoll"] as const) {
         sockets.push(s);
       }
       let peak = base;
-      const latencies: number[] = [];
-      const until = performance.now() + 2000;
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const r = await kv.get({ key: "k" });
-        latencies.push(performance.now() - t0);
-        expect(r.entry.value.length).toBe(16);
-        const now = rssMiB(server.proc.pid);
-        peak = Math.max(peak, now);
-        await Bun.sleep(5);
-      }
+      const during = await getLoop(kv, "k", 2000, () => {
+        peak = Math.max(peak, rssMiB(server.proc.pid));
+      });
       for (const s of sockets) s.destroy();
-      latencies.sort((a, b) => a - b);
       const seen = {
         growthMiB: Math.round(peak - base),
         evicted: closedByServer,
         goAways,
-        otherClientP99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)]! * 100) / 100,
+        quietP99Ms: p99(quiet),
+        otherClientP99Ms: p99(during),
       };
-      if (process.env.RINGRPC_TEST_VERBOSE) console.log(driver, seen);
-      // Peak RSS growth is what the budget lets the attackers hold (at most the budget: past 0.8x the
-      // heaviest are paused, past 1x the top one is evicted), kept in the worker's piece pool, plus on
-      // epoll the chunks Bun allocates for every read, garbage once copied. Measured 2026-12-05 (2 vCPU
-      // Xeon, 100 attackers, 32 MiB budget): 29-34 MiB on uring (72-81 before the piece pool), 77-89 MiB
-      // on epoll; with a budget of 100 GiB every byte sent is held (191 MiB for 60 attackers). The other
-      // client's p99: 2-10 ms.
-      const within = seen.growthMiB < (driver === "uring" ? 1.5 : 3.5) * BUDGET_MB && seen.evicted > 0 && seen.goAways > 0 && seen.otherClientP99Ms < OTHER_CLIENT_P99_MS;
+      reportAttack({ attack: `memory: ${ATTACKERS} conns x 3 MiB unfinished frames`, driver, quietP99Ms: seen.quietP99Ms, duringP99Ms: seen.otherClientP99Ms, growthMiB: seen.growthMiB, budgetMiB: BUDGET_MB });
+      // Peak RSS growth is what the attackers may hold (the hold limit: 0.75x the budget on uring,
+      // 0.55x on epoll), kept in the worker's piece pool, plus what the count cannot see: the
+      // connections' own state, the read in flight and, on epoll, Bun's read buffers until the
+      // budget has them collected. Measured 2026-12-05 (2 vCPU Xeon, 100 attackers, 32 MiB
+      // budget): 27-29 MiB on both drivers (epoll 77-89 MiB before its read garbage was
+      // collected); with a budget of 100 GiB every byte sent is held (191 MiB for 60 attackers).
+      const within = seen.growthMiB < BUDGET_MB && seen.evicted > 0 && seen.goAways > 0 && seen.otherClientP99Ms < Math.max(5 * seen.quietP99Ms, OTHER_CLIENT_FLOOR_MS);
       expect({ ...seen, within }).toEqual({ ...seen, within: true });
       expect((await kv.get({ key: "k" })).entry.value.length).toBe(16);
     }, 30_000);

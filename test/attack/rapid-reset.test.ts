@@ -16,6 +16,7 @@ import { CalmToken } from "../../src/rpc/server-limits.ts";
 import { startWorkerPeer } from "../helpers/worker-peer.ts";
 import { describeDrivers } from "../rpc/helpers/drivers.ts";
 import type { AttackConnection } from "./fixtures/limits-attacker-worker.ts";
+import { reportAttack } from "./fixtures/attack-report.ts";
 import { echoLatencies, echoLatenciesWhile, percentile, withTarget } from "./fixtures/limits-harness.ts";
 import { SERVER_STREAM_FLAGS, T, UNARY_FLAGS } from "./fixtures/limits-service.ts";
 
@@ -36,6 +37,10 @@ describeDrivers("attack: rapid reset", (d) => {
         // quiet or 25 ms, whichever is larger. Without the limit the attack
         // took p99 from 2.1 to 21 ms.
         expect(percentile(during, 99)).toBeLessThan(Math.max(5 * percentile(quiet, 99), 25));
+        reportAttack({
+          attack: `rapid reset: open + cancel, ${MAX_CANCELS} cancels/s allowed`, driver: d.name, quietP99Ms: percentile(quiet, 99), duringP99Ms: percentile(during, 99),
+          cutOffMs: Math.max(...(await attack).flatMap((c) => (c.msToGoAway === null ? [] : [c.msToGoAway]))),
+        });
       } finally {
         expect(await peer.stop<unknown[]>()).toEqual([]);
       }

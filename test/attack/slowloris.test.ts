@@ -14,6 +14,7 @@ import { FrameType, GoAwayReason } from "../../src/rpc/protocol.ts";
 import { CalmToken, CLOSE_LINGER_MS, resolveGuardLimits } from "../../src/rpc/server-limits.ts";
 import { Status } from "../../src/rpc/status.ts";
 import { describeDrivers } from "../rpc/helpers/drivers.ts";
+import { reportAttack } from "./fixtures/attack-report.ts";
 import { echoLatencies, echoLatenciesWhile, percentile, withTarget } from "./fixtures/limits-harness.ts";
 import { SERVER_STREAM_FLAGS, UNARY_FLAGS } from "./fixtures/limits-service.ts";
 import { frames, type WireSocket } from "./fixtures/limits-socket.ts";
@@ -69,6 +70,10 @@ describeDrivers("attack: slow and idle peers", (d) => {
       // engineers share the 2 cores), during the trickle 0.07-5.3 ms; bound
       // 5x quiet or 15 ms, whichever is larger.
       expect(percentile(during, 99)).toBeLessThan(Math.max(5 * percentile(quiet, 99), 15));
+      reportAttack({
+        attack: "slowloris: 20 frames trickled 1 byte / 5 ms", driver: d.name, quietP99Ms: percentile(quiet, 99), duringP99Ms: percentile(during, 99),
+        cutOffMs: Math.max(...socks.map((s, i) => s.goAwayAt! - firstByte[i]!)),
+      });
     });
   });
 

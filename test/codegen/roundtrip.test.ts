@@ -142,8 +142,8 @@ describe("schema evolution: open enums and unions", () => {
     history: [{ kind: "email", value: "a@b" }, { kind: "postal", value: { city: "Bergen", lines: [] } }],
   };
 
-  test("check-compat calls adding a value and a variant to open types safe", () => {
-    expect(checkCompat(oldModel, newModel)).toEqual([]);
+  test("check-compat calls adding a value and a variant to open types wire-safe", () => {
+    expect(checkCompat(oldModel, newModel).filter((i) => i.category === "wire")).toEqual([]);
   });
 
   test("an old reader keeps what it does not know, re-encodes it bit for bit, and a new reader gets the original value", () => {

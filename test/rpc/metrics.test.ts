@@ -274,7 +274,7 @@ describe("the sum over workers", () => {
     return workerMetricsReport(instance, "epoll", {
       calls: { methods: [{ service: "s.v1.S", method: "m", kind: "unary" }], bounds: [1], started: [started], handled: [started, ...Array(16).fill(0)], received: [started], sent: [started], buckets: [started, 0], sums: [started / 1000] },
       connections: { open, accepted: open, refused: 0, bytesIn: 100 * started, bytesOut: 0, goAways: {}, rejected: {} },
-      memory: { limitBytes: 1000, usedBytes: 0, peakBytes: 0, pauses: 0, evictions: 0, refusedCalls: 0 },
+      memory: { limitBytes: 1000, usedBytes: 0, peakBytes: 0, pauses: 0, evictions: 0, refusedCalls: 0, garbageCollections: 0 },
     }, runtime);
   }
   const started = (f: ReturnType<typeof parseExposition>) => sampleValue(f, "grpc_server_started_total", { grpc_method: "m" });

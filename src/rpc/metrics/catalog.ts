@@ -45,6 +45,7 @@ export const SERVER_FAMILIES: Family[] = [
   { name: "ringrpc_server_memory_used_bytes", type: "gauge", help: "Bytes held for peers now: frames being received, output not yet written." },
   { name: "ringrpc_server_memory_pauses_total", type: "counter", help: "Connections paused because the memory budget was exceeded." },
   { name: "ringrpc_server_memory_evictions_total", type: "counter", help: "Connections closed (GOAWAY ENHANCE_YOUR_CALM) to bring memory back under budget." },
+  { name: "ringrpc_server_memory_garbage_collections_total", type: "counter", help: "Heap collections run because reads left garbage while the memory budget was loaded (epoll driver)." },
 ];
 
 export const RUNTIME_FAMILIES: Family[] = [

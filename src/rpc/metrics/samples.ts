@@ -98,6 +98,7 @@ export function serverSamples(r: ServerMetricsReport): Sample[] {
   add("ringrpc_server_memory_used_bytes", r.memory.usedBytes, false);
   add("ringrpc_server_memory_pauses_total", r.memory.pauses, true);
   add("ringrpc_server_memory_evictions_total", r.memory.evictions, true);
+  add("ringrpc_server_memory_garbage_collections_total", r.memory.garbageCollections, true);
   return out;
 }
 
