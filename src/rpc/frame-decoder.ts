@@ -8,7 +8,8 @@
  * outgrown buffers behind for the collector. A length over the limit is rejected from the prefix alone, before
  * any of the body is buffered. The owner can hold frame delivery between
  * two frames (hold()): the rest of the chunk, and chunks that arrive while
- * held, are kept (copied once, as received) until release() hands them on.
+ * held, are kept (copied once, as received, in a list: never joined, so a
+ * long hold costs what it keeps, not its square) until release() hands them on.
  * A server holds while its output is over the high-water mark, so frames
  * already read cannot queue answers without bound. Knows nothing about what
  * a body contains.
@@ -21,11 +22,6 @@ export type DecodeResult = "ok" | "too_large" | "empty" | "stopped";
 
 import { PIECE_BYTES, type PiecePool } from "./piece-pool.ts";
 
-/** Bytes received while delivery is held, not yet split into frames. */
-interface HeldBytes {
-  buf: Uint8Array;
-  off: number;
-}
 
 export class FrameDecoder {
   /** The body length of the rejected frame, after push() returned "too_large". */
@@ -47,7 +43,13 @@ export class FrameDecoder {
   private stopped: boolean;
   /** hold() was called: no frame is delivered until release(). */
   private holding: boolean;
-  private held: HeldBytes | null;
+  /** Bytes received while delivery is held, not yet split into frames, in order (each a copy, or a view of one). */
+  private held: Uint8Array[] | null;
+  /** Bytes in `held`, and the memory behind them (a view keeps its whole copy alive). */
+  private heldBytes: number;
+  private heldMemoryBytes: number;
+  /** release() is pushing kept chunks: what it holds again is ours already (kept as a view, not copied). */
+  private releasing: boolean;
 
   /** With a pool, pieces are PIECE_BYTES each, taken from it and given back when done (a server's connections share one). */
   private readonly pool: PiecePool | null;
@@ -67,6 +69,9 @@ export class FrameDecoder {
     this.stopped = false;
     this.holding = false;
     this.held = null;
+    this.heldBytes = 0;
+    this.heldMemoryBytes = 0;
+    this.releasing = false;
   }
 
   /** Stops delivering frames after the current one; bytes pushed meanwhile are kept. */
@@ -81,11 +86,30 @@ export class FrameDecoder {
   /** Delivers what was kept while held (it may hold again part-way). */
   release(onFrame: FrameHandler): DecodeResult {
     this.holding = false;
-    const h = this.held;
-    if (h === null) return this.stopped ? "stopped" : "ok";
-    const res = this.push(h.buf, onFrame, h.off); // holding again part-way moves h.off (keep)
-    if (!this.holding && this.held === h) this.held = null;
-    return res;
+    const kept = this.held;
+    if (kept === null) return this.stopped ? "stopped" : "ok";
+    this.dropHeld();
+    this.releasing = true;
+    try {
+      for (let i = 0; i < kept.length; i++) {
+        const res = this.push(kept[i]!, onFrame);
+        if (res !== "ok") return res;
+        if (this.holding) {
+          // Held again part-way: keep() took the rest of this chunk; the chunks after it follow.
+          for (let j = i + 1; j < kept.length; j++) this.keep(kept[j]!, 0);
+          return "ok";
+        }
+      }
+      return "ok";
+    } finally {
+      this.releasing = false;
+    }
+  }
+
+  private dropHeld(): void {
+    this.held = null;
+    this.heldBytes = 0;
+    this.heldMemoryBytes = 0;
   }
 
   /** Stops delivering frames (after a connection error); later pushes return "stopped". */
@@ -96,13 +120,12 @@ export class FrameDecoder {
     this.partialLen = 0;
     this.partialCap = 0;
     this.partialNeed = 0;
-    this.held = null;
+    this.dropHeld();
   }
 
   /** Bytes held for an incomplete frame (prefix or body) and bytes kept while held. */
   get buffered(): number {
-    const h = this.held;
-    return this.headerLen + this.partialLen + (h === null ? 0 : h.buf.length - h.off);
+    return this.headerLen + this.partialLen + this.heldBytes;
   }
 
   /** Bytes received of the frame being assembled (prefix or body), not counting what is kept while held. */
@@ -112,8 +135,7 @@ export class FrameDecoder {
 
   /** Memory this decoder holds: like `buffered`, but what is kept while held counts whole (what a memory budget must see). */
   get heldMemory(): number {
-    const h = this.held;
-    return this.headerLen + this.partialCap + (h === null ? 0 : h.buf.length);
+    return this.headerLen + this.partialCap + this.heldMemoryBytes;
   }
 
   /** Splits chunk[from..] into frames; `chunk` is only read during the call (what must outlive it is copied). */
@@ -192,22 +214,13 @@ export class FrameDecoder {
     return off;
   }
 
-  /** Keeps chunk[off..] while held: the kept buffer itself is kept by reference, anything else is copied after it. */
+  /** Keeps chunk[off..] while held: a chunk being released is ours and kept as a view, anything else is copied. */
   private keep(chunk: Uint8Array, off: number): DecodeResult {
-    const h = this.held;
-    if (h !== null && h.buf === chunk) {
-      h.off = off;
-      return "ok";
-    }
     if (off >= chunk.length) return "ok";
-    if (h === null) this.held = { buf: chunk.slice(off), off: 0 };
-    else {
-      const rest = h.buf.length - h.off;
-      const joined = new Uint8Array(rest + chunk.length - off);
-      joined.set(h.buf.subarray(h.off));
-      joined.set(chunk.subarray(off), rest);
-      this.held = { buf: joined, off: 0 };
-    }
+    const piece = this.releasing ? chunk.subarray(off) : chunk.slice(off);
+    (this.held ??= []).push(piece);
+    this.heldBytes += piece.length;
+    this.heldMemoryBytes += piece.buffer.byteLength;
     return "ok";
   }
 

@@ -426,7 +426,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       return call.completeUnary(result);
     }
     try {
-      writeResponse(this.out.w, id, bound.method.output, result, this.peerMaxFrameBytes);
+      writeResponse(this.out.w, id, bound.method.output, result, this.peerMaxFrameBytes, this.compressor);
     } catch {
       // respond() encodes it again and ends the call with the error that gives.
       return this.newCall(id, bound, metadata, timeoutMs).respond(result);

@@ -44,6 +44,25 @@ for (const driver of ["uring", "epoll"] as const) {
       expect(await server.stop()).toBe(0);
     });
 
+    test("large messages in flight: 128 echoes of 1 MiB, 32 at a time, finish within seconds", async () => {
+      const data = new Uint8Array(1 << 20).fill(5);
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (next < 128) {
+            next++;
+            const r = await client.echo({ data });
+            if (r.data.length !== data.length) throw new Error(`echo of ${data.length} bytes came back with ${r.data.length}`);
+          }
+        }),
+      );
+      // The server's output passes its high-water mark at once and it holds the requests it has
+      // read (FrameDecoder.hold). When the hold joined every kept chunk to the ones before, the
+      // io_uring server did ~14 calls/s here (~9 s); with a list of chunks ~160/s (under 1 s).
+      expect(performance.now() - t0).toBeLessThan(5000);
+    }, 20_000);
+
     test("announces its driver and worker count", () => {
       expect(server.driver).toBe(driver);
       expect(server.workers).toBe(2);
