@@ -210,16 +210,24 @@ export function resolve(files: readonly LoadedFile[], entryFiles: readonly strin
     });
   };
 
-  const errorStatus = (f: LoadedFile, options: readonly AstOption[]): ErrorStatusName => {
-    let status: ErrorStatusName = "FAILED_PRECONDITION";
+  /** The options in order, each name once: a repeated one is reported (E0603) and left out. */
+  const distinctOptions = (f: LoadedFile, options: readonly AstOption[]): AstOption[] => {
     const seen = new Map<string, number>();
+    const out: AstOption[] = [];
     for (const o of options) {
       const first = seen.get(o.name.name);
-      if (first !== undefined) {
-        report("error", "E0603", `duplicate option "${o.name.name}" (first given at ${at(f.source, first)})`, f.source, o.name.offset);
-        continue;
+      if (first !== undefined) report("error", "E0603", `duplicate option "${o.name.name}" (first given at ${at(f.source, first)})`, f.source, o.name.offset);
+      else {
+        seen.set(o.name.name, o.name.offset);
+        out.push(o);
       }
-      seen.set(o.name.name, o.name.offset);
+    }
+    return out;
+  };
+
+  const errorStatus = (f: LoadedFile, options: readonly AstOption[]): ErrorStatusName => {
+    let status: ErrorStatusName = "FAILED_PRECONDITION";
+    for (const o of distinctOptions(f, options)) {
       if (o.name.name !== "status") {
         report("error", "E0605", `unknown error option "${o.name.name}" (known: status)`, f.source, o.name.offset);
       } else if (o.value === undefined) {
@@ -237,14 +245,7 @@ export function resolve(files: readonly LoadedFile[], entryFiles: readonly strin
   const closedOption = (f: LoadedFile, kind: "enum" | "union", options: readonly AstOption[]): boolean => {
     const known: readonly string[] = kind === "enum" ? ENUM_OPTIONS : UNION_OPTIONS;
     let closed = false;
-    const seen = new Map<string, number>();
-    for (const o of options) {
-      const first = seen.get(o.name.name);
-      if (first !== undefined) {
-        report("error", "E0603", `duplicate option "${o.name.name}" (first given at ${at(f.source, first)})`, f.source, o.name.offset);
-        continue;
-      }
-      seen.set(o.name.name, o.name.offset);
+    for (const o of distinctOptions(f, options)) {
       if (!known.includes(o.name.name)) {
         report("error", "E0607", `unknown ${kind} option "${o.name.name}" (known: ${known.join(", ")})`, f.source, o.name.offset);
       } else if (o.value !== undefined) {
