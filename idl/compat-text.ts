@@ -25,6 +25,11 @@ export function valueText(v: Value | undefined): string {
   }
 }
 
+/** What a default is on the wire, to compare two: an enum value by its number (a renamed value is the same default). */
+export function defaultKey(v: Value | undefined): string {
+  return v?.kind === "enum" ? `enum ${v.value}` : valueText(v);
+}
+
 /**
  * A default the IDL accepts for a field of type `t` (`0`, `false`, `""`, an
  * enum's first value), or undefined for types that cannot have one (bytes,

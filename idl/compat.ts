@@ -11,7 +11,7 @@
  * output is in the new model's source order, removals last.
  */
 import { compatRule, type CompatCategory, type CompatRule } from "./compat-rules.ts";
-import { defaultExample, firstUncovered, inRanges, packagePos, packageRenames, rangeText, typeRefText, valueText } from "./compat-text.ts";
+import { defaultExample, defaultKey, firstUncovered, inRanges, packagePos, packageRenames, rangeText, typeRefText, valueText } from "./compat-text.ts";
 import type { Decl, EnumDecl, Field, Method, Model, Pos, Reserved, ServiceDecl, TypeRef, UnionDecl } from "./model.ts";
 import { formatLocation, locate, type Location } from "./source.ts";
 
@@ -243,7 +243,8 @@ class CompatChecker {
       }
       const od = valueText(of.default);
       const nd = valueText(nf.default);
-      if (od !== nd && (of.optional || nf.optional || (of.default !== undefined && nf.default !== undefined)))
+      // An enum default travels as its number: a renamed value is the same default.
+      if (defaultKey(of.default) !== defaultKey(nf.default) && (of.optional || nf.optional || (of.default !== undefined && nf.default !== undefined)))
         sink("field-default-changed", decl, `${fieldWhat} default changed from ${od} to ${nd}: an absent field means ${od} to old peers and ${nd} to new ones`, of.default === undefined ? "remove the default" : `keep the default \`= ${od}\``, of.pos, nf.pos);
     }
     for (const nf of n.fields) {
@@ -294,17 +295,25 @@ class CompatChecker {
         sink("enum-value-renamed", decl, `${what}: value ${ov.value} was renamed from ${ov.name} to ${byNumber.name}`, `keep the name ${ov.name}`, ov.pos, byNumber.pos);
         continue;
       }
-      // Closed readers reject an enum number they do not know (docs/ENCODING.md), reserved or not; open ones see a number without a name.
-      const reserve = inRanges(n.reserved.ids, ov.value) ? "" : ` and add \`reserved ${ov.value};\``;
-      const seen = n.closed ? "new peers reject it" : "new peers see only an unknown number";
-      sink("enum-value-removed", decl, `${what}: value ${ov.name} = ${ov.value} was removed: ${seen} when an old peer sends it`, `keep ${ov.name} = ${ov.value} until no peer sends it; then remove it${reserve}`, ov.pos, n.pos);
+      // Closed readers reject an enum number they do not know (docs/ENCODING.md), reserved or not. Open ones keep it as a
+      // number, as old readers keep a value that was added: safe while the number is reserved and cannot come back.
+      const reserved = inRanges(n.reserved.ids, ov.value);
+      if (reserved && !n.closed) {
+        sink("enum-value-removed-and-reserved", decl, `${what}: value ${ov.name} = ${ov.value} was removed (its number is reserved and new peers keep it as an unknown number, so the wire is fine; the generated member is gone)`, `keep ${ov.name} = ${ov.value} until no code uses it`, ov.pos, n.pos);
+        continue;
+      }
+      const reserve = reserved ? "" : ` and add \`reserved ${ov.value};\``;
+      const seen = n.closed ? "new peers reject it when an old peer sends it" : "its number is not reserved, so it may come back with another meaning while old peers still send it";
+      sink("enum-value-removed", decl, `${what}: value ${ov.name} = ${ov.value} was removed: ${seen}`, `keep ${ov.name} = ${ov.value} until no peer sends it; then remove it${reserve}`, ov.pos, n.pos);
     }
     for (const nv of n.values) {
       if (o.values.some((v) => v.value === nv.value)) continue;
       if (inRanges(o.reserved.ids, nv.value)) sink("reserved-id-reused", decl, `${what}: value number ${nv.value} (${nv.name}) was reserved`, `pick an unused number`, o.pos, nv.pos);
       else if (o.reserved.names.includes(nv.name)) sink("reserved-name-reused", decl, `${what}: value name ${nv.name} was reserved`, `pick another name`, o.pos, nv.pos);
       // Old open readers keep a number they do not know; old closed readers reject it.
-      else if (o.closed && !o.values.some((v) => v.name === nv.name)) sink("enum-value-added", decl, `${what}: new value ${nv.name} = ${nv.value}: old peers reject it when it is sent`, `deploy every reader before any writer sends ${nv.name}`, undefined, nv.pos);
+      else if (o.values.some((v) => v.name === nv.name)) continue;
+      else if (o.closed) sink("enum-value-added", decl, `${what}: new value ${nv.name} = ${nv.value}: old peers reject it when it is sent`, `deploy every reader before any writer sends ${nv.name}`, undefined, nv.pos);
+      else sink("open-enum-value-added", decl, `${what}: new value ${nv.name} = ${nv.value} (old peers keep it as an unknown number, so the wire is fine; code that handles every named value stops compiling)`, `handle ${nv.name} where the code handles every value`, undefined, nv.pos);
     }
     this.checkReserved(sink, decl, what, o.reserved, n.reserved, new Set(n.values.map((v) => v.value)), (name) => n.values.some((v) => v.name === name), o.pos, n.pos);
   }
@@ -319,9 +328,15 @@ class CompatChecker {
         const moved = n.variants.find((v) => v.name === ov.name);
         if (moved !== undefined) sink("variant-id-changed", decl, `${what}: variant "${ov.name}" changed id from ${ov.id} to ${moved.id}`, `keep id ${ov.id}`, ov.pos, moved.pos);
         else {
-          const reserve = inRanges(n.reserved.ids, ov.id) ? "" : ` and add \`reserved ${ov.id};\``;
-          const seen = n.closed ? "new peers reject it" : "new peers see only an unknown variant";
-          sink("variant-removed", decl, `${what}: variant ${ov.id} "${ov.name}" was removed: ${seen} when an old peer sends it`, `keep variant "${ov.name}" until no peer sends it; then remove it${reserve}`, ov.pos, n.pos);
+          // As for enum values: closed readers reject the id; open ones keep an unknown variant, safe while the id is reserved.
+          const reserved = inRanges(n.reserved.ids, ov.id);
+          if (reserved && !n.closed) {
+            sink("variant-removed-and-reserved", decl, `${what}: variant ${ov.id} "${ov.name}" was removed (its id is reserved and new peers keep it as an unknown variant, so the wire is fine; the generated kind is gone)`, `keep variant "${ov.name}" until no code uses it`, ov.pos, n.pos);
+            continue;
+          }
+          const reserve = reserved ? "" : ` and add \`reserved ${ov.id};\``;
+          const seen = n.closed ? "new peers reject it when an old peer sends it" : "its id is not reserved, so it may come back with another type while old peers still send it";
+          sink("variant-removed", decl, `${what}: variant ${ov.id} "${ov.name}" was removed: ${seen}`, `keep variant "${ov.name}" until no peer sends it; then remove it${reserve}`, ov.pos, n.pos);
         }
         continue;
       }
@@ -333,7 +348,9 @@ class CompatChecker {
       if (inRanges(o.reserved.ids, nv.id)) sink("reserved-id-reused", decl, `${what}: variant id ${nv.id} ("${nv.name}") was reserved`, `pick an unused id`, o.pos, nv.pos);
       else if (o.reserved.names.includes(nv.name)) sink("reserved-name-reused", decl, `${what}: variant name "${nv.name}" was reserved`, `pick another name`, o.pos, nv.pos);
       // Old open readers keep a variant they do not know as { kind: "$unknown" }; old closed readers reject it.
-      else if (o.closed && !o.variants.some((v) => v.name === nv.name)) sink("variant-added", decl, `${what}: new variant ${nv.id} "${nv.name}": old peers reject it when it is sent`, `deploy every reader before any writer sends "${nv.name}"`, undefined, nv.pos);
+      else if (o.variants.some((v) => v.name === nv.name)) continue;
+      else if (o.closed) sink("variant-added", decl, `${what}: new variant ${nv.id} "${nv.name}": old peers reject it when it is sent`, `deploy every reader before any writer sends "${nv.name}"`, undefined, nv.pos);
+      else sink("open-variant-added", decl, `${what}: new variant ${nv.id} "${nv.name}" (old peers keep it as an unknown variant, so the wire is fine; an exhaustive switch on its kind stops compiling)`, `handle "${nv.name}" where the code switches on the kind`, undefined, nv.pos);
     }
     this.checkReserved(sink, decl, what, o.reserved, n.reserved, new Set(n.variants.map((v) => v.id)), (name) => n.variants.some((v) => v.name === name), o.pos, n.pos);
   }

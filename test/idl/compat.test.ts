@@ -106,6 +106,12 @@ describe("checkCompat: wire-safe changes (source rules only where generated Type
     ]);
   });
 
+  test("renaming an enum value used as a default keeps the default: it travels as its number", () => {
+    const base = "package p.v1;\nenum E { A = 0; B = 1; }\nstruct S { 1: e: E = B; 2: f?: E = B; }\n";
+    expect(check(base.replace("B = 1;", "BEE = 1;").replaceAll("= B;", "= BEE;"), base).map((f) => f.rule)).toEqual(["enum-value-renamed"]);
+    expect(check(base.replace("2: f?: E = B;", "2: f?: E = A;"), base).map((f) => f.rule)).toEqual(["field-default-changed"]);
+  });
+
   test("a field whose default covers absence may change optionality on the wire; the generated property changes", () => {
     const base = "package p.v1;\nstruct S { 1: n: i32 = 0; 2: m?: i32 = 0; }\n";
     const found = check("package p.v1;\nstruct S { 1: n?: i32 = 0; 2: m: i32 = 0; }\n", base);
@@ -119,9 +125,12 @@ describe("checkCompat: wire-safe changes (source rules only where generated Type
 describe("checkCompat: open and closed enums and unions", () => {
   const ruleList = (next: string, base: string) => check(next, base).map((i) => i.rule);
 
-  test("adding a value or variant to an open type is safe (old readers keep it as unknown)", () => {
-    expect(ruleList(edit(["BLUE = 2;", "BLUE = 2; PINK = 3;"]), BASE)).toEqual([]);
-    expect(ruleList(edit(["2: n: i32;", "2: n: i32; 3: s: string;"]), BASE)).toEqual([]);
+  test("adding a value or variant to an open type is wire-safe (old readers keep it as unknown); the generated type gains a member", () => {
+    const found = [...check(edit(["BLUE = 2;", "BLUE = 2; PINK = 3;"]), BASE), ...check(edit(["2: n: i32;", "2: n: i32; 3: s: string;"]), BASE)];
+    expect(found.map((i) => [i.rule, i.category, i.message])).toEqual([
+      ["open-enum-value-added", "source", "enum kv.v1.Color: new value PINK = 3 (old peers keep it as an unknown number, so the wire is fine; code that handles every named value stops compiling)"],
+      ["open-variant-added", "source", 'union kv.v1.Shape: new variant 3 "s" (old peers keep it as an unknown variant, so the wire is fine; an exhaustive switch on its kind stops compiling)'],
+    ]);
   });
 
   test("opening a closed enum or union is safe (new readers accept more; new writers send only members)", () => {
@@ -144,12 +153,22 @@ describe("checkCompat: open and closed enums and unions", () => {
     ]);
   });
 
-  test("removing stays breaking, open or closed; the message says what new readers do", () => {
+  test("removing breaks a closed type, reserved or not, and an open one unless reserved; the message says why", () => {
     expect(check(edit(["GREEN = 1; ", ""], ["2: n: i32; ", ""]), BASE).map((i) => i.message)).toEqual([
-      "enum kv.v1.Color: value GREEN = 1 was removed: new peers see only an unknown number when an old peer sends it",
-      'union kv.v1.Shape: variant 2 "n" was removed: new peers see only an unknown variant when an old peer sends it',
+      "enum kv.v1.Color: value GREEN = 1 was removed: its number is not reserved, so it may come back with another meaning while old peers still send it",
+      'union kv.v1.Shape: variant 2 "n" was removed: its id is not reserved, so it may come back with another type while old peers still send it',
     ]);
     expect(check(editClosed(["GREEN = 1; ", ""]), CLOSED).map((i) => i.message)).toEqual(["enum kv.v1.Color: value GREEN = 1 was removed: new peers reject it when an old peer sends it"]);
+    const reservedClosed = editClosed(["GREEN = 1; ", ""], ["reserved 7;", "reserved 1, 7;"], ["2: n: i32; ", ""], ["reserved 5;", "reserved 2, 5;"]);
+    expect(ruleList(reservedClosed, CLOSED)).toEqual(["enum-value-removed", "variant-removed"]);
+  });
+
+  test("removing from an open type and reserving is wire-safe (new readers keep it as unknown, as old ones keep an addition)", () => {
+    const found = check(edit(["GREEN = 1; ", ""], ["reserved 7;", "reserved 1, 7;"], ["2: n: i32; ", ""], ["reserved 5;", "reserved 2, 5;"]), BASE);
+    expect(found.map((i) => [i.rule, i.category, i.message])).toEqual([
+      ["enum-value-removed-and-reserved", "source", "enum kv.v1.Color: value GREEN = 1 was removed (its number is reserved and new peers keep it as an unknown number, so the wire is fine; the generated member is gone)"],
+      ["variant-removed-and-reserved", "source", 'union kv.v1.Shape: variant 2 "n" was removed (its id is reserved and new peers keep it as an unknown variant, so the wire is fine; the generated kind is gone)'],
+    ]);
   });
 });
 
@@ -214,8 +233,6 @@ describe("checkCompat: breaking changes", () => {
     ["remove a required field and reserve its id (old readers require it)", edit(["  2: value: bytes;\n", ""], ["reserved 8, 10 to 12;", "reserved 2, 8, 10 to 12;"]), ["required-field-removed"]],
     ["add a default to an optional field (absence changes meaning)", edit(["3: version?: u64;", "3: version?: u64 = 0;"]), ["field-default-changed"]],
     ["change an error's status", edit(["error KeyNotFound { 1: key: string; }", "error KeyNotFound [status = NOT_FOUND] { 1: key: string; }"]), ["error-status-changed"]],
-    ["remove an enum value and reserve its number (stays breaking)", edit(["GREEN = 1; ", ""], ["reserved 7;", "reserved 1, 7;"]), ["enum-value-removed"]],
-    ["remove a variant and reserve its id (stays breaking)", edit(["2: n: i32; ", ""], ["reserved 5;", "reserved 2, 5;"]), ["variant-removed"]],
     ["add a required field", edit(["4: color: Color;", "4: color: Color;\n  5: must: i32;"]), ["required-field-added"]],
     ["reuse a reserved id", edit(["4: color: Color;", "4: color: Color;\n  11: back?: i32;"], ["reserved 8, 10 to 12;", "reserved 8, 10, 12;"]), ["reserved-id-reused"]],
     ["drop a reservation", edit(["reserved 8, 10 to 12;", "reserved 10 to 12;"]), ["reservation-removed"]],
