@@ -97,7 +97,7 @@ describeDrivers("compression", (d) => {
     await withServer(d, makeImpl(newProbe()), { compression: GZIP }, async (h) => {
       // A version-1 client (7-element HELLO): the server advertises gzip, but answers it uncompressed.
       const { peer, hello } = await rawClient(h.rt, h.port);
-      expect(hello).toEqual([...HELLO, { compression: ["gzip"] }]);
+      expect(hello).toEqual([...HELLO, { compression: ["gzip"], metadata: "multi" }]);
       const big = compressible(64 * 1024);
       await peer.send(frameBytes([2, 1, ECHO, null, null, UNARY, [big]]));
       const frames = await waitCall(peer, 1);
