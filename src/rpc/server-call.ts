@@ -204,21 +204,19 @@ export class ServerCallState implements CallContext {
   }
 
   setHeader(key: string, value: MetadataValue | readonly MetadataValue[]): void {
-    const map = this.headerMap("setHeader", key);
-    this.checkSeveral("header", map, key, value);
-    map.set(key, value);
+    this.headerMap("setHeader", key, value).set(key, value);
   }
 
   addHeader(key: string, value: MetadataValue): void {
-    const map = this.headerMap("addHeader", key);
-    this.checkSeveral("header", map, key, null);
-    map.add(key, value);
+    this.headerMap("addHeader", key, null).add(key, value);
   }
 
-  private headerMap(what: string, key: string): MetadataMap {
+  private headerMap(what: string, key: string, value: MetadataValue | readonly MetadataValue[] | null): MetadataMap {
     if (this.headersSent) throw new RpcError(Status.FAILED_PRECONDITION, `${what}(${JSON.stringify(key)}) after the headers were sent`);
     if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid header key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
-    return (this.x().headers ??= new MetadataMap());
+    const x = this.x();
+    this.checkSeveral("header", x.headers, key, value);
+    return (x.headers ??= new MetadataMap());
   }
 
   /**
@@ -226,9 +224,9 @@ export class ServerCallState implements CallContext {
    * what set() gets; null: one more value, add()) and the client predates
    * multi-valued metadata: it would close the connection on the array.
    */
-  private checkSeveral(what: "header" | "trailer", map: MetadataMap, key: string, value: MetadataValue | readonly MetadataValue[] | null): void {
+  private checkSeveral(what: "header" | "trailer", map: MetadataMap | null, key: string, value: MetadataValue | readonly MetadataValue[] | null): void {
     if (this.host.peerMultiValuedMetadata) return;
-    const several = value === null ? map.has(key) : typeof value !== "string" && !(value instanceof Uint8Array) && value.length > 1;
+    const several = value === null ? map !== null && map.has(key) : typeof value !== "string" && !(value instanceof Uint8Array) && value.length > 1;
     if (several) throw this.severalRefused(`${what} ${JSON.stringify(key)}`, `set one value`);
   }
 
@@ -246,20 +244,18 @@ export class ServerCallState implements CallContext {
   }
 
   setTrailer(key: string, value: MetadataValue | readonly MetadataValue[]): void {
-    const map = this.trailerMap(key);
-    this.checkSeveral("trailer", map, key, value);
-    map.set(key, value);
+    this.trailerMap(key, value).set(key, value);
   }
 
   addTrailer(key: string, value: MetadataValue): void {
-    const map = this.trailerMap(key);
-    this.checkSeveral("trailer", map, key, null);
-    map.add(key, value);
+    this.trailerMap(key, null).add(key, value);
   }
 
-  private trailerMap(key: string): MetadataMap {
+  private trailerMap(key: string, value: MetadataValue | readonly MetadataValue[] | null): MetadataMap {
     if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid trailer key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
-    return (this.x().trailers ??= new MetadataMap());
+    const x = this.x();
+    this.checkSeveral("trailer", x.trailers, key, value);
+    return (x.trailers ??= new MetadataMap());
   }
 
   /** Opens the request stream of a client-streaming or bidi call; each message read returns WINDOW credit. */
