@@ -1,7 +1,8 @@
 /**
  * ConnectionCore: what a client and a server connection share
  * (docs/PROTOCOL.md sections 3 and 7). It owns the FrameDecoder and the frame
- * head, the HELLO preface (the handshake timer, the peer's limits), the
+ * head, the HELLO preface (the handshake timer, the peer's limits and
+ * what its extensions announce: compression, several metadata values), the
  * connection frames (PING/PONG answered here once the side allows it, WINDOW
  * credit, GOAWAY handed to the side), the mapping of a bad frame to a
  * connection error, the time of the last read, and (when given one) the
