@@ -403,7 +403,11 @@ export class ServerCallState implements CallContext {
         // The client would close the connection on the array: it gets INTERNAL saying why, without the error's metadata.
         const refused = this.severalRefused(`metadata key ${JSON.stringify(key)} of the error`, `the handler's ${statusName(status)} was not sent; give one value per key`);
         this.host.events.callFailed(this, Status.INTERNAL, refused, null, Date.now() - this.startedAt);
-        [status, message, trailers, errorType, err] = [Status.INTERNAL, refused.message, this.extras?.trailers ?? undefined, null, null];
+        status = Status.INTERNAL;
+        message = refused.message;
+        trailers = this.extras?.trailers ?? undefined;
+        errorType = null;
+        err = null;
       }
     }
     this.flushHeaders();
