@@ -13,10 +13,11 @@ import { CallTable } from "./call-table.ts";
 import { type CallTransport, ClientCallState, runCallback } from "./client-call.ts";
 import { type Compression, COMPRESSION_MASK } from "./compression.ts";
 import { ConnectionCore, type ConnectionSide } from "./connection-core.ts";
-import type { MethodDescriptor } from "./descriptor.ts";
+import type { Metadata, MethodDescriptor } from "./descriptor.ts";
 import { FrameOutput } from "./frame-output.ts";
 import { readOptionalStr, writeIdOnly, writeRequest, writeWindow } from "./frames.ts";
 import { readMetadata } from "./metadata.ts";
+import { multiValuedKey, peerName, severalValuesRefused } from "./metadata-negotiation.ts";
 import { requestKindFlags, streamsRequests } from "./method-kind.ts";
 import { ConnectionError, DEFAULT_LIMITS, END_STREAM, FrameType, GoAwayReason, type GoAwayReasonCode, goAwayReasonName, type PeerLimits } from "./protocol.ts";
 import { Keepalive, type KeepaliveOptions } from "./keepalive.ts";
@@ -31,6 +32,8 @@ export interface ClientConnectionConfig {
   readonly tls?: TlsClientOptions | null;
   /** Per-message compression (ChannelOptions.compression); null or absent: off. */
   readonly compression?: Compression | null;
+  /** Announce in the HELLO that this client reads several values per metadata key (ChannelOptions.multiValuedMetadata); absent: true. */
+  readonly multiValuedMetadata?: boolean;
 }
 
 /** Why a TLS connection closed between a good handshake and the server's HELLO, in words a person can act on. */
@@ -76,7 +79,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     this.queueHead = 0;
     this.onHello = null;
     this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, () => {}, (e) => this.lost(`write failed: ${e.message}`));
-    const core = (this.core = new ConnectionCore("client", conn, this.out, this, cfg.limits, { ...DEFAULT_LIMITS }, 0, null, cfg.compression ?? null));
+    const core = (this.core = new ConnectionCore("client", conn, this.out, this, cfg.limits, { ...DEFAULT_LIMITS }, 0, null, cfg.compression ?? null, cfg.multiValuedMetadata ?? true));
     const calls = this.calls;
     this.keepalive = new Keepalive(cfg.keepalive, {
       get openCalls() {
@@ -144,6 +147,11 @@ export class ClientConnection implements CallTransport, ConnectionSide {
       timeoutMs = Math.ceil(call.deadline - Date.now());
       if (timeoutMs <= 0) return call.fail(new RpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded before ${call.method.path} was sent`));
     }
+    // Only a server that said so in its HELLO reads an array value; an older one would close the connection on it.
+    if (!this.core.peerMultiValuedMetadata && call.options.metadata !== undefined) {
+      const refused = this.refusedMetadata(call.options.metadata);
+      if (refused !== null) return call.fail(refused);
+    }
     const id = this.nextId++;
     if (this.nextId > MAX_CALL_ID) this.draining = true;
     const m = call.method as MethodDescriptor<unknown, unknown>;
@@ -161,6 +169,14 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     this.calls.add(call);
     this.out.commit();
     if (streamingIn) void call.sendRequests(request as AsyncIterable<unknown> | Iterable<unknown>, this.out, this.peer, this.core.compressor);
+  }
+
+  /** FAILED_PRECONDITION when `md` has a key with several values (this server predates them), else null. */
+  private refusedMetadata(md: Metadata): RpcError | null {
+    const key = multiValuedKey(md);
+    if (key === null) return null;
+    const what = `metadata key ${JSON.stringify(key)}`;
+    return severalValuesRefused(Status.FAILED_PRECONDITION, peerName("server", this.address), what, `call not sent; send one value per key`);
   }
 
   sendCancel(id: number): void {

@@ -89,6 +89,13 @@ export interface ChannelOptions {
    * accepts one. docs/RPC.md, "Compression".
    */
   compression?: CompressionOptions;
+  /**
+   * Announce in the HELLO that this channel reads several values per
+   * metadata key (default true). false: with compression off too, the
+   * channel sends version 1's 7-element HELLO byte for byte, and servers do
+   * not send it several values for a header or trailer. docs/RPC.md, "Metadata".
+   */
+  multiValuedMetadata?: boolean;
   /** Count this channel's calls into these grpc_client_* metrics (off unless set; one ClientMetrics may serve many channels of a thread). */
   metrics?: ClientMetrics;
 }
@@ -192,6 +199,7 @@ class RpcChannel implements Channel, PoolHost, Redispatcher, RetryHost {
       },
       tls: opts.tls ?? null,
       compression: resolveCompression(opts.compression, "createChannel: compression"),
+      multiValuedMetadata: opts.multiValuedMetadata ?? true,
     };
     const b = opts.backoff ?? {};
     this.backoff = { initialMs: b.initialMs ?? 100, maxMs: b.maxMs ?? 5000, jitter: b.jitter ?? 0.2 };

@@ -1,7 +1,8 @@
 /**
  * ConnectionCore: what a client and a server connection share
  * (docs/PROTOCOL.md sections 3 and 7). It owns the FrameDecoder and the frame
- * head, the HELLO preface (the handshake timer, the peer's limits), the
+ * head, the HELLO preface (the handshake timer, the peer's limits and
+ * what its extensions announce: compression, several metadata values), the
  * connection frames (PING/PONG answered here once the side allows it, WINDOW
  * credit, GOAWAY handed to the side), the mapping of a bad frame to a
  * connection error, the time of the last read, and (when given one) the
@@ -67,8 +68,10 @@ export class ConnectionCore {
   stopped: boolean;
   /** Compresses this side's outgoing messages: set from the peer's HELLO, null when the peer accepts none of this side's algorithms. */
   compressor: MessageCompressor | null;
-  /** Decompresses the peer's compressed messages (what this side advertised, up to its maxFrameBytes). */
-  readonly inflater: MessageInflater;
+  /** The peer's HELLO said it reads several values per metadata key (false until its HELLO, and for a peer older than that). */
+  peerMultiValuedMetadata: boolean;
+  /** The inflater, made at the first compressed message (most connections never see one). */
+  private inflaterMade: MessageInflater | null;
   /** Bytes read after stop(), thrown away. */
   private discarded: number;
   private helloTimer: ReturnType<typeof setTimeout> | null;
@@ -89,8 +92,10 @@ export class ConnectionCore {
     frameTimeoutMs = 0,
     /** Where split frames are assembled (a server's connections share one; null: plain allocations). */
     pieces: PiecePool | null = null,
-    /** Per-message compression this side accepts and uses (null: off, the 7-element HELLO of version 1). */
+    /** Per-message compression this side accepts and uses (null: off). */
     private readonly compression: Compression | null = null,
+    /** Announce that this side reads several values per metadata key (with compression off and this false: the 7-element HELLO of version 1). */
+    private readonly multiValuedMetadata = false,
   ) {
     this.reader = new MsgReader();
     this.peer = peer;
@@ -99,7 +104,8 @@ export class ConnectionCore {
     this.stopped = false;
     this.discarded = 0;
     this.compressor = null;
-    this.inflater = new MessageInflater(compression === null ? 0 : compression.accepts, limits.maxFrameBytes);
+    this.peerMultiValuedMetadata = false;
+    this.inflaterMade = null;
     this.helloTimer = null;
     this.decoder = new FrameDecoder(limits.maxFrameBytes, pieces);
     this.deadline = frameTimeoutMs > 0 ? new FrameDeadline(frameTimeoutMs, this.decoder, (m) => this.side.connectionError(GoAwayReason.ENHANCE_YOUR_CALM, m)) : null;
@@ -109,9 +115,14 @@ export class ConnectionCore {
 
   /** Sends this side's HELLO; `timeoutMs` > 0 runs `onTimeout` unless the peer's HELLO comes first. */
   sendHello(timeoutMs = 0, onTimeout?: () => void): void {
-    writeHello(this.out.w, this.limits, this.compression);
+    writeHello(this.out.w, this.limits, this.compression, this.multiValuedMetadata);
     this.out.commit();
     if (timeoutMs > 0 && onTimeout !== undefined) this.helloTimer = setTimeout(onTimeout, timeoutMs);
+  }
+
+  /** Decompresses the peer's compressed messages (what this side advertised, up to its maxFrameBytes; with compression off it refuses them all). */
+  get inflater(): MessageInflater {
+    return (this.inflaterMade ??= new MessageInflater(this.compression === null ? 0 : this.compression.accepts, this.limits.maxFrameBytes));
   }
 
   sendPing(type: number, opaque: number): void {
@@ -246,7 +257,9 @@ export class ConnectionCore {
     if (bad !== null) throw new ConnectionError(GoAwayReason.PROTOCOL_ERROR, bad);
     this.peer = peer;
     if (count > 7) {
-      this.compressor = pickCompressor(this.compression, readHelloExtensions(r).compression);
+      const ext = readHelloExtensions(r);
+      this.compressor = pickCompressor(this.compression, ext.compression);
+      this.peerMultiValuedMetadata = ext.multiValuedMetadata;
       skipRest(r, count, 8);
     }
     this.helloSeen = true;

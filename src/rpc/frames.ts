@@ -13,7 +13,7 @@ import type { MsgReader } from "../codec/reader.ts";
 import type { MsgWriter } from "../codec/writer.ts";
 import type { ErrorType, Metadata, MessageType } from "./descriptor.ts";
 import { type Compression, COMPRESSION_SHIFT, type MessageCompressor } from "./compression.ts";
-import { writeHelloExtensions } from "./hello-extensions.ts";
+import { hasExtensions, writeHelloExtensions } from "./hello-extensions.ts";
 import { compressedBody, compressInPlace } from "./message-compression.ts";
 import { writeMetadata } from "./metadata.ts";
 import type { MetadataMap } from "./metadata-map.ts";
@@ -58,15 +58,21 @@ function end(w: MsgWriter, off: number): void {
   w.setU32BE(off, w.pos - off - 4);
 }
 
-/** HELLO: version 1's 7 elements, and the extensions map (hello-extensions.ts) only when there is something to announce. */
-export function writeHello(w: MsgWriter, limits: PeerLimits, compression: Compression | null = null): void {
-  const off = begin(w, compression === null ? 7 : 8, FrameType.HELLO, 0);
+/**
+ * HELLO: version 1's 7 elements, and the extensions map (hello-extensions.ts)
+ * only when there is something to announce: compression, or that this side
+ * reads several values per metadata key.
+ */
+export function writeHello(w: MsgWriter, limits: PeerLimits, compression: Compression | null = null, multiValuedMetadata = false): void {
+  const offer = { compression, multiValuedMetadata };
+  const extended = hasExtensions(offer);
+  const off = begin(w, extended ? 8 : 7, FrameType.HELLO, 0);
   w.int(PROTOCOL_VERSION);
   w.int(limits.maxFrameBytes);
   w.int(limits.maxConcurrentCalls);
   w.int(limits.initialWindow);
   w.int(limits.maxMetadataBytes);
-  if (compression !== null) writeHelloExtensions(w, compression);
+  if (extended) writeHelloExtensions(w, offer);
   end(w, off);
 }
 

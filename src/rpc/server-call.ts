@@ -18,10 +18,11 @@ import type { MessageInflater } from "./message-compression.ts";
 import { writeHeaders, writeMessage, writeResponse, writeStatus, writeWindow } from "./frames.ts";
 import { internalMessage, newErrorId } from "./internal-error.ts";
 import { isValidMetadataKey, MetadataMap, type MetadataValue } from "./metadata-map.ts";
+import { multiValuedKey, peerName, severalValuesRefused } from "./metadata-negotiation.ts";
 import type { CallCounters } from "./metrics/call-counters.ts";
 import type { ServerEventLog } from "./server-events.ts";
 import { InboundStream, OutboundCredit, roomToSend } from "./stream.ts";
-import { asRpcError, isRpcErrorLike, RpcError, Status, type StatusCode } from "./status.ts";
+import { asRpcError, isRpcErrorLike, RpcError, Status, type StatusCode, statusName } from "./status.ts";
 
 /** What a call needs from its connection. */
 export interface CallHost {
@@ -44,6 +45,8 @@ export interface CallHost {
   readonly compressor: MessageCompressor | null;
   /** Decompresses compressed request messages (an authorized call's held ones). */
   readonly inflater: MessageInflater;
+  /** The client's HELLO said it reads several values per metadata key (false: it predates them, send it one per key). */
+  readonly peerMultiValuedMetadata: boolean;
   /** The connection is closing: no more WINDOW frames. */
   readonly closing: boolean;
   /** Watches response streams left without credit (connection-guard.ts). */
@@ -201,17 +204,35 @@ export class ServerCallState implements CallContext {
   }
 
   setHeader(key: string, value: MetadataValue | readonly MetadataValue[]): void {
-    this.headerMap("setHeader", key).set(key, value);
+    this.headerMap("setHeader", key, value).set(key, value);
   }
 
   addHeader(key: string, value: MetadataValue): void {
-    this.headerMap("addHeader", key).add(key, value);
+    this.headerMap("addHeader", key, null).add(key, value);
   }
 
-  private headerMap(what: string, key: string): MetadataMap {
+  private headerMap(what: string, key: string, value: MetadataValue | readonly MetadataValue[] | null): MetadataMap {
     if (this.headersSent) throw new RpcError(Status.FAILED_PRECONDITION, `${what}(${JSON.stringify(key)}) after the headers were sent`);
     if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid header key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
-    return (this.x().headers ??= new MetadataMap());
+    const x = this.x();
+    this.checkSeveral("header", x.headers, key, value);
+    return (x.headers ??= new MetadataMap());
+  }
+
+  /**
+   * Throws INTERNAL when `key` would get several values in `map` (`value`:
+   * what set() gets; null: one more value, add()) and the client predates
+   * multi-valued metadata: it would close the connection on the array.
+   */
+  private checkSeveral(what: "header" | "trailer", map: MetadataMap | null, key: string, value: MetadataValue | readonly MetadataValue[] | null): void {
+    if (this.host.peerMultiValuedMetadata) return;
+    const several = value === null ? map !== null && map.has(key) : typeof value !== "string" && !(value instanceof Uint8Array) && value.length > 1;
+    if (several) throw this.severalRefused(`${what} ${JSON.stringify(key)}`, `set one value`);
+  }
+
+  private severalRefused(what: string, next: string): RpcError {
+    const p = this.host.peer;
+    return severalValuesRefused(Status.INTERNAL, peerName("client", p === null ? null : `${p.address}:${p.port}`), what, next);
   }
 
   sendHeaders(): void {
@@ -223,16 +244,18 @@ export class ServerCallState implements CallContext {
   }
 
   setTrailer(key: string, value: MetadataValue | readonly MetadataValue[]): void {
-    this.trailerMap(key).set(key, value);
+    this.trailerMap(key, value).set(key, value);
   }
 
   addTrailer(key: string, value: MetadataValue): void {
-    this.trailerMap(key).add(key, value);
+    this.trailerMap(key, null).add(key, value);
   }
 
-  private trailerMap(key: string): MetadataMap {
+  private trailerMap(key: string, value: MetadataValue | readonly MetadataValue[] | null): MetadataMap {
     if (!isValidMetadataKey(key)) throw new RpcError(Status.INTERNAL, `invalid trailer key ${JSON.stringify(key)}: keys are 1-255 bytes of [a-z0-9._-]`);
-    return (this.x().trailers ??= new MetadataMap());
+    const x = this.x();
+    this.checkSeveral("trailer", x.trailers, key, value);
+    return (x.trailers ??= new MetadataMap());
   }
 
   /** Opens the request stream of a client-streaming or bidi call; each message read returns WINDOW credit. */
@@ -373,7 +396,20 @@ export class ServerCallState implements CallContext {
       this.host.events.callFailed(this, status, e, errorId, Date.now() - this.startedAt);
       message = internalMessage(e, errorId, this.host.exposeErrors, this.host.debug);
     }
-    if (isRpcErrorLike(e) && e.metadata !== undefined) trailers = withErrorMetadata(e.metadata, trailers);
+    if (isRpcErrorLike(e) && e.metadata !== undefined) {
+      trailers = withErrorMetadata(e.metadata, trailers);
+      const key = this.host.peerMultiValuedMetadata ? null : multiValuedKey(trailers);
+      if (key !== null) {
+        // The client would close the connection on the array: it gets INTERNAL saying why, without the error's metadata.
+        const refused = this.severalRefused(`metadata key ${JSON.stringify(key)} of the error`, `the handler's ${statusName(status)} was not sent; give one value per key`);
+        this.host.events.callFailed(this, Status.INTERNAL, refused, null, Date.now() - this.startedAt);
+        status = Status.INTERNAL;
+        message = refused.message;
+        trailers = this.extras?.trailers ?? undefined;
+        errorType = null;
+        err = null;
+      }
+    }
     this.flushHeaders();
     writeStatus(this.host.out.w, this.id, status, message, trailers, errorType, err);
     this.finish(status);

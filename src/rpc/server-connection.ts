@@ -68,6 +68,8 @@ export interface ServerConnectionConfig {
   readonly authorize: Authorize | null;
   /** Per-message compression (null: off). */
   readonly compression: Compression | null;
+  /** Announce in the HELLO that this server reads several values per metadata key. */
+  readonly multiValuedMetadata: boolean;
 }
 
 /** What the connection needs from its server. */
@@ -102,7 +104,6 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
   peerWindow: number;
   /** Compresses responses: set from the client's HELLO, null unless it accepts one of the server's algorithms. */
   compressor: MessageCompressor | null;
-  readonly inflater: MessageInflater;
   closing: boolean;
   /** Settles when the socket is closed (set by close() or lost()). */
   private closed: Promise<void> | null;
@@ -143,13 +144,22 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.inboundBytes = 0;
     const budget = owner.budget;
     this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => this.outputPressure(over), () => this.lost(), () => budget.account(this));
-    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs, owner.pieces, cfg.compression);
-    this.inflater = this.core.inflater;
+    this.core = new ConnectionCore("server", conn, this.out, this, cfg.limits, cfg.limits, cfg.guard.frameTimeoutMs, owner.pieces, cfg.compression, cfg.multiValuedMetadata);
     this.guard = new ConnectionGuard(cfg.guard, this);
   }
 
   get peer(): { address: string; port: number } | null {
     return this.conn.remote;
+  }
+
+  /** CallHost: made at the first compressed request message. */
+  get inflater(): MessageInflater {
+    return this.core.inflater;
+  }
+
+  /** CallHost: the client's HELLO said it reads several values per metadata key. */
+  get peerMultiValuedMetadata(): boolean {
+    return this.core.peerMultiValuedMetadata;
   }
 
   /** Date.now() when the last bytes arrived: the start of the calls they carry. */

@@ -70,6 +70,13 @@ export interface ServerOptions extends GuardOptions {
    * docs/RPC.md, "Compression".
    */
   compression?: CompressionOptions;
+  /**
+   * Announce in the HELLO that this server reads several values per
+   * metadata key (default true). false: with compression off too, the
+   * server sends version 1's 7-element HELLO byte for byte, and clients do
+   * not send it several values for a key. docs/RPC.md, "Metadata".
+   */
+  multiValuedMetadata?: boolean;
 }
 
 export interface ServerStats {
@@ -156,6 +163,7 @@ class Server implements RpcServer, ConnectionOwner {
       writeHighWaterBytes: opts.writeHighWaterBytes ?? 4 * 1024 * 1024,
       authorize: opts.authorize ?? null,
       compression: resolveCompression(opts.compression, "createRpcServer: compression"),
+      multiValuedMetadata: opts.multiValuedMetadata ?? true,
     };
     if (this.cfg.authorize !== null && typeof this.cfg.authorize !== "function")
       throw new TypeError(`ServerOptions.authorize must be a function (ctx) => void | Promise<void>, got ${typeof this.cfg.authorize}`);

@@ -56,7 +56,7 @@ describeDrivers("rpc limits", (d) => {
   test("a first frame that is not HELLO gets PROTOCOL_ERROR; a wrong version UNSUPPORTED_VERSION", async () => {
     await withServer(d, makeImpl(newProbe()), {}, async (h) => {
       const peer = await RawPeer.connect(h.rt, h.port);
-      expect(await peer.waitFrame(FrameType.HELLO)).toEqual([1, 0, 1, 4 * 1024 * 1024, 1000, 64, 8192]);
+      expect(await peer.waitFrame(FrameType.HELLO)).toEqual([1, 0, 1, 4 * 1024 * 1024, 1000, 64, 8192, { metadata: "multi" }]);
       await peer.send(frameBytes([10, 0, 1]));
       await expectGoAwayAndOthersFine(h, peer, GoAwayReason.PROTOCOL_ERROR);
       const v9 = await RawPeer.connect(h.rt, h.port);

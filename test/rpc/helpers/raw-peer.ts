@@ -2,7 +2,8 @@
  * RawPeer: a hand-driven protocol peer for limit and malformed-input tests
  * (a client that connects, or the server end of an accepted connection).
  * Sends arbitrary bytes, decodes what comes back into plain arrays
- * (msgpackr, test-only) and notices when the other side closes.
+ * (msgpackr, test-only), keeps the first frame's bytes (the other side's
+ * HELLO) and notices when the other side closes.
  */
 import { Packr, unpack } from "msgpackr";
 import { FrameDecoder } from "../../../src/rpc/frame-decoder.ts";
@@ -32,6 +33,8 @@ export const HELLO = [1, 0, 1, 4 * 1024 * 1024, 1000, 64, 8192];
 
 export class RawPeer {
   readonly frames: unknown[][] = [];
+  /** The body bytes of the first frame received (the other side's HELLO), as they came. */
+  firstFrame: Uint8Array | null = null;
   ended = false;
   private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
 
@@ -41,7 +44,10 @@ export class RawPeer {
   ) {
     conn.stream({
       data: (chunk) => {
-        this.decoder.push(chunk, (buf, start, end) => this.frames.push(unpack(buf.subarray(start, end)) as unknown[]));
+        this.decoder.push(chunk, (buf, start, end) => {
+          this.firstFrame ??= buf.slice(start, end);
+          this.frames.push(unpack(buf.subarray(start, end)) as unknown[]);
+        });
       },
       end: () => {
         this.ended = true;
