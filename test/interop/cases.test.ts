@@ -121,7 +121,7 @@ describeDrivers("gRPC interop cases", (d) => {
     const compressed = await wireDuring(async () => void sizes.push(zeroSize((await c().gzip.unaryCall(req)).payload)));
     const plain = await wireDuring(async () => void sizes.push(zeroSize((await c().plain.unaryCall(req)).payload)));
     expect(sizes).toEqual([LARGE_RESPONSE, LARGE_RESPONSE]);
-    // 271,828 zeros: gzip sends ~330 bytes (measured: 377 read, REQUEST frame included); plain, all of them.
+    // 271,828 zeros. Measured: 403 bytes read with gzip (the channel's HELLO and the REQUEST frame included), 271,907 plain.
     expect(compressed.bytesIn).toBeLessThan(LARGE_REQUEST / 100);
     expect(plain.bytesIn).toBeGreaterThan(LARGE_REQUEST);
   });
@@ -132,7 +132,7 @@ describeDrivers("gRPC interop cases", (d) => {
     const compressed = await wireDuring(async () => void sizes.push(zeroSize((await c().gzip.unaryCall(req)).payload)));
     const plain = await wireDuring(async () => void sizes.push(zeroSize((await c().plain.unaryCall(req)).payload)));
     expect(sizes).toEqual([LARGE_RESPONSE, LARGE_RESPONSE]);
-    // 314,159 zeros: gzip writes ~350 bytes (measured: 363 with the frame); plain, all of them.
+    // 314,159 zeros. Measured: 373 bytes written with gzip (frames included), 314,173 plain.
     expect(compressed.bytesOut).toBeLessThan(LARGE_RESPONSE / 100);
     expect(plain.bytesOut).toBeGreaterThan(LARGE_RESPONSE);
   });
@@ -142,13 +142,14 @@ describeDrivers("gRPC interop cases", (d) => {
     expect(r.aggregated_payload_size).toBe(74922);
   });
 
-  interopCase(`client_compressed_streaming`, async () => {
+  interopCase("client_compressed_streaming", async () => {
     // gRPC's two messages: 27,182 then 45,904 bytes; ringrpc compresses both on a compressing channel (STREAM_ALGORITHM).
     const msgs = (): StreamingInputCallRequest[] => [{ payload: zeros(27182) }, { payload: zeros(45904) }];
     const totals: number[] = [];
     const compressed = await wireDuring(async () => void totals.push((await c().zstd.streamingInputCall(msgs())).aggregated_payload_size));
     const plain = await wireDuring(async () => void totals.push((await c().plain.streamingInputCall(msgs())).aggregated_payload_size));
     expect({ algorithm: STREAM_ALGORITHM, totals }).toEqual({ algorithm: STREAM_ALGORITHM, totals: [73086, 73086] });
+    // Measured: 171 bytes read with zstd (frames included), 73,172 plain.
     expect(compressed.bytesIn).toBeLessThan(73086 / 50);
     expect(plain.bytesIn).toBeGreaterThan(73086);
   });
@@ -162,6 +163,7 @@ describeDrivers("gRPC interop cases", (d) => {
     const req = streaming([31415, 92653]);
     const compressed = await wireDuring(async () => expect(await drain(c().zstd.streamingOutputCall(req))).toEqual({ sizes: [31415, 92653], error: null }));
     const plain = await wireDuring(async () => expect(await drain(c().plain.streamingOutputCall(req))).toEqual({ sizes: [31415, 92653], error: null }));
+    // Measured: 238 bytes written with zstd (frames included), 124,108 plain.
     expect(compressed.bytesOut).toBeLessThan((31415 + 92653) / 50);
     expect(plain.bytesOut).toBeGreaterThan(31415 + 92653);
   });
@@ -281,8 +283,8 @@ describeDrivers("gRPC interop cases", (d) => {
     const ms = performance.now() - t0;
     const closed = await eventually(async () => (await peer.serverStats()).activeCalls === 0);
     expect({ sizes, status: error?.status, closed }).toEqual({ sizes: [], status: Status.DEADLINE_EXCEEDED, closed: true });
-    // Measured: 1-3 ms; the bound leaves room for a loaded machine.
-    expect(ms).toBeLessThan(500);
+    // Measured: 1.5-1.8 ms; the bound leaves room for the whole suite's load on 2 shared cores.
+    expect(ms).toBeLessThan(200);
   });
 
   interopCase("concurrent_large_unary", async () => {
