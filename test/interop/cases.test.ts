@@ -269,10 +269,12 @@ describeDrivers("gRPC interop cases", (d) => {
     const ac = new AbortController();
     const q = new RequestQueue<StreamingOutputCallRequest>();
     q.push(streaming([31415], 27182));
+    const earlier = (await peer.log()).aborts.length;
     const { sizes, error } = await drain(c().plain.fullDuplexCall(q, { signal: ac.signal }), () => ac.abort());
-    const serverSaw = await eventually(async () => (await peer.log()).aborts.some((a) => a.method === "fullDuplexCall"));
+    const serverSaw = await eventually(async () => (await peer.log()).aborts.length > earlier);
     const closed = await eventually(async () => (await peer.serverStats()).activeCalls === 0);
     expect({ sizes, status: error?.status, serverSaw, closed }).toEqual({ sizes: [31415], status: Status.CANCELLED, serverSaw: true, closed: true });
+    expect((await peer.log()).aborts.slice(earlier)).toEqual([{ method: "fullDuplexCall", code: "CANCELLED" }]);
   });
 
   interopCase("timeout_on_sleeping_server", async () => {
