@@ -17,9 +17,10 @@ step() { local name=$1; shift; echo "== $name"; "$@" || failed_steps+=("$name");
 step "typecheck (tsc --noEmit)" node_modules/.bin/tsc --noEmit -p .
 step "native shim C tests" make -s -C native test
 step "tests can fail (scripts/check-tests.ts)" $BUN scripts/check-tests.ts
-# Each entry: <ridl>:<out>[:<runtime>]; the built-in services' code imports the runtime by a relative path.
+# Each entry: <ridl>:<out>[:<runtime>]; the built-in services' and the interop suite's code import the runtime by a relative path.
 for entry in examples/kv/kv.ridl:examples/kv/gen examples/chat/chat.ridl:examples/chat/gen bench/bench.ridl:bench/gen \
-  src/services/reflection.ridl:src/services/gen:../.. src/services/health.ridl:src/services/gen:../..; do
+  src/services/reflection.ridl:src/services/gen:../.. src/services/health.ridl:src/services/gen:../.. \
+  test/interop/test.ridl:test/interop/gen:../../../src; do
   IFS=: read -r ridl out runtime <<<"$entry"
   step "generated code is fresh (ringrpc gen --check $ridl)" $BUN src/cli/main.ts gen --check "$ridl" --out "$out" --runtime "${runtime:-ringrpc}"
 done
