@@ -56,7 +56,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
   draining: boolean;
   closed: boolean;
   private nextId: number;
-  /** Calls waiting because the server's maxConcurrentCalls are open (FIFO from queueHead). */
+  /** Calls waiting because the server's maxConcurrentCalls are open or the output is over its high-water mark (FIFO from queueHead). */
   private readonly queue: [ClientCallState, unknown][];
   private queueHead: number;
   private onHello: ((e: Error | null) => void) | null;
@@ -78,7 +78,10 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     this.queue = [];
     this.queueHead = 0;
     this.onHello = null;
-    this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, () => {}, (e) => this.lost(`write failed: ${e.message}`));
+    // Below half the mark again: the calls that waited for the output go out.
+    this.out = new FrameOutput(rt, conn, cfg.writeHighWaterBytes, (over) => {
+      if (!over && this.queue.length > this.queueHead && !this.closed) this.startQueued();
+    }, (e) => this.lost(`write failed: ${e.message}`));
     const core = (this.core = new ConnectionCore("client", conn, this.out, this, cfg.limits, { ...DEFAULT_LIMITS }, 0, null, cfg.compression ?? null, cfg.multiValuedMetadata ?? true));
     const calls = this.calls;
     this.keepalive = new Keepalive(cfg.keepalive, {
@@ -133,12 +136,23 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     return this.calls.size + this.queue.length - this.queueHead;
   }
 
+  /** Calls waiting client-side, not yet encoded (server's concurrency limit, or output over its high-water mark). */
+  get queuedCalls(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /** Encoded bytes the kernel has not taken yet. */
+  get unsentBytes(): number {
+    return this.out.backlog;
+  }
+
   /** Sends the REQUEST of a call created by the channel (and, for client streams, its messages). */
   start(call: ClientCallState, request: unknown): void {
     if (call.done) return;
     if (!this.usable) return call.refuse(new RpcError(Status.UNAVAILABLE, `connection to ${this.address} is closing: call not sent, safe to retry`));
-    if (this.calls.size >= this.peer.maxConcurrentCalls) {
-      // The server would refuse it: wait client-side for a slot (deadline and abort still run).
+    if (this.calls.size >= this.peer.maxConcurrentCalls || this.out.overHighWater) {
+      // The server would refuse it, or the output already holds more than its high-water mark (a peer
+      // that reads slowly): wait client-side, unencoded (deadline and abort still run).
       this.queue.push([call, request]);
       return;
     }
@@ -214,7 +228,7 @@ export class ClientConnection implements CallTransport, ConnectionSide {
   }
 
   private startQueued(): void {
-    while (this.queueHead < this.queue.length && this.calls.size < this.peer.maxConcurrentCalls && this.usable) {
+    while (this.queueHead < this.queue.length && this.calls.size < this.peer.maxConcurrentCalls && !this.out.overHighWater && this.usable) {
       const [call, request] = this.queue[this.queueHead]!;
       this.queue[this.queueHead++] = undefined as never;
       this.start(call, request);

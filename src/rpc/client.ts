@@ -106,6 +106,10 @@ export interface AddressStats {
   /** Connections that take new calls. */
   ready: number;
   activeCalls: number;
+  /** Of activeCalls, those waiting client-side unsent: the server's maxConcurrentCalls are open, or the connection's output is over writeHighWaterBytes. */
+  queuedCalls: number;
+  /** Bytes encoded for this address that the kernel has not taken yet (at most about writeHighWaterBytes plus one message per connection). */
+  unsentBytes: number;
   ejected: boolean;
   /** False when a health watch said the server is not SERVING. */
   serving: boolean;
@@ -266,11 +270,15 @@ class RpcChannel implements Channel, PoolHost, Redispatcher, RetryHost {
     let activeCalls = 0;
     const addresses: AddressStats[] = [];
     for (const b of this.backends.values()) {
-      const a: AddressStats = { address: b.address, ready: 0, activeCalls: 0, ejected: b.outlier.ejected, serving: true };
+      const a: AddressStats = { address: b.address, ready: 0, activeCalls: 0, queuedCalls: 0, unsentBytes: 0, ejected: b.outlier.ejected, serving: true };
       for (const p of b.conns) {
         if (p.ready) a.ready++;
         if (p.conn !== null && !p.serving) a.serving = false;
         a.activeCalls += p.calls;
+        if (p.conn !== null && !p.conn.closed) {
+          a.queuedCalls += p.conn.queuedCalls;
+          a.unsentBytes += p.conn.unsentBytes;
+        }
       }
       addresses.push(a);
     }

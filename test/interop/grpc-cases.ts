@@ -62,7 +62,7 @@ export const GRPC_CASES: readonly GrpcCase[] = [
   {
     name: "concurrent_large_unary",
     mapped: true,
-    note: "100 large_unary calls at once on one channel; gRPC's description (a TODO there) says 1,000, at which a ringrpc client holds every request in its connection's output at once (~260 MiB: a unary request does not wait for `writeHighWaterBytes`)",
+    note: "1,000 large_unary calls at once on one channel, as gRPC's description says; the client encodes a request only while its connection's output is under `writeHighWaterBytes`, the rest wait unencoded",
   },
   { name: "very_large_request", mapped: true, note: "grpc-java's case: a 10 MiB request, past ringrpc's default 4 MiB `maxFrameBytes`, so both sides raise it" },
   { name: "very_large_response", mapped: true, note: "grpc-java's case: a 10 MiB response, the client's `maxFrameBytes` raised" },

@@ -1,9 +1,15 @@
 /**
  * Backpressure: a peer that does not read its responses stops being read
  * from (write high-water mark), and resumes without loss once it reads; a
- * client stream's producer stays within the server's credit.
+ * client stream's producer stays within the server's credit; a client's
+ * unary calls to a server that does not read wait unencoded once the
+ * connection's output is over its mark.
  */
 import { describe, expect, test } from "bun:test";
+import { createServer, type Socket } from "node:net";
+import { createChannel } from "../../src/rpc/client.ts";
+import { Status } from "../../src/rpc/status.ts";
+import { caught } from "./helpers/caught.ts";
 import { FrameDecoder } from "../../src/rpc/frame-decoder.ts";
 import { describeDrivers } from "./helpers/drivers.ts";
 import { M } from "./helpers/fixtures.ts";
@@ -12,6 +18,38 @@ import { frameBytes, HELLO } from "./helpers/raw-peer.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
 
 describeDrivers("rpc backpressure", (d) => {
+  test("client: unary calls to a server that does not read wait unencoded once the output is over writeHighWaterBytes", async () => {
+    // A server that says HELLO and then never reads: what the kernel's buffers cannot take stays with the client.
+    const sockets: Socket[] = [];
+    const server = createServer((s) => {
+      sockets.push(s);
+      s.on("error", () => {});
+      s.write(frameBytes(HELLO));
+      s.pause();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const rt = await d.make();
+    const ch = createChannel(rt, { endpoints: [{ host: "127.0.0.1", port }], writeHighWaterBytes: 64 * 1024 });
+    try {
+      const text = "u".repeat(64 * 1024);
+      // 16 MiB of requests: more than loopback's socket buffers hold, so the rest must wait somewhere.
+      const calls = Array.from({ length: 256 }, () => caught(ch.unary(M.echo, { text }, { timeoutMs: 1500 })));
+      expect(await until(() => (ch.stats().addresses[0]?.queuedCalls ?? 0) > 0, 2000)).toBe(true);
+      await sleep(200);
+      const a = ch.stats().addresses[0]!;
+      // At most the mark plus one request (and its frame head) is encoded and unsent; before, every call was (~10 MiB).
+      expect({ unsentUnderMark: a.unsentBytes <= 64 * 1024 + text.length + 1024, queued: a.queuedCalls > 100 }).toEqual({ unsentUnderMark: true, queued: true });
+      const statuses = new Set((await Promise.all(calls)).map((e) => e.status));
+      expect([...statuses]).toEqual([Status.DEADLINE_EXCEEDED]);
+    } finally {
+      await ch.close();
+      await rt.close();
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+
   test("a peer that does not read stops being read from, then gets every answer", async () => {
     await withServer(d, makeImpl(newProbe()), { writeHighWaterBytes: 64 * 1024, maxConcurrentCalls: 100000 }, async (h) => {
       const conn = await h.rt.connect({ host: "127.0.0.1", port: h.port });
