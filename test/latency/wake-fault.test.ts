@@ -34,12 +34,13 @@ async function mutedRuntime(wakeCheck: boolean): Promise<Awaited<ReturnType<type
 }
 
 describe.skipIf(skip !== null)(`a muted eventfd${skip ? ` (skipped: ${skip})` : ""}`, () => {
-  test("the self-test finds every sample late and picks the poll wake mode, which still delivers", async () => {
+  test("the self-test finds the samples late and picks the poll wake mode, which still delivers", async () => {
     const rt = await mutedRuntime(true);
     try {
       const w = rt.stats().wake!;
       expect(w.selfTest?.verdict).toBe("late");
-      expect(w.selfTest?.late).toBe(w.selfTest?.samples);
+      // All of them but for one an unrelated wake-up may rescue now and then (see the server case below).
+      expect(w.selfTest!.late).toBeGreaterThanOrEqual(w.selfTest!.samples - 2);
       expect(w.wakeMode).toBe("poll");
       expect(w.eventfdWakes).toBe(0);
       // Poll mode delivers: a 1 ms timer completes close to on time.
@@ -102,8 +103,12 @@ describe.skipIf(skip !== null)(`a muted eventfd${skip ? ` (skipped: ${skip})` : 
     const srv = await startServer("bench/server/server.ts", ["--port", "0", "--workers", "1", "--driver", "uring"], { env: FAULT });
     try {
       for (let i = 0; i < 50 && !srv.stderr().includes("driver="); i++) await Bun.sleep(10);
-      expect(srv.stderr()).toMatch(/idle wake-ups are late on this machine \(12\/12 over 2 ms/);
-      expect(srv.stderr()).toMatch(/driver=uring ring=coop wake=poll \(wake self-test, p50 [\d.]+ ms, max [\d.]+ ms, 12\/12 late\)/);
+      // Every sample waits for the fault's late wake-up, unless something else (a timer, the
+      // collector) happens to wake the loop in time: once in a while 11/12 (mutation smoke run,
+      // 2026-12-05). The verdict needs 2; at least 10 says the lateness is the fault's.
+      const warn = srv.stderr().match(/idle wake-ups are late on this machine \((\d+)\/12 over 2 ms/);
+      const line = srv.stderr().match(/driver=uring ring=coop wake=poll \(wake self-test, p50 [\d.]+ ms, max [\d.]+ ms, (\d+)\/12 late\)/);
+      expect({ warned: Number(warn?.[1] ?? 0) >= 10, startupLine: Number(line?.[1] ?? 0) >= 10 }).toEqual({ warned: true, startupLine: true });
       const r = await runLoadgen(srv.port, 1, 0.5);
       expect(r.errors).toBe(0);
       expect(r.requests).toBeGreaterThan(200);
