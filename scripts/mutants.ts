@@ -98,9 +98,23 @@ const mutants: Mutant[] = [
   {
     name: "rpc: the memory budget never evicts its top consumer",
     file: "src/rpc/memory-budget.ts",
-    from: "    while (this.used > this.limit * HARD_FACTOR) {",
-    to: "    while (false && this.used > this.limit * HARD_FACTOR) {",
+    from: "    while (this.used > this.hold) {",
+    to: "    while (false && this.used > this.hold) {",
     tests: ["test/rpc/memory-budget.test.ts", "test/attack/memory-budget.test.ts"],
+  },
+  {
+    name: "rpc: epoll's read garbage is never collected while the budget is loaded",
+    file: "src/rpc/memory-budget.ts",
+    from: "    if (this.readGarbage > step && this.used > step) {",
+    to: "    if (false && this.readGarbage > step && this.used > step) {",
+    tests: ["test/rpc/memory-budget.test.ts"],
+  },
+  {
+    name: "client: unary calls are encoded whatever the output's backlog",
+    file: "src/rpc/client-connection.ts",
+    from: "    if (this.calls.size >= this.peer.maxConcurrentCalls || this.out.overHighWater) {",
+    to: "    if (this.calls.size >= this.peer.maxConcurrentCalls) {",
+    tests: ["test/rpc/backpressure.test.ts"],
   },
   {
     name: "uring: timers round down instead of up",
