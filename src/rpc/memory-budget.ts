@@ -105,6 +105,8 @@ export class MemoryBudget {
   private readGarbage = 0;
   /** Collections asked for because of read garbage. */
   private garbageCollections = 0;
+  /** A retry of recover() is scheduled (members were left paused). */
+  private retryPending = false;
 
   /** The driver allocates a new buffer for every read: members report each read (readAllocated). */
   readonly readsAllocate: boolean;
@@ -224,7 +226,12 @@ export class MemoryBudget {
     return top !== null && top.budgetCharged > 0 ? top : null;
   }
 
-  /** Resumes paused members, as many as the room below the soft mark has read bursts for (longest paused first); the budget is no longer over once none is left paused. */
+  /**
+   * Resumes paused members, as many as the room below the soft mark has read
+   * bursts for, in turn (a resumed member moves to the back of the order);
+   * the rest are looked at again after RESUME_RETRY_MS. The budget is no
+   * longer over once none is left paused.
+   */
   private recover(): void {
     if (this.shrinkPending) return; // the collection's callback recovers
     let room = this.soft - this.used;
@@ -249,8 +256,6 @@ export class MemoryBudget {
     if (left === 0) this.over = false;
     else this.retryResume();
   }
-
-  private retryPending = false;
 
   private retryResume(): void {
     if (this.retryPending) return;
