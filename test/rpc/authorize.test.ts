@@ -24,7 +24,7 @@ import { createEpollRuntime } from "../../src/runtime/epoll/runtime.ts";
 import { describeDrivers } from "./helpers/drivers.ts";
 import { M } from "./helpers/fixtures.ts";
 import { type Harness, until, withServer } from "./helpers/harness.ts";
-import { frameBytes, HELLO, RawPeer } from "./helpers/raw-peer.ts";
+import { frameBytes, framesBytes, HELLO, RawPeer } from "./helpers/raw-peer.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
 
 /** Decodes seen by the counting service's message types. */
@@ -89,17 +89,6 @@ async function helloPeer(h: Harness): Promise<RawPeer> {
   return peer;
 }
 
-/** Every frame of `frames` in one write, so the server reads them in one turn. */
-function oneWrite(...frames: unknown[]): Uint8Array {
-  const parts = frames.map((f) => frameBytes(f));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** The first frame for call `id` that ends it (RESPONSE or STATUS), waited for. */
 async function outcome(peer: RawPeer, id: number): Promise<unknown[] | null> {
@@ -117,12 +106,12 @@ describeDrivers("authorize hook", (d) => {
       async (h) => {
         decodes.n = 0;
         const peer = await helloPeer(h);
-        await peer.send(oneWrite([2, 1, "auth.v1.Counted/double", null, null, 1, [21]], [2, 2, "auth.v1.Counted/double", null, { authorization: "let-me-in" }, 1, [21]]));
+        await peer.send(framesBytes([2, 1, "auth.v1.Counted/double", null, null, 1, [21]], [2, 2, "auth.v1.Counted/double", null, { authorization: "let-me-in" }, 1, [21]]));
         expect(await outcome(peer, 1)).toEqual([FrameType.STATUS, 1, Status.UNAUTHENTICATED, "missing or wrong token", null, null, null]);
         expect(await outcome(peer, 2)).toEqual([FrameType.RESPONSE, 2, [42]]);
         expect(decodes.n).toBe(1);
         // The hook runs before the body is looked at: a body that cannot decode is refused, not INVALID_ARGUMENT.
-        await peer.send(oneWrite([2, 3, "test.v1.Test/echo", null, null, 1, "not a Text"], [2, 4, "test.v1.Test/echo", null, { authorization: "let-me-in" }, 1, "not a Text"]));
+        await peer.send(framesBytes([2, 3, "test.v1.Test/echo", null, null, 1, "not a Text"], [2, 4, "test.v1.Test/echo", null, { authorization: "let-me-in" }, 1, "not a Text"]));
         expect(((await outcome(peer, 3)) ?? [])[2]).toBe(Status.UNAUTHENTICATED);
         expect(((await outcome(peer, 4)) ?? [])[2]).toBe(Status.INVALID_ARGUMENT);
         await peer.close();
@@ -135,7 +124,7 @@ describeDrivers("authorize hook", (d) => {
     const seen: AuthorizeContext[] = [];
     await withServer(d, makeImpl(newProbe()), { authorize: (ctx) => void seen.push(ctx) }, async (h) => {
       const peer = await helloPeer(h);
-      await peer.send(oneWrite([2, 1, "test.v1.Test/nope", null, null, 1, ["x"]], [2, 2, "test.v1.Test/echo", null, { authorization: "Bearer t", "x-user": "ann" }, 1, ["hi"]]));
+      await peer.send(framesBytes([2, 1, "test.v1.Test/nope", null, null, 1, ["x"]], [2, 2, "test.v1.Test/echo", null, { authorization: "Bearer t", "x-user": "ann" }, 1, ["hi"]]));
       expect(((await outcome(peer, 1)) ?? [])[2]).toBe(Status.UNIMPLEMENTED);
       expect(await outcome(peer, 2)).toEqual([FrameType.RESPONSE, 2, ["hi"]]);
       expect(seen.length).toBe(1);
@@ -191,7 +180,7 @@ describeDrivers("authorize hook", (d) => {
         decodes.n = 0;
         const peer = await helloPeer(h);
         await peer.send(
-          oneWrite(
+          framesBytes(
             [2, 1, "auth.v1.Counted/double", null, null, 1, [5]],
             [2, 2, "auth.v1.Counted/sum", null, null, 0],
             [3, 2, 0, [1]],
@@ -221,12 +210,12 @@ describeDrivers("authorize hook", (d) => {
       async (h) => {
         decodes.n = 0;
         const peer = await helloPeer(h);
-        await peer.send(oneWrite([2, 1, "auth.v1.Counted/double", null, null, 1, [5]], [2, 2, "auth.v1.Counted/sum", null, null, 0], [3, 2, 0, [1]]));
+        await peer.send(framesBytes([2, 1, "auth.v1.Counted/double", null, null, 1, [5]], [2, 2, "auth.v1.Counted/sum", null, null, 0], [3, 2, 0, [1]]));
         expect(await until(() => gate.calls.length === 2)).toBe(true);
         gate.open();
         expect(await outcome(peer, 1)).toEqual([FrameType.STATUS, 1, Status.PERMISSION_DENIED, "not for you", null, null, null]);
         expect(await outcome(peer, 2)).toEqual([FrameType.STATUS, 2, Status.PERMISSION_DENIED, "not for you", null, null, null]);
-        await peer.send(oneWrite([3, 2, 0, [2]], [4, 2], [8, 99]));
+        await peer.send(framesBytes([3, 2, 0, [2]], [4, 2], [8, 99]));
         await peer.send(frameBytes([FrameType.PING, 0, 1]));
         expect(await peer.waitFrame(FrameType.PONG)).toEqual([FrameType.PONG, 0, 1]);
         expect(decodes.n).toBe(0);
@@ -262,7 +251,7 @@ describeDrivers("authorize hook", (d) => {
       async (h) => {
         decodes.n = 0;
         const peer = await helloPeer(h);
-        await peer.send(oneWrite([2, 1, "auth.v1.Counted/sum", null, null, 0], [3, 1, 0, [1]], [3, 1, 0, [2]], [3, 1, 0, [3]]));
+        await peer.send(framesBytes([2, 1, "auth.v1.Counted/sum", null, null, 0], [3, 1, 0, [1]], [3, 1, 0, [2]], [3, 1, 0, [3]]));
         const ga = await peer.waitFrame(FrameType.GOAWAY);
         expect(ga).toEqual([FrameType.GOAWAY, 0, 1, GoAwayReason.FLOW_CONTROL_ERROR, "MESSAGE on call 1 beyond the granted credit"]);
         expect(await peer.waitEnd()).toBe(true);
@@ -283,7 +272,7 @@ describeDrivers("authorize hook", (d) => {
       async (h) => {
         decodes.n = 0;
         const peer = await helloPeer(h);
-        await peer.send(oneWrite([2, 1, "auth.v1.Counted/double", 30, null, 1, [1]], [2, 2, "auth.v1.Counted/double", null, null, 1, [2]], [8, 2]));
+        await peer.send(framesBytes([2, 1, "auth.v1.Counted/double", 30, null, 1, [1]], [2, 2, "auth.v1.Counted/double", null, null, 1, [2]], [8, 2]));
         expect(await outcome(peer, 1)).toEqual([FrameType.STATUS, 1, Status.DEADLINE_EXCEEDED, "deadline of 30 ms exceeded", null, null, null]);
         gate.open();
         await peer.send(frameBytes([2, 3, "auth.v1.Counted/double", null, null, 1, [3]]));

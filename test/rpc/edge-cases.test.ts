@@ -12,22 +12,11 @@ import { type RpcError, Status } from "../../src/rpc/status.ts";
 import { describeDrivers } from "./helpers/drivers.ts";
 import { M } from "./helpers/fixtures.ts";
 import { type Harness, sleep, until, withServer } from "./helpers/harness.ts";
-import { frameBytes, HELLO, RawPeer, rawFrame } from "./helpers/raw-peer.ts";
+import { frameBytes, framesBytes, HELLO, RawPeer, rawFrame } from "./helpers/raw-peer.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
 
 const ECHO = "test.v1.Test/echo";
 
-/** One write holding all these frames, so the server handles them in one turn. */
-function frames(...vs: unknown[]): Uint8Array {
-  const parts = vs.map((v) => frameBytes(v));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** Connects, sends HELLO and then `bytes`; returns the peer. */
 async function peerSending(h: Harness, bytes: Uint8Array): Promise<RawPeer> {
@@ -103,7 +92,7 @@ describeDrivers("rpc edge cases", (d) => {
     await withServer(d, makeImpl(newProbe()), {}, async (h) => {
       const none = await peerSending(h, frameBytes([99, 0]));
       await expectGoAway(none, GoAwayReason.UNKNOWN_FRAME_TYPE, 0);
-      const peer = await peerSending(h, frames([2, 3, ECHO, null, null, 1, ["a"]], [2, 7, "test.v1.Test/nope", null, null, 1, ["b"]], [99, 0]));
+      const peer = await peerSending(h, framesBytes([2, 3, ECHO, null, null, 1, ["a"]], [2, 7, "test.v1.Test/nope", null, null, 1, ["b"]], [99, 0]));
       await expectGoAway(peer, GoAwayReason.UNKNOWN_FRAME_TYPE, 7);
       expect(peer.frames.filter((f) => f[0] !== FrameType.HELLO).map((f) => [f[0], f[1]])).toEqual([
         [FrameType.RESPONSE, 3],
@@ -138,7 +127,7 @@ describeDrivers("rpc edge cases", (d) => {
       }
       expect(probe.produced).toBe(0);
       // A declared kind that matches is served; reserved kind values (5-7) read as undeclared.
-      const peer = await peerSending(h, frames([2, 1, ECHO, null, null, 1 | (1 << 1), ["a"]], [2, 2, "test.v1.Test/sum", null, null, 3 << 1], [3, 2, 0, [4]], [4, 2], [2, 3, ECHO, null, null, 1 | (5 << 1), ["b"]]));
+      const peer = await peerSending(h, framesBytes([2, 1, ECHO, null, null, 1 | (1 << 1), ["a"]], [2, 2, "test.v1.Test/sum", null, null, 3 << 1], [3, 2, 0, [4]], [4, 2], [2, 3, ECHO, null, null, 1 | (5 << 1), ["b"]]));
       expect(await peer.waitFrame(FrameType.RESPONSE)).toEqual([5, 1, ["a"]]);
       expect(await until(() => peer.frames.some((f) => f[0] === FrameType.RESPONSE && f[1] === 2 && (f[2] as number[])[0] === 4))).toBe(true);
       expect(await until(() => peer.frames.some((f) => f[0] === FrameType.RESPONSE && f[1] === 3))).toBe(true);
@@ -169,7 +158,7 @@ describeDrivers("rpc edge cases", (d) => {
         const peer = await peerSending(h, frameBytes(f));
         await expectGoAway(peer, reason);
       }
-      const peer = await peerSending(h, frames([9, 5, 3], [10, 0, 0xffffffff]));
+      const peer = await peerSending(h, framesBytes([9, 5, 3], [10, 0, 0xffffffff]));
       expect(await peer.waitFrame(FrameType.PONG)).toEqual([11, 0, 0xffffffff]);
       await expectEchoWorks(peer, 1);
       await peer.close();
@@ -179,7 +168,7 @@ describeDrivers("rpc edge cases", (d) => {
   test("8: a server serves calls sent right after the client's HELLO, before the server's HELLO was read", async () => {
     await withServer(d, makeImpl(newProbe()), {}, async (h) => {
       const peer = await RawPeer.connect(h.rt, h.port);
-      await peer.send(frames(HELLO, [2, 1, ECHO, null, null, 1, ["early"]]));
+      await peer.send(framesBytes(HELLO, [2, 1, ECHO, null, null, 1, ["early"]]));
       expect(await peer.waitFrame(FrameType.RESPONSE)).toEqual([5, 1, ["early"]]);
       expect(peer.frames[0]![0]).toBe(FrameType.HELLO);
       await peer.close();
@@ -194,12 +183,12 @@ describeDrivers("rpc edge cases", (d) => {
         [[2, 1, "test.v1.Test/sum", null, null, 0], [3, 1, 1, [2]], [3, 1, 0, [3]]],
         [[2, 1, "test.v1.Test/sum", null, null, 1], [3, 1, 0, [3]]],
       ]) {
-        const peer = await peerSending(h, frames(...sequence));
+        const peer = await peerSending(h, framesBytes(...sequence));
         expect(await expectGoAway(peer, GoAwayReason.PROTOCOL_ERROR, 1)).toBe("MESSAGE on call 1 after the client's END_STREAM");
       }
       const peer = await peerSending(h, frameBytes([2, 1, ECHO, null, null, 1, ["x"]]));
       expect(await peer.waitFrame(FrameType.RESPONSE)).toEqual([5, 1, ["x"]]);
-      await peer.send(frames([3, 1, 0, ["late"]], [4, 1], [8, 1]));
+      await peer.send(framesBytes([3, 1, 0, ["late"]], [4, 1], [8, 1]));
       await expectEchoWorks(peer, 2);
       await peer.close();
     });
@@ -208,7 +197,7 @@ describeDrivers("rpc edge cases", (d) => {
   test("10: an unknown path on a streaming-in REQUEST gets UNIMPLEMENTED; its MESSAGEs (even beyond the window) are dropped", async () => {
     await withServer(d, makeImpl(newProbe()), {}, async (h) => {
       const messages = Array.from({ length: 100 }, (_, i) => [3, 1, 0, [`m${i}`]]);
-      const peer = await peerSending(h, frames([2, 1, "test.v1.Test/nope", null, null, 0], ...messages, [4, 1]));
+      const peer = await peerSending(h, framesBytes([2, 1, "test.v1.Test/nope", null, null, 0], ...messages, [4, 1]));
       const st = await statusOf(peer, 1);
       expect(st).toEqual([7, 1, Status.UNIMPLEMENTED, "unknown method test.v1.Test/nope", null, null, null]);
       await expectEchoWorks(peer, 2);
@@ -222,7 +211,7 @@ describeDrivers("rpc edge cases", (d) => {
       const big = { "x-big": "y".repeat(40) };
       const peer = await peerSending(
         h,
-        frames(
+        framesBytes(
           [2, 1, "test.v1.Test/hang", null, null, 1, ["hold the only slot"]],
           [2, 2, "test.v1.Test/nope", null, big, 1, ["x"]],
           [2, 3, "test.v1.Test/nope", null, { Bad: "v" }, 1, ["x"]],
@@ -252,12 +241,12 @@ describeDrivers("rpc edge cases", (d) => {
       ]);
       expect(peer.frames.some((f) => f[1] === 1 && f[0] === FrameType.STATUS)).toBe(false);
       // The id check comes before the metadata; shutting down before everything else.
-      await peer.send(frames([2, 20, "test.v1.Test/hang", null, null, 1, ["x"]], [12, 0, 0, 0, "bye"], [2, 21, "test.v1.Test/nope", null, big, 1, [42]]));
+      await peer.send(framesBytes([2, 20, "test.v1.Test/hang", null, null, 1, ["x"]], [12, 0, 0, 0, "bye"], [2, 21, "test.v1.Test/nope", null, big, 1, [42]]));
       expect((await statusOf(peer, 21)).slice(2, 4)).toEqual([Status.UNAVAILABLE, "server is shutting down: retry on another connection"]);
-      await peer.send(frames([8, 20]));
+      await peer.send(framesBytes([8, 20]));
       expect(await peer.waitEnd()).toBe(true);
       await peer.close();
-      const order = await peerSending(h, frames([2, 6, ECHO, null, null, 1, ["x"]], [2, 5, "test.v1.Test/nope", null, big, 1, ["x"]]));
+      const order = await peerSending(h, framesBytes([2, 6, ECHO, null, null, 1, ["x"]], [2, 5, "test.v1.Test/nope", null, big, 1, ["x"]]));
       expect(await expectGoAway(order, GoAwayReason.PROTOCOL_ERROR, 6)).toBe("REQUEST id 5 is not greater than the previous id 6");
     });
   });
@@ -288,11 +277,11 @@ describeDrivers("rpc edge cases", (d) => {
   test("15: maxConcurrentCalls counts open calls only: synchronous answers never occupy a slot", async () => {
     await withServer(d, makeImpl(newProbe()), { maxConcurrentCalls: 1 }, async (h) => {
       const burst = Array.from({ length: 30 }, (_, i) => [2, i + 1, ECHO, null, null, 1, [`s${i}`]]);
-      const peer = await peerSending(h, frames(...burst));
+      const peer = await peerSending(h, framesBytes(...burst));
       expect(await until(() => peer.frames.filter((f) => f[0] === FrameType.RESPONSE).length === 30)).toBe(true);
-      await peer.send(frames([2, 31, "test.v1.Test/hang", null, null, 1, ["x"]], [2, 32, ECHO, null, null, 1, ["y"]]));
+      await peer.send(framesBytes([2, 31, "test.v1.Test/hang", null, null, 1, ["x"]], [2, 32, ECHO, null, null, 1, ["y"]]));
       expect((await statusOf(peer, 32))[2]).toBe(Status.RESOURCE_EXHAUSTED);
-      await peer.send(frames([8, 31]));
+      await peer.send(framesBytes([8, 31]));
       await expectEchoWorks(peer, 33);
       expect(peer.frames.some((f) => f[1] === 31 && f[0] !== FrameType.HELLO)).toBe(false);
       await peer.close();
@@ -302,13 +291,13 @@ describeDrivers("rpc edge cases", (d) => {
   test("16: a client's GOAWAY NO_ERROR lets open calls finish, refuses new ones, and gets no GOAWAY back; another reason aborts everything", async () => {
     const probe = newProbe();
     await withServer(d, makeImpl(probe), {}, async (h) => {
-      const peer = await peerSending(h, frames([2, 1, "test.v1.Test/delay", null, null, 1, [80]], [12, 0, 0, 0, "client leaving"], [2, 2, ECHO, null, null, 1, ["x"]]));
+      const peer = await peerSending(h, framesBytes([2, 1, "test.v1.Test/delay", null, null, 1, [80]], [12, 0, 0, 0, "client leaving"], [2, 2, ECHO, null, null, 1, ["x"]]));
       expect((await statusOf(peer, 2))[2]).toBe(Status.UNAVAILABLE);
       expect(await peer.waitFrame(FrameType.RESPONSE)).toEqual([5, 1, [80]]);
       expect(await peer.waitEnd()).toBe(true);
       expect(peer.frames.some((f) => f[0] === FrameType.GOAWAY)).toBe(false);
       await peer.close();
-      const failing = await peerSending(h, frames([2, 1, "test.v1.Test/hang", null, null, 1, ["x"]], [12, 0, 0, GoAwayReason.PROTOCOL_ERROR, "client saw garbage"]));
+      const failing = await peerSending(h, framesBytes([2, 1, "test.v1.Test/hang", null, null, 1, ["x"]], [12, 0, 0, GoAwayReason.PROTOCOL_ERROR, "client saw garbage"]));
       expect(await failing.waitEnd()).toBe(true);
       expect(await until(() => probe.aborted.length === 1)).toBe(true);
       expect(failing.frames.map((f) => f[0])).toEqual([FrameType.HELLO]);
@@ -331,7 +320,7 @@ describeDrivers("rpc edge cases", (d) => {
         );
         const server = await RawPeer.accept(rt, listener);
         expect((await server.waitFrame(FrameType.HELLO))![0]).toBe(FrameType.HELLO);
-        await server.send(frames(HELLO, [10, 0, 5]));
+        await server.send(framesBytes(HELLO, [10, 0, 5]));
         expect(await server.waitFrame(FrameType.PONG)).toEqual([11, 0, 5]);
         expect(await server.waitFrame(FrameType.REQUEST)).not.toBeNull();
         await server.send(frameBytes(bad));

@@ -21,6 +21,18 @@ export function frameBytes(v: unknown): Uint8Array {
   return out;
 }
 
+/** Every frame of `vs` in one buffer, so one write carries them and the server reads them in one turn. */
+export function framesBytes(...vs: unknown[]): Uint8Array {
+  const parts = vs.map((v) => frameBytes(v));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
 /** Length prefix + the given raw body bytes. */
 export function rawFrame(body: number[]): Uint8Array {
   const out = new Uint8Array(4 + body.length);
