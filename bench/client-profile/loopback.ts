@@ -16,8 +16,10 @@ import { MsgWriter } from "../../src/codec/writer.ts";
 import { createChannel } from "../../src/rpc/client.ts";
 import { writeHello } from "../../src/rpc/frames.ts";
 import { DEFAULT_LIMITS, FrameType } from "../../src/rpc/protocol.ts";
-import type { BufResult, Conn, ConnSink, Runtime } from "../../src/runtime/types.ts";
+import type { BufResult, Conn, ConnSink, Runtime, SendDone } from "../../src/runtime/types.ts";
 import { ALLOC_END, ALLOC_START } from "./gc-log.ts";
+
+function noop(): void {}
 
 /** A connection whose peer is a canned echo server, answering a whole write in one chunk. */
 class EchoPeer {
@@ -46,6 +48,11 @@ class EchoPeer {
   }
 
   writeAll<B extends Uint8Array>(buf: B): Promise<BufResult<B>> {
+    this.send(buf, noop);
+    return Promise.resolve({ res: buf.length, buf, error: null });
+  }
+
+  send(buf: Uint8Array, done: SendDone): void {
     this.writes++;
     const r = this.r;
     let off = 0;
@@ -68,7 +75,7 @@ class EchoPeer {
       off += 4 + len;
     }
     if (wasEmpty && this.out.pos > 0) setImmediate(this.deliverFn);
-    return Promise.resolve({ res: buf.length, buf, error: null });
+    done(buf.length, null);
   }
 
   private deliver(): void {

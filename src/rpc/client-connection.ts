@@ -121,7 +121,11 @@ export class ClientConnection implements CallTransport, ConnectionSide {
     const core = c.core;
     core.sendHello(cfg.connectTimeoutMs, () => c.lost(`no HELLO from ${host}:${port} within ${cfg.connectTimeoutMs} ms`));
     const closed = () => (!helloSeen && cfg.tls ? TLS_CLOSED_BEFORE_HELLO : "the server closed the connection");
-    conn.stream({ data: (chunk) => core.data(chunk), end: (err) => c.lost(err === null ? closed() : err.message) });
+    conn.stream({
+      data: (chunk) => core.data(chunk),
+      dataIn: (buf, start, end) => core.dataIn(buf, start, end),
+      end: (err) => c.lost(err === null ? closed() : err.message),
+    });
     await hello;
     c.keepalive.start();
     return c;

@@ -146,13 +146,18 @@ export class ConnectionCore {
 
   /** The socket's data sink. */
   data(chunk: Uint8Array): void {
+    this.dataIn(chunk, 0, chunk.length);
+  }
+
+  /** The socket's data sink, for bytes buf[start..end) of a driver's own view. */
+  dataIn(buf: Uint8Array, start: number, end: number): void {
     this.lastRead = Date.now();
     if (this.stopped) {
-      this.discarded += chunk.length;
+      this.discarded += end - start;
       if (this.discarded > DISCARD_AFTER_STOP_BYTES) this.conn.pause();
       return;
     }
-    this.decoded(this.decoder.push(chunk, this.onFrame));
+    this.decoded(this.decoder.push(buf, this.onFrame, start, end));
   }
 
   /** This side stopped (true) or resumed (false) reading from the peer: the frame deadline does not run meanwhile. */

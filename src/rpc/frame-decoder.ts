@@ -138,11 +138,13 @@ export class FrameDecoder {
     return this.headerLen + this.partialCap + this.heldMemoryBytes;
   }
 
-  /** Splits chunk[from..] into frames; `chunk` is only read during the call (what must outlive it is copied). */
-  push(chunk: Uint8Array, onFrame: FrameHandler, from = 0): DecodeResult {
+  /** Splits chunk[from..to) into frames; `chunk` is only read during the call (what must outlive it is copied). */
+  push(chunk: Uint8Array, onFrame: FrameHandler, from = 0, to = chunk.length): DecodeResult {
     if (this.stopped) return "stopped";
-    const n = chunk.length;
+    const n = to;
     let off = from;
+    // Only the hot path (whole frames) reads up to `to` by itself; the rest sees a chunk that ends there.
+    if (n !== chunk.length && (this.holding || this.headerLen > 0 || this.partial !== null)) chunk = chunk.subarray(0, n);
     if (this.holding) return this.keep(chunk, off);
     if (this.headerLen > 0 || this.partial !== null) {
       off = this.continuePartial(chunk, onFrame, off);
@@ -150,7 +152,7 @@ export class FrameDecoder {
     }
     while (off < n) {
       if (this.stopped) return "stopped";
-      if (this.holding) return this.keep(chunk, off);
+      if (this.holding) return this.keep(n === chunk.length ? chunk : chunk.subarray(0, n), off);
       if (n - off < 4) {
         this.header.set(chunk.subarray(off, n));
         this.headerLen = n - off;
@@ -173,7 +175,7 @@ export class FrameDecoder {
       }
     }
     if (this.stopped) return "stopped";
-    return this.holding ? this.keep(chunk, off) : "ok";
+    return this.holding ? this.keep(n === chunk.length ? chunk : chunk.subarray(0, n), off) : "ok";
   }
 
   /** Completes a frame begun in an earlier chunk; returns the offset consumed or a negative failure. */

@@ -2,7 +2,7 @@
  * FrameOutput: a connection's outgoing byte stream. Frames are encoded into
  * one MsgWriter per connection; the batch is flushed once per runtime turn
  * (rt.defer) by copying it into a buffer from rt.buffers (arena-backed on
- * uring: the one copy) and handing that to conn.writeAll. At most one write
+ * uring: the one copy) and handing that to conn.send. At most one write
  * is in flight; frames queued meanwhile form the next batch. Tracks a
  * high-water mark so the owner can stop reading from a peer that does not
  * read, and stream producers can wait for the backlog to drain.
@@ -36,8 +36,7 @@ export class FrameOutput {
   private readonly flushFn: () => void;
   /** The buffer of the write in flight (handed back to the pool when it completes). */
   private inFlightBuf: Uint8Array | null;
-  private readonly onWriteDone: (r: { buf: Uint8Array; error: Error | null }) => void;
-  private readonly onWriteThrew: (e: unknown) => void;
+  private readonly onWriteDone: (res: number, error: Error | null) => void;
 
   constructor(
     private readonly rt: Runtime,
@@ -62,8 +61,7 @@ export class FrameOutput {
     this.flushFn = () => this.flush();
     this.over = false;
     this.inFlightBuf = null;
-    this.onWriteDone = (r) => this.written(r.buf, r.error);
-    this.onWriteThrew = (e) => this.written(this.inFlightBuf!, e instanceof Error ? e : new Error(String(e)));
+    this.onWriteDone = (_res, error) => this.written(error);
   }
 
   /** Bytes queued but not yet written by the kernel. */
@@ -153,11 +151,12 @@ export class FrameOutput {
     this.writes++;
     this.inFlightBytes = n;
     this.inFlightBuf = buf;
-    this.conn.writeAll(buf).then(this.onWriteDone, this.onWriteThrew);
+    // The answer may come before send returns (epoll, a socket that took it all): all state is set by now.
+    this.conn.send(buf, this.onWriteDone);
   }
 
-  private written(buf: Uint8Array, error: Error | null): void {
-    this.rt.buffers.release(buf);
+  private written(error: Error | null): void {
+    this.rt.buffers.release(this.inFlightBuf!);
     this.inFlightBuf = null;
     this.inFlight = false;
     this.inFlightBytes = 0;

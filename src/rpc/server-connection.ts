@@ -175,13 +175,15 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     const core = this.core;
     const budget = this.owner.budget;
     const readsAllocate = budget.readsAllocate;
+    const dataIn = (buf: Uint8Array, start: number, end: number): void => {
+      this.bytesIn += end - start;
+      core.dataIn(buf, start, end);
+      budget.account(this);
+      if (readsAllocate) budget.readAllocated(end - start);
+    };
     this.conn.stream({
-      data: (chunk) => {
-        this.bytesIn += chunk.length;
-        core.data(chunk);
-        budget.account(this);
-        if (readsAllocate) budget.readAllocated(chunk.length);
-      },
+      data: (chunk) => dataIn(chunk, 0, chunk.length),
+      dataIn,
       queued: () => budget.account(this),
       end: () => this.lost(),
     });

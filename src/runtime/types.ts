@@ -21,6 +21,13 @@ export interface BufResult<B extends Uint8Array = Uint8Array> {
   error: IoError | null;
 }
 
+/**
+ * Completion of Conn.send: res is buf.length when every byte was sent, else
+ * -errno with error set. Called exactly once; it may run before send()
+ * returns (a connection already closed, or a socket that took every byte).
+ */
+export type SendDone = (res: number, error: IoError | null) => void;
+
 export interface OpOptions {
   /** Aborting cancels the operation in the kernel (async cancel); the op then completes with ECANCELED. */
   signal?: AbortSignal;
@@ -38,6 +45,12 @@ export interface SocketAddress {
  */
 export interface ConnSink {
   data(chunk: Uint8Array): void;
+  /**
+   * Optional: the same bytes as data(), as buf[start..end) of a view the
+   * driver keeps (io_uring: its provided-buffer region), so a read creates
+   * no view. A driver calls it instead of data() when the sink has it.
+   */
+  dataIn?(buf: Uint8Array, start: number, end: number): void;
   /** Optional: the driver read bytes while the stream is paused and holds them (`Conn.queuedBytes` grew). */
   queued?(): void;
   /** Called once: null on orderly end of stream, the error otherwise. */
@@ -55,6 +68,12 @@ export interface Conn {
   write<B extends Uint8Array>(buf: B, opts?: OpOptions): Promise<BufResult<B>>;
   /** Sends all of buf, resubmitting after short sends; res = buf.length on success. */
   writeAll<B extends Uint8Array>(buf: B, opts?: OpOptions): Promise<BufResult<B>>;
+  /**
+   * writeAll for a hot path: the same bytes on the wire and the same owned
+   * buffer rule, but the outcome goes to a callback, so a send allocates no
+   * promise or result object. No signal: such a send ends with the connection.
+   */
+  send(buf: Uint8Array, done: SendDone): void;
   /** Switches the connection to streaming reads; sink receives every chunk until end. */
   stream(sink: ConnSink): void;
   /** Pauses/resumes streaming reads (backpressure). */

@@ -2,7 +2,9 @@
  * FrameDecoder.hold/release: no frame is delivered while held, every byte
  * read meanwhile is kept (the rest of the chunk, later chunks, a frame split
  * across them), release delivers them in order and may hold again part-way
- * without losing or repeating a frame; stop() drops what was kept.
+ * without losing or repeating a frame; stop() drops what was kept. Also a
+ * push of a region [from, to) of a larger buffer (a driver's own view): no
+ * byte past `to` is read, held or kept.
  */
 import { describe, expect, test } from "bun:test";
 import { FrameDecoder } from "../../src/rpc/frame-decoder.ts";
@@ -91,5 +93,38 @@ describe("FrameDecoder hold/release", () => {
     d.push(new Uint8Array([0, 0, 1, 0, 9, 9]), () => {});
     expect(d.release(() => {})).toBe("too_large");
     expect(d.rejectedLength).toBe(256);
+  });
+
+  test("a region [from, to) of a larger buffer: nothing past `to` is read, kept or held", () => {
+    const d = new FrameDecoder(1024);
+    const got: number[] = [];
+    const onFrame = (buf: Uint8Array, start: number, end: number) => {
+      expect(end - start).toBe(3);
+      got.push(buf[start]!);
+      if (buf[start] === 5) d.hold();
+    };
+    const all = frames(6);
+    // Past each region's end: a plausible frame of 1 byte (0, 0, 0, 1, 99) that must never show up.
+    const region = (bytes: Uint8Array, at: number) => {
+      const r = new Uint8Array(at + bytes.length + 16).fill(7);
+      r.set(bytes, at);
+      r.set([0, 0, 0, 1, 99], at + bytes.length);
+      return r;
+    };
+    const a = all.subarray(0, 2 * 7 + 3); // frames 1-2 and 3 bytes of frame 3
+    expect(d.push(region(a, 10), onFrame, 10, 10 + a.length)).toBe("ok");
+    expect(got).toEqual([1, 2]);
+    expect(d.buffered).toBe(3);
+    const b = all.subarray(2 * 7 + 3, 5 * 7 + 2); // the rest of frame 3, frames 4-5, 2 bytes of frame 6
+    expect(d.push(region(b, 50), onFrame, 50, 50 + b.length)).toBe("ok");
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    expect(d.isHeld).toBe(true);
+    expect(d.buffered).toBe(2);
+    const c = all.subarray(5 * 7 + 2); // the rest of frame 6, while held
+    expect(d.push(region(c, 3), onFrame, 3, 3 + c.length)).toBe("ok");
+    expect(d.buffered).toBe(7);
+    expect(d.release(onFrame)).toBe("ok");
+    expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(d.buffered).toBe(0);
   });
 });

@@ -234,6 +234,80 @@ export function runDriverSuite(name: string, make: MakeRuntime, opts: DriverSuit
           await conn.close();
         }));
 
+      it("send() sends every byte of a pool buffer and of a plain one, answering each once", () =>
+        withEcho(make, "read", async (rt, server) => {
+          const conn = await rt.connect({ host: LOCALHOST, port: server.port });
+          const pooled = fillPattern(rt.buffers.acquire(1 << 20), 7);
+          const plain = fillPattern(new Uint8Array(3000), 11);
+          const received = readExactly(rt, conn, pooled.length + plain.length);
+          for (const buf of [pooled, plain]) {
+            const answers: [number, unknown][] = [];
+            await new Promise<void>((resolve) =>
+              conn.send(buf, (res, error) => {
+                answers.push([res, error]);
+                resolve();
+              }),
+            );
+            await rt.sleep(5);
+            expect(answers).toEqual([[buf.length, null]]);
+          }
+          const expected = new Uint8Array(pooled.length + plain.length);
+          expected.set(pooled);
+          expected.set(plain, pooled.length);
+          expect(compareBytes(await received, expected)).toBe("equal");
+          rt.buffers.release(pooled);
+          await conn.close();
+        }), 20_000);
+
+      it("send() on a closed connection answers once with an error", () =>
+        withEcho(make, "read", async (rt, server) => {
+          const conn = await rt.connect({ host: LOCALHOST, port: server.port });
+          await conn.close();
+          const out = rt.buffers.acquire(16);
+          const answers: [number, string | undefined][] = [];
+          await new Promise<void>((resolve) =>
+            conn.send(out, (res, error) => {
+              answers.push([res, error?.code]);
+              resolve();
+            }),
+          );
+          await rt.sleep(5);
+          expect(answers.length).toBe(1);
+          expect(answers[0]![0]).toBeLessThan(0);
+          expect(answers[0]![1]).toMatch(/^E[A-Z]+$/);
+          rt.buffers.release(out);
+        }));
+
+      it("a sink with dataIn receives every byte exactly once, through dataIn or data", () =>
+        withEcho(make, "stream", async (rt, server) => {
+          const conn = await rt.connect({ host: LOCALHOST, port: server.port });
+          const payload = fillPattern(rt.buffers.acquire(300_000), 13);
+          const got = new Uint8Array(payload.length);
+          let n = 0;
+          const done = new Promise<void>((resolve, reject) => {
+            const take = (bytes: Uint8Array) => {
+              if (n + bytes.length > got.length) return reject(new Error(`${n + bytes.length} bytes, expected ${got.length}`));
+              got.set(bytes, n);
+              n += bytes.length;
+              if (n === got.length) resolve();
+            };
+            conn.stream({
+              data: take,
+              dataIn: (buf, start, end) => {
+                expect(start).toBeGreaterThanOrEqual(0);
+                expect(end).toBeLessThanOrEqual(buf.length);
+                take(buf.subarray(start, end));
+              },
+              end: () => {},
+            });
+          });
+          expect((await conn.writeAll(payload)).res).toBe(payload.length);
+          await done;
+          expect(compareBytes(got, payload)).toBe("equal");
+          rt.buffers.release(payload);
+          await conn.close();
+        }), 20_000);
+
       it("stream() mode echo: server and client stream, 1 MiB and small messages", () =>
         withEcho(make, "stream", async (rt, server) => {
           const conn = await rt.connect({ host: LOCALHOST, port: server.port });

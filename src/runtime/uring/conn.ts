@@ -6,11 +6,11 @@
  * has completed, so no op outlives its fd number.
  */
 import { Errno, type IoError } from "../errors.ts";
-import type { BufResult, Conn, ConnSink, OpOptions, SocketAddress } from "../types.ts";
+import type { BufResult, Conn, ConnSink, OpOptions, SendDone, SocketAddress } from "../types.ts";
 import type { UringCore } from "./core.ts";
 import { bufResult } from "./ops/buf-result.ts";
 import { pushClose } from "./ops/close.ts";
-import { startIo } from "./ops/io.ts";
+import { startIo, startSend } from "./ops/io.ts";
 import type { CoreConn } from "./ops/op-core.ts";
 import { startStream } from "./ops/stream.ts";
 import { SlotKind } from "./slots.ts";
@@ -66,6 +66,11 @@ export class UringConn implements Conn, CoreConn {
     return startIo(this.core, SlotKind.WRITE_ALL, this, buf, opts?.signal);
   }
 
+  send(buf: Uint8Array, done: SendDone): void {
+    if (buf.byteLength === 0 && !this.closed) return done(0, null);
+    startSend(this.core, this, buf, done);
+  }
+
   stream(sink: ConnSink): void {
     if (this.sink !== null) throw new Error(`conn ${this.id}: stream() was already called`);
     this.sink = sink;
@@ -109,10 +114,12 @@ export class UringConn implements Conn, CoreConn {
     return this.closing;
   }
 
-  streamData(chunk: Uint8Array): void {
+  streamData(region: Uint8Array, start: number, end: number): void {
     if (this.streamEnded) return;
+    const sink = this.sink!;
     try {
-      this.sink!.data(chunk);
+      if (sink.dataIn !== undefined) sink.dataIn(region, start, end);
+      else sink.data(region.subarray(start, end));
     } catch (e) {
       this.core.reportError(e);
     }

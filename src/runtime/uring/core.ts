@@ -37,7 +37,7 @@ export class UringCore implements OpCore {
   /** Completions whose user_data named no live slot (should stay 0). */
   strayEvents = 0;
   recvNoBuffers = 0;
-  readonly bufsRegion: ArrayBuffer;
+  readonly bufsView: Uint8Array;
   private drained: (() => void) | null = null;
   private stepErrorReported = false;
 
@@ -46,7 +46,7 @@ export class UringCore implements OpCore {
     this.ring = new Ring(opts);
     this.pool = new ArenaBufferPool(opts.arenaBytes, (off, n) => this.ring.wrapArena(off, n));
     this.bufSize = opts.bufSize;
-    this.bufsRegion = this.ring.bufs;
+    this.bufsView = new Uint8Array(this.ring.bufs);
     this.loop = new EventLoop(
       this.ring,
       (n) => this.dispatch(n),

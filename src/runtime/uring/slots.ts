@@ -30,6 +30,8 @@ export const SlotKind = {
 export const SlotFlag = {
   /** An async cancel was queued for this slot. */
   CANCEL_SENT: 1,
+  /** resolve is a SendDone (res, error) called directly, not a promise's resolver. */
+  CALLBACK: 2,
 } as const;
 
 export class SlotTable {
@@ -45,7 +47,8 @@ export class SlotTable {
   buf: Array<Uint8Array | null>;
   /** The caller's buffer when it is not arena-backed (copied through buf). */
   userBuf: Array<Uint8Array | null>;
-  resolve: Array<((value: any) => void) | null>;
+  /** A promise's resolver, or a SendDone when the slot has SlotFlag.CALLBACK. */
+  resolve: Array<((value: any, error?: any) => void) | null>;
   reject: Array<((error: unknown) => void) | null>;
   /** The caller's AbortSignal and the listener registered on it, removed when the slot is freed. */
   signal: Array<AbortSignal | null>;

@@ -1,9 +1,9 @@
 /**
- * An in-memory connected pair of Conns (stream/write/writeAll/close) and a
+ * An in-memory connected pair of Conns (stream/write/writeAll/send/close) and a
  * minimal Runtime around them, for RPC tests that need exact control of how
  * bytes are chunked (e.g. one byte per chunk). No sockets involved.
  */
-import type { BufResult, Conn, ConnSink, Listener, Runtime, RuntimeStats } from "../../../src/runtime/types.ts";
+import type { BufResult, Conn, ConnSink, Listener, Runtime, RuntimeStats, SendDone } from "../../../src/runtime/types.ts";
 
 export class MemConn implements Conn {
   readonly queuedBytes = 0;
@@ -33,6 +33,10 @@ export class MemConn implements Conn {
     const step = peer.chunkBytes > 0 ? peer.chunkBytes : copy.length;
     for (let off = 0; off < copy.length; off += step) peer.deliver(copy.subarray(off, off + step));
     return Promise.resolve({ res: buf.length, buf, error: null });
+  }
+
+  send(buf: Uint8Array, done: SendDone): void {
+    void this.writeAll(buf).then((r) => done(r.res, r.error));
   }
 
   stream(sink: ConnSink): void {

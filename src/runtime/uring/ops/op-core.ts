@@ -20,7 +20,8 @@ export interface CoreConn {
   closeWhenIdle: boolean;
   streamSlot: number;
   readonly paused: boolean;
-  streamData(chunk: Uint8Array): void;
+  /** Bytes bufsView[start..end) arrived on the stream (valid only during the call). */
+  streamData(region: Uint8Array, start: number, end: number): void;
   endStream(error: IoError | null): void;
   onClosed(res: number): void;
   close(): Promise<void>;
@@ -53,8 +54,8 @@ export interface OpCore {
   readonly ring: Ring;
   readonly slots: SlotTable;
   readonly pool: ArenaBufferPool;
-  /** The provided-buffer region and the size of one buffer in it. */
-  readonly bufsRegion: ArrayBuffer;
+  /** The provided-buffer region, viewed once, and the size of one buffer in it. */
+  readonly bufsView: Uint8Array;
   readonly bufSize: number;
   readonly closing: boolean;
   /** Streaming reads that ended an arm with ENOBUFS (every provided buffer in use). */

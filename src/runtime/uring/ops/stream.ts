@@ -23,8 +23,8 @@ export const streamOp: OpKind = {
     const conn = slots.owner[s] as CoreConn;
     if (res > 0 && (flags & CQE_F_BUFFER) !== 0) {
       const bid = flags >>> CQE_BUFFER_SHIFT;
-      const chunk = new Uint8Array(core.bufsRegion, bid * core.bufSize, res);
-      conn.streamData(chunk); // never throws: the conn reports a throwing sink
+      const start = bid * core.bufSize;
+      conn.streamData(core.bufsView, start, start + res); // never throws: the conn reports a throwing sink
       core.ring.push(Op.BUF_RETURN, -1, UD_NONE, 0, 0, bid);
     }
     if ((flags & CQE_F_MORE) !== 0) return;
