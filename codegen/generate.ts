@@ -67,6 +67,7 @@ function emitMessageType(p: Printer, d: StructDecl | UnionDecl): void {
     p.line(`encode: encode${base},`);
     p.line(`decode: decode${base},`);
     p.line(`validate: check${base},`);
+    p.line(`decoderValidates: true,`);
   }, "};");
   p.line();
 }

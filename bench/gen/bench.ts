@@ -854,6 +854,7 @@ export const EchoRequestType: MessageType<EchoRequest> = {
   encode: encodeEchoRequest,
   decode: decodeEchoRequest,
   validate: checkEchoRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of bench.v1.EchoReply for the RPC layer. */
@@ -862,6 +863,7 @@ export const EchoReplyType: MessageType<EchoReply> = {
   encode: encodeEchoReply,
   decode: decodeEchoReply,
   validate: checkEchoReply,
+  decoderValidates: true,
 };
 
 /** Codec and validator of bench.v1.TextRequest for the RPC layer. */
@@ -870,6 +872,7 @@ export const TextRequestType: MessageType<TextRequest> = {
   encode: encodeTextRequest,
   decode: decodeTextRequest,
   validate: checkTextRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of bench.v1.TextReply for the RPC layer. */
@@ -878,6 +881,7 @@ export const TextReplyType: MessageType<TextReply> = {
   encode: encodeTextReply,
   decode: decodeTextReply,
   validate: checkTextReply,
+  decoderValidates: true,
 };
 
 /** Codec and validator of bench.v1.AddRequest for the RPC layer. */
@@ -886,6 +890,7 @@ export const AddRequestType: MessageType<AddRequest> = {
   encode: encodeAddRequest,
   decode: decodeAddRequest,
   validate: checkAddRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of bench.v1.AddReply for the RPC layer. */
@@ -894,6 +899,7 @@ export const AddReplyType: MessageType<AddReply> = {
   encode: encodeAddReply,
   decode: decodeAddReply,
   validate: checkAddReply,
+  decoderValidates: true,
 };
 
 /** Codec and validator of bench.v1.Item for the RPC layer. */
@@ -902,6 +908,7 @@ export const ItemType: MessageType<Item> = {
   encode: encodeItem,
   decode: decodeItem,
   validate: checkItem,
+  decoderValidates: true,
 };
 
 /** Codec and validator of bench.v1.OrderRequest for the RPC layer. */
@@ -910,6 +917,7 @@ export const OrderRequestType: MessageType<OrderRequest> = {
   encode: encodeOrderRequest,
   decode: decodeOrderRequest,
   validate: checkOrderRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of bench.v1.OrderReply for the RPC layer. */
@@ -918,6 +926,7 @@ export const OrderReplyType: MessageType<OrderReply> = {
   encode: encodeOrderReply,
   decode: decodeOrderReply,
   validate: checkOrderReply,
+  decoderValidates: true,
 };
 
 /** Codec and validator of bench.v1.TickRequest for the RPC layer. */
@@ -926,6 +935,7 @@ export const TickRequestType: MessageType<TickRequest> = {
   encode: encodeTickRequest,
   decode: decodeTickRequest,
   validate: checkTickRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of bench.v1.Tick for the RPC layer. */
@@ -934,6 +944,7 @@ export const TickType: MessageType<Tick> = {
   encode: encodeTick,
   decode: decodeTick,
   validate: checkTick,
+  decoderValidates: true,
 };
 
 /** IDL f64: any number, including NaN and the infinities (z.number() rejects those). */

@@ -45,6 +45,13 @@ export interface MessageType<T> {
    * untrusted code, so it is typed unknown); the first problem, or null.
    */
   validate(v: unknown): ValidationIssue | null;
+  /**
+   * decode() returns only values validate() accepts (true for generated
+   * codecs: they decode each field as its IDL type, and the fuzz oracle
+   * holds them to it), so a server asked to validate requests skips
+   * validate() after decoding one.
+   */
+  readonly decoderValidates?: boolean;
 }
 
 /**

@@ -83,7 +83,7 @@ export function decodeInput(m: MethodDescriptor, r: MsgReader, end: number, vali
     return new InvalidInput(`could not decode ${t.typeName}: ${fieldProblem("", e instanceof Error ? e.message : String(e))}`);
   }
   if (end >= 0 && r.pos !== end) return new InvalidInput(`request ${t.typeName} has ${end - r.pos} trailing bytes`);
-  if (!validate) return v;
+  if (!validate || t.decoderValidates === true) return v;
   const issue = t.validate(v);
   return issue === null ? v : new InvalidInput(`invalid ${t.typeName}: ${fieldProblem(issue.path, issue.message)}`);
 }

@@ -875,6 +875,7 @@ export const UserType: $MessageType<User> = {
   encode: encodeUser,
   decode: decodeUser,
   validate: checkUser,
+  decoderValidates: true,
 };
 
 /** Codec and validator of chat.v1.Attachment for the RPC layer. */
@@ -883,6 +884,7 @@ export const AttachmentType: $MessageType<Attachment> = {
   encode: encodeAttachment,
   decode: decodeAttachment,
   validate: checkAttachment,
+  decoderValidates: true,
 };
 
 /** Codec and validator of chat.v1.Body for the RPC layer. */
@@ -891,6 +893,7 @@ export const BodyType: $MessageType<Body> = {
   encode: encodeBody,
   decode: decodeBody,
   validate: checkBody,
+  decoderValidates: true,
 };
 
 /** Codec and validator of chat.v1.Message for the RPC layer. */
@@ -899,6 +902,7 @@ export const MessageType: $MessageType<Message> = {
   encode: encodeMessage,
   decode: decodeMessage,
   validate: checkMessage,
+  decoderValidates: true,
 };
 
 /** Codec and validator of chat.v1.JoinRequest for the RPC layer. */
@@ -907,6 +911,7 @@ export const JoinRequestType: $MessageType<JoinRequest> = {
   encode: encodeJoinRequest,
   decode: decodeJoinRequest,
   validate: checkJoinRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of chat.v1.PostReply for the RPC layer. */
@@ -915,6 +920,7 @@ export const PostReplyType: $MessageType<PostReply> = {
   encode: encodePostReply,
   decode: decodePostReply,
   validate: checkPostReply,
+  decoderValidates: true,
 };
 
 /** Codec and validator of chat.v1.HistoryRequest for the RPC layer. */
@@ -923,6 +929,7 @@ export const HistoryRequestType: $MessageType<HistoryRequest> = {
   encode: encodeHistoryRequest,
   decode: decodeHistoryRequest,
   validate: checkHistoryRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of chat.v1.History for the RPC layer. */
@@ -931,6 +938,7 @@ export const HistoryType: $MessageType<History> = {
   encode: encodeHistory,
   decode: decodeHistory,
   validate: checkHistory,
+  decoderValidates: true,
 };
 
 /** A number of an open enum that its schema does not name (a value a newer peer added): any i32. */

@@ -899,6 +899,7 @@ export const EntryType: MessageType<Entry> = {
   encode: encodeEntry,
   decode: decodeEntry,
   validate: checkEntry,
+  decoderValidates: true,
 };
 
 /** Codec and validator of kv.v1.GetRequest for the RPC layer. */
@@ -907,6 +908,7 @@ export const GetRequestType: MessageType<GetRequest> = {
   encode: encodeGetRequest,
   decode: decodeGetRequest,
   validate: checkGetRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of kv.v1.GetReply for the RPC layer. */
@@ -915,6 +917,7 @@ export const GetReplyType: MessageType<GetReply> = {
   encode: encodeGetReply,
   decode: decodeGetReply,
   validate: checkGetReply,
+  decoderValidates: true,
 };
 
 /** Codec and validator of kv.v1.PutRequest for the RPC layer. */
@@ -923,6 +926,7 @@ export const PutRequestType: MessageType<PutRequest> = {
   encode: encodePutRequest,
   decode: decodePutRequest,
   validate: checkPutRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of kv.v1.PutReply for the RPC layer. */
@@ -931,6 +935,7 @@ export const PutReplyType: MessageType<PutReply> = {
   encode: encodePutReply,
   decode: decodePutReply,
   validate: checkPutReply,
+  decoderValidates: true,
 };
 
 /** Codec and validator of kv.v1.WatchRequest for the RPC layer. */
@@ -939,6 +944,7 @@ export const WatchRequestType: MessageType<WatchRequest> = {
   encode: encodeWatchRequest,
   decode: decodeWatchRequest,
   validate: checkWatchRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of kv.v1.Change for the RPC layer. */
@@ -947,6 +953,7 @@ export const ChangeType: MessageType<Change> = {
   encode: encodeChange,
   decode: decodeChange,
   validate: checkChange,
+  decoderValidates: true,
 };
 
 /** Codec and validator of kv.v1.Event for the RPC layer. */
@@ -955,6 +962,7 @@ export const EventType: MessageType<Event> = {
   encode: encodeEvent,
   decode: decodeEvent,
   validate: checkEvent,
+  decoderValidates: true,
 };
 
 /** Codec and validator of kv.v1.Chunk for the RPC layer. */
@@ -963,6 +971,7 @@ export const ChunkType: MessageType<Chunk> = {
   encode: encodeChunk,
   decode: decodeChunk,
   validate: checkChunk,
+  decoderValidates: true,
 };
 
 /** Codec and validator of kv.v1.UploadReply for the RPC layer. */
@@ -971,6 +980,7 @@ export const UploadReplyType: MessageType<UploadReply> = {
   encode: encodeUploadReply,
   decode: decodeUploadReply,
   validate: checkUploadReply,
+  decoderValidates: true,
 };
 
 /** Codec and validator of kv.v1.ChatMsg for the RPC layer. */
@@ -979,6 +989,7 @@ export const ChatMsgType: MessageType<ChatMsg> = {
   encode: encodeChatMsg,
   decode: decodeChatMsg,
   validate: checkChatMsg,
+  decoderValidates: true,
 };
 
 /** A number of an open enum that its schema does not name (a value a newer peer added): any i32. */

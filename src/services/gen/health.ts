@@ -184,6 +184,7 @@ export const HealthCheckRequestType: MessageType<HealthCheckRequest> = {
   encode: encodeHealthCheckRequest,
   decode: decodeHealthCheckRequest,
   validate: checkHealthCheckRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of ringrpc.health.v1.HealthCheckReply for the RPC layer. */
@@ -192,6 +193,7 @@ export const HealthCheckReplyType: MessageType<HealthCheckReply> = {
   encode: encodeHealthCheckReply,
   decode: decodeHealthCheckReply,
   validate: checkHealthCheckReply,
+  decoderValidates: true,
 };
 
 /** A number of an open enum that its schema does not name (a value a newer peer added): any i32. */

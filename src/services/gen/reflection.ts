@@ -658,6 +658,7 @@ export const MethodInfoType: MessageType<MethodInfo> = {
   encode: encodeMethodInfo,
   decode: decodeMethodInfo,
   validate: checkMethodInfo,
+  decoderValidates: true,
 };
 
 /** Codec and validator of ringrpc.reflection.v1.ServiceInfo for the RPC layer. */
@@ -666,6 +667,7 @@ export const ServiceInfoType: MessageType<ServiceInfo> = {
   encode: encodeServiceInfo,
   decode: decodeServiceInfo,
   validate: checkServiceInfo,
+  decoderValidates: true,
 };
 
 /** Codec and validator of ringrpc.reflection.v1.ListServicesRequest for the RPC layer. */
@@ -674,6 +676,7 @@ export const ListServicesRequestType: MessageType<ListServicesRequest> = {
   encode: encodeListServicesRequest,
   decode: decodeListServicesRequest,
   validate: checkListServicesRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of ringrpc.reflection.v1.ListServicesReply for the RPC layer. */
@@ -682,6 +685,7 @@ export const ListServicesReplyType: MessageType<ListServicesReply> = {
   encode: encodeListServicesReply,
   decode: decodeListServicesReply,
   validate: checkListServicesReply,
+  decoderValidates: true,
 };
 
 /** Codec and validator of ringrpc.reflection.v1.GetIdlRequest for the RPC layer. */
@@ -690,6 +694,7 @@ export const GetIdlRequestType: MessageType<GetIdlRequest> = {
   encode: encodeGetIdlRequest,
   decode: decodeGetIdlRequest,
   validate: checkGetIdlRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of ringrpc.reflection.v1.IdlFile for the RPC layer. */
@@ -698,6 +703,7 @@ export const IdlFileType: MessageType<IdlFile> = {
   encode: encodeIdlFile,
   decode: decodeIdlFile,
   validate: checkIdlFile,
+  decoderValidates: true,
 };
 
 /** Codec and validator of ringrpc.reflection.v1.GetIdlReply for the RPC layer. */
@@ -706,6 +712,7 @@ export const GetIdlReplyType: MessageType<GetIdlReply> = {
   encode: encodeGetIdlReply,
   decode: decodeGetIdlReply,
   validate: checkGetIdlReply,
+  decoderValidates: true,
 };
 
 /** A number of an open enum that its schema does not name (a value a newer peer added): any i32. */

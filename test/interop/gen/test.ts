@@ -594,6 +594,7 @@ export const EmptyType: MessageType<Empty> = {
   encode: encodeEmpty,
   decode: decodeEmpty,
   validate: checkEmpty,
+  decoderValidates: true,
 };
 
 /** Codec and validator of interop.v1.EchoStatus for the RPC layer. */
@@ -602,6 +603,7 @@ export const EchoStatusType: MessageType<EchoStatus> = {
   encode: encodeEchoStatus,
   decode: decodeEchoStatus,
   validate: checkEchoStatus,
+  decoderValidates: true,
 };
 
 /** Codec and validator of interop.v1.SimpleRequest for the RPC layer. */
@@ -610,6 +612,7 @@ export const SimpleRequestType: MessageType<SimpleRequest> = {
   encode: encodeSimpleRequest,
   decode: decodeSimpleRequest,
   validate: checkSimpleRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of interop.v1.SimpleResponse for the RPC layer. */
@@ -618,6 +621,7 @@ export const SimpleResponseType: MessageType<SimpleResponse> = {
   encode: encodeSimpleResponse,
   decode: decodeSimpleResponse,
   validate: checkSimpleResponse,
+  decoderValidates: true,
 };
 
 /** Codec and validator of interop.v1.StreamingInputCallRequest for the RPC layer. */
@@ -626,6 +630,7 @@ export const StreamingInputCallRequestType: MessageType<StreamingInputCallReques
   encode: encodeStreamingInputCallRequest,
   decode: decodeStreamingInputCallRequest,
   validate: checkStreamingInputCallRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of interop.v1.StreamingInputCallResponse for the RPC layer. */
@@ -634,6 +639,7 @@ export const StreamingInputCallResponseType: MessageType<StreamingInputCallRespo
   encode: encodeStreamingInputCallResponse,
   decode: decodeStreamingInputCallResponse,
   validate: checkStreamingInputCallResponse,
+  decoderValidates: true,
 };
 
 /** Codec and validator of interop.v1.ResponseParameters for the RPC layer. */
@@ -642,6 +648,7 @@ export const ResponseParametersType: MessageType<ResponseParameters> = {
   encode: encodeResponseParameters,
   decode: decodeResponseParameters,
   validate: checkResponseParameters,
+  decoderValidates: true,
 };
 
 /** Codec and validator of interop.v1.StreamingOutputCallRequest for the RPC layer. */
@@ -650,6 +657,7 @@ export const StreamingOutputCallRequestType: MessageType<StreamingOutputCallRequ
   encode: encodeStreamingOutputCallRequest,
   decode: decodeStreamingOutputCallRequest,
   validate: checkStreamingOutputCallRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of interop.v1.StreamingOutputCallResponse for the RPC layer. */
@@ -658,6 +666,7 @@ export const StreamingOutputCallResponseType: MessageType<StreamingOutputCallRes
   encode: encodeStreamingOutputCallResponse,
   decode: decodeStreamingOutputCallResponse,
   validate: checkStreamingOutputCallResponse,
+  decoderValidates: true,
 };
 
 /** zod schema of interop.v1.Empty. */

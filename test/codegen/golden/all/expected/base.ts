@@ -187,6 +187,7 @@ export const PointType: $MessageType<Point> = {
   encode: encodePoint,
   decode: decodePoint,
   validate: checkPoint,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.base.Entry for the RPC layer. */
@@ -195,6 +196,7 @@ export const EntryType: $MessageType<Entry> = {
   encode: encodeEntry,
   decode: decodeEntry,
   validate: checkEntry,
+  decoderValidates: true,
 };
 
 /** IDL f64: any number, including NaN and the infinities (z.number() rejects those). */

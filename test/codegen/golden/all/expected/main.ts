@@ -2145,6 +2145,7 @@ export const ScalarsType: $MessageType<Scalars> = {
   encode: encodeScalars,
   decode: decodeScalars,
   validate: checkScalars,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Optionals for the RPC layer. */
@@ -2153,6 +2154,7 @@ export const OptionalsType: $MessageType<Optionals> = {
   encode: encodeOptionals,
   decode: decodeOptionals,
   validate: checkOptionals,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Defaults for the RPC layer. */
@@ -2161,6 +2163,7 @@ export const DefaultsType: $MessageType<Defaults> = {
   encode: encodeDefaults,
   decode: decodeDefaults,
   validate: checkDefaults,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Empty for the RPC layer. */
@@ -2169,6 +2172,7 @@ export const EmptyType: $MessageType<Empty> = {
   encode: encodeEmpty,
   decode: decodeEmpty,
   validate: checkEmpty,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Containers for the RPC layer. */
@@ -2177,6 +2181,7 @@ export const ContainersType: $MessageType<Containers> = {
   encode: encodeContainers,
   decode: decodeContainers,
   validate: checkContainers,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Shape for the RPC layer. */
@@ -2185,6 +2190,7 @@ export const ShapeType: $MessageType<Shape> = {
   encode: encodeShape,
   decode: decodeShape,
   validate: checkShape,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Strict for the RPC layer. */
@@ -2193,6 +2199,7 @@ export const StrictType: $MessageType<Strict> = {
   encode: encodeStrict,
   decode: decodeStrict,
   validate: checkStrict,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Someday for the RPC layer. */
@@ -2201,6 +2208,7 @@ export const SomedayType: $MessageType<Someday> = {
   encode: encodeSomeday,
   decode: decodeSomeday,
   validate: checkSomeday,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Settings for the RPC layer. */
@@ -2209,6 +2217,7 @@ export const SettingsType: $MessageType<Settings> = {
   encode: encodeSettings,
   decode: decodeSettings,
   validate: checkSettings,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Circle for the RPC layer. */
@@ -2217,6 +2226,7 @@ export const CircleType: $MessageType<Circle> = {
   encode: encodeCircle,
   decode: decodeCircle,
   validate: checkCircle,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Tree for the RPC layer. */
@@ -2225,6 +2235,7 @@ export const TreeType: $MessageType<Tree> = {
   encode: encodeTree,
   decode: decodeTree,
   validate: checkTree,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Entry for the RPC layer. */
@@ -2233,6 +2244,7 @@ export const EntryType: $MessageType<Entry> = {
   encode: encodeEntry,
   decode: decodeEntry,
   validate: checkEntry,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Message for the RPC layer. */
@@ -2241,6 +2253,7 @@ export const MessageType: $MessageType<Message> = {
   encode: encodeMessage,
   decode: decodeMessage,
   validate: checkMessage,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Map for the RPC layer. */
@@ -2249,6 +2262,7 @@ export const Map_Type: $MessageType<Map_> = {
   encode: encodeMap_,
   decode: decodeMap_,
   validate: checkMap_,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Request for the RPC layer. */
@@ -2257,6 +2271,7 @@ export const RequestType: $MessageType<Request> = {
   encode: encodeRequest,
   decode: decodeRequest,
   validate: checkRequest,
+  decoderValidates: true,
 };
 
 /** Codec and validator of test.all.Reply for the RPC layer. */
@@ -2265,6 +2280,7 @@ export const ReplyType: $MessageType<Reply> = {
   encode: encodeReply,
   decode: decodeReply,
   validate: checkReply,
+  decoderValidates: true,
 };
 
 /** IDL f64: any number, including NaN and the infinities (z.number() rejects those). */

@@ -632,6 +632,7 @@ export const AddressType: MessageType<Address> = {
   encode: encodeAddress,
   decode: decodeAddress,
   validate: checkAddress,
+  decoderValidates: true,
 };
 
 /** Codec and validator of evo.Profile for the RPC layer. */
@@ -640,6 +641,7 @@ export const ProfileType: MessageType<Profile> = {
   encode: encodeProfile,
   decode: decodeProfile,
   validate: checkProfile,
+  decoderValidates: true,
 };
 
 /** Codec and validator of evo.Team for the RPC layer. */
@@ -648,6 +650,7 @@ export const TeamType: MessageType<Team> = {
   encode: encodeTeam,
   decode: decodeTeam,
   validate: checkTeam,
+  decoderValidates: true,
 };
 
 /** Codec and validator of evo.Contact for the RPC layer. */
@@ -656,6 +659,7 @@ export const ContactType: MessageType<Contact> = {
   encode: encodeContact,
   decode: decodeContact,
   validate: checkContact,
+  decoderValidates: true,
 };
 
 /** Codec and validator of evo.Card for the RPC layer. */
@@ -664,6 +668,7 @@ export const CardType: MessageType<Card> = {
   encode: encodeCard,
   decode: decodeCard,
   validate: checkCard,
+  decoderValidates: true,
 };
 
 /** IDL f64: any number, including NaN and the infinities (z.number() rejects those). */

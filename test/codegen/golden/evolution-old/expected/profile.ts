@@ -399,6 +399,7 @@ export const ProfileType: MessageType<Profile> = {
   encode: encodeProfile,
   decode: decodeProfile,
   validate: checkProfile,
+  decoderValidates: true,
 };
 
 /** Codec and validator of evo.Team for the RPC layer. */
@@ -407,6 +408,7 @@ export const TeamType: MessageType<Team> = {
   encode: encodeTeam,
   decode: decodeTeam,
   validate: checkTeam,
+  decoderValidates: true,
 };
 
 /** Codec and validator of evo.Contact for the RPC layer. */
@@ -415,6 +417,7 @@ export const ContactType: MessageType<Contact> = {
   encode: encodeContact,
   decode: decodeContact,
   validate: checkContact,
+  decoderValidates: true,
 };
 
 /** Codec and validator of evo.Card for the RPC layer. */
@@ -423,6 +426,7 @@ export const CardType: MessageType<Card> = {
   encode: encodeCard,
   decode: decodeCard,
   validate: checkCard,
+  decoderValidates: true,
 };
 
 /** A number of an open enum that its schema does not name (a value a newer peer added): any i32. */

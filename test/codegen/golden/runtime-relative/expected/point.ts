@@ -73,6 +73,7 @@ export const PointType: MessageType<Point> = {
   encode: encodePoint,
   decode: decodePoint,
   validate: checkPoint,
+  decoderValidates: true,
 };
 
 /** zod schema of rel.Point. */
