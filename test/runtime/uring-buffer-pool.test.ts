@@ -73,6 +73,20 @@ describe("ArenaBufferPool", () => {
     expect(pool.carved).toBe(2048);
   });
 
+  test("with many slabs wrapped, every buffer's arena offset is found (scan, then map), and a foreign buffer is not", () => {
+    const slab = 1024;
+    const { pool, wraps } = plainPool(16 * slab, slab);
+    const bufs = Array.from({ length: 16 }, () => pool.acquire(slab));
+    expect(wraps.length).toBe(16);
+    bufs.forEach((b, k) => {
+      expect(pool.arenaOffset(b)).toBe(k * slab);
+      expect(pool.arenaOffset(b.subarray(8))).toBe(k * slab + 8);
+    });
+    expect(pool.arenaOffset(new Uint8Array(slab))).toBe(-1);
+    for (const b of bufs) pool.release(b);
+    expect(pool.inUseBytes).toBe(0);
+  });
+
   test("refuses double release, subarrays and release of a kernel-owned buffer", () => {
     const { pool } = plainPool(4096);
     const a = pool.acquire(256);

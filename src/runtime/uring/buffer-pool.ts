@@ -17,8 +17,14 @@ import type { BufferPool } from "../types.ts";
 /** Smallest size class and carve alignment (a cache line). */
 const MIN_CLASS_SHIFT = 6;
 const UNIT = 1 << MIN_CLASS_SHIFT;
-/** Default slab: the largest arena buffer, and the unit in which the arena is wrapped. */
-export const DEFAULT_SLAB_BYTES = 4 << 20;
+/**
+ * Default slab: the largest arena buffer, and the unit in which the arena is
+ * wrapped. 1 MiB (not 4): every wrapped byte counts in JSC's collection
+ * pacing, and the RPC layer's largest write is 256 KiB.
+ */
+export const DEFAULT_SLAB_BYTES = 1 << 20;
+/** Slabs found by a scan; past this many wrapped slabs a map finds a buffer's slab. */
+const SCANNED_SLABS = 4;
 
 /** Per-unit marks: 0 free/never carved, class+1 when acquired; KERNEL bit while an op owns it. */
 const KERNEL = 0x80;
@@ -34,6 +40,8 @@ export class ArenaBufferPool implements BufferPool {
   private readonly slabBytes: number;
   /** Wrapped slabs by index; a slab is wrapped when the first buffer is carved from it. */
   private readonly slabs: ArrayBuffer[] = [];
+  /** Slab index by wrapped ArrayBuffer, for the slabs past SCANNED_SLABS. */
+  private readonly slabIndex = new Map<ArrayBuffer, number>();
   private bump = 0;
   private readonly free: number[][] = [];
   private readonly marks: Uint8Array;
@@ -52,8 +60,11 @@ export class ArenaBufferPool implements BufferPool {
   arenaOffset(buf: Uint8Array): number {
     const ab = buf.buffer;
     const slabs = this.slabs;
-    for (let k = 0; k < slabs.length; k++) if (slabs[k] === ab) return (k << this.slabShift) + buf.byteOffset;
-    return -1;
+    const scanned = Math.min(slabs.length, SCANNED_SLABS);
+    for (let k = 0; k < scanned; k++) if (slabs[k] === ab) return (k << this.slabShift) + buf.byteOffset;
+    if (slabs.length <= SCANNED_SLABS) return -1;
+    const k = this.slabIndex.get(ab as ArrayBuffer);
+    return k === undefined ? -1 : (k << this.slabShift) + buf.byteOffset;
   }
 
   /** True when buf is a view of this pool's arena (kernel I/O can use it in place). */
@@ -110,7 +121,9 @@ export class ArenaBufferPool implements BufferPool {
     const k = off >>> this.slabShift;
     while (this.slabs.length <= k) {
       const start = this.slabs.length << this.slabShift;
-      this.slabs.push(this.wrap(start, Math.min(this.slabBytes, this.size - start)));
+      const slab = this.wrap(start, Math.min(this.slabBytes, this.size - start));
+      if (this.slabs.length >= SCANNED_SLABS) this.slabIndex.set(slab, this.slabs.length);
+      this.slabs.push(slab);
     }
     if (off !== this.bump) this.spill(this.bump, off);
     this.bump = off + n;

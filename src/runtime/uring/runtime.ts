@@ -52,7 +52,7 @@ export interface UringStartOptions extends UringRuntimeOptions {
   wakeCheck?: boolean;
 }
 
-const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20, bufCount: 256, bufSize: 16 << 10 };
+const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20, bufCount: 256, bufSize: 8 << 10 };
 
 export class UringRuntime implements Runtime {
   readonly driver: DriverName = "uring";
