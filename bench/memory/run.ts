@@ -7,7 +7,7 @@
  * GC off so every collection is logged whole). Prints a markdown table.
  *   bun bench/memory/run.ts [--rate 200000] [--seconds 3]
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -41,6 +41,8 @@ function rssMiB(pid: number): number {
 
 async function measure(driver: "uring" | "epoll", port: number, load: string[]): Promise<{ rps: number; rss: number[]; perReq: number; collections: number }> {
   const errPath = join(tmpdir(), `ringrpc-memory-${driver}-${port}.log`);
+  // The child writes its GC log from offset 0 without truncating: a longer log left by an earlier run would hide this one's window.
+  rmSync(errPath, { force: true });
   const proc = Bun.spawn(["taskset", "-c", "0", process.execPath, join(root, "bench/server/server.ts"), "--port", String(port), "--workers", "1", "--driver", driver], {
     cwd: root, stdout: "pipe", stderr: Bun.file(errPath), env: { ...process.env, BUN_JSC_logGC: "1", BUN_JSC_useConcurrentGC: "0" },
   });
