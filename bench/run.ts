@@ -29,7 +29,7 @@ import { npmSwallowedFlags } from "./matrix/npm-flags.ts";
 import { latencyWindow, parseOptions, USAGE, UsageError, type MatrixOptions } from "./matrix/options.ts";
 import { stallLine, type StallFinding } from "./matrix/stall-flag.ts";
 import { progressLine } from "./matrix/progress-line.ts";
-import { BUN_BASELINE, RPC_CONTENDERS, TOKIO_BASELINES, type RpcContender } from "./matrix/rpc-contenders.ts";
+import { BUN_BASELINE, ECHO_ONLY, RPC_CONTENDERS, TOKIO_BASELINES, type RpcContender } from "./matrix/rpc-contenders.ts";
 import type { RpcRunRecord, Workload } from "./matrix/rpc-run-record.ts";
 import { errorText, type RunSetup } from "./matrix/run-once.ts";
 import { runInterleaved } from "./matrix/interleaved-runs.ts";
@@ -99,7 +99,8 @@ async function main(): Promise<number> {
     console.error(`bench: ${errorText(e)}`);
     return 1;
   }
-  const contenders = o.contenders.map((n) => RPC_CONTENDERS.find((c) => c.name === n) as RpcContender);
+  // The floor serves echo only.
+  const contenders = o.contenders.filter((n) => o.method === "echo" || !ECHO_ONLY.has(n)).map((n) => RPC_CONTENDERS.find((c) => c.name === n) as RpcContender);
   const broken = prepareAll(contenders);
   const setup: RunSetup = { loadgen, serverCpu: o.serverCpu, loadgenCpu: o.loadgenCpu, durationS: o.durationS, warmupS: o.warmupS };
   const names = contenders.map((c) => c.name);

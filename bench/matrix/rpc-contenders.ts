@@ -1,7 +1,8 @@
 /**
  * The RPC servers the matrix compares: every one serves bench.v1.Bench
  * (bench/bench.ridl) over docs/PROTOCOL.md and prints
- * `listening on 127.0.0.1:P driver=<d> workers=<n>`. This file owns how to
+ * `listening on 127.0.0.1:P driver=<d> workers=<n>` (the uring-floor
+ * contender serves echo only). This file owns how to
  * build each one, its command line and which CPUs it is pinned to; process
  * handling is bench/echo/server-process.ts, measuring is run-once.ts.
  */
@@ -52,6 +53,21 @@ function tokioContender(currentThread: boolean): RpcContender {
   };
 }
 
+/**
+ * The floor (bench/floor/server.ts): echo only, on ringrpc's io_uring runtime
+ * and codecs with none of the framework around them; what the framework
+ * costs is the gap between it and ringrpc-uring.
+ */
+function floorContender(): RpcContender {
+  return {
+    name: "uring-floor",
+    prepare: prepareRingrpc,
+    command: (port) => [BUN, `${PROJECT_ROOT}bench/floor/server.ts`, "--port", String(port)],
+    readyMustMatch: /\bdriver=uring-floor\b/,
+    serverCpus: null,
+  };
+}
+
 /** The Bun.listen peer: msgpackr encoding (the baseline), or its hand-written encoder. */
 function bunListenContender(encoder: "msgpackr" | "direct"): RpcContender {
   return {
@@ -70,7 +86,11 @@ export const RPC_CONTENDERS: readonly RpcContender[] = [
   tokioContender(true),
   bunListenContender("msgpackr"),
   bunListenContender("direct"),
+  floorContender(),
 ];
+
+/** Contenders that serve the echo method only (left out of a run of another method). */
+export const ECHO_ONLY: ReadonlySet<string> = new Set(["uring-floor"]);
 
 /** Ratios are taken against the first of these with a clean median (tokio, else tokio-ct), and against bun-listen. */
 export const TOKIO_BASELINES = ["tokio", "tokio-ct"] as const;

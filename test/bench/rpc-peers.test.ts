@@ -3,7 +3,8 @@
  * (bench/loadgen, docs/PROTOCOL.md client): builds the loadgen and the Tokio
  * baseline (bench/tokio, offline cargo build), runs every unary bench.v1
  * method for one second against the Tokio rpc_server and, when present, the
- * Bun.listen peer, and requires traffic with zero verification errors. Also
+ * Bun.listen peer, echo against the uring-floor contender (bench/floor/),
+ * and requires traffic with zero verification errors. Also
  * checks that the loadgen's checks can fail (a lying fake server) and that
  * garbage gets a GOAWAY from the Tokio server. Only talks to 127.0.0.1.
  */
@@ -13,6 +14,7 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { Packr, Unpackr } from "msgpackr";
 import type { TCPSocketListener } from "bun";
+import { probeUring } from "../../src/runtime/uring/probe.ts";
 import { startCommand, type ServerProcess } from "../helpers/server-process.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -155,6 +157,33 @@ for (const encoder of ["msgpackr", "direct"] as const) {
     methodTests(() => server);
   });
 }
+
+const FLOOR = join(ROOT, "bench/floor/server.ts");
+const uring = probeUring();
+// The floor contender serves echo only; its answers must verify like any server's, split frames included.
+describe.skipIf(!uring.ok)(`the uring-floor contender${uring.ok ? "" : ` (skipped: ${uring.reason})`}`, () => {
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    server = await startCommand([process.execPath, FLOOR, "--port", "0"], { timeoutMs: READY_TIMEOUT_MS });
+  });
+
+  afterAll(() => stopServer(server));
+
+  test("announces itself with the contender ready line", () => {
+    expect([server.host, server.driver, server.workers]).toEqual(["127.0.0.1", "uring-floor", 1]);
+  });
+
+  for (const size of [64, 60000]) {
+    test(`loadgen --method echo --size ${size}: rps > 0, errors == 0`, async () => {
+      const { exitCode, report, stderr } = await loadgen(server.port, "echo", ["--size", String(size)]);
+      expect({ error: report.error, stderr }).toEqual({ error: null, stderr: "" });
+      expect(report.errors).toBe(0);
+      expect(report.rps).toBeGreaterThan(0);
+      expect(exitCode).toBe(0);
+    }, 10000);
+  }
+});
 
 describe("loadgen rpc mode catches a lying server", () => {
   const cases = [
