@@ -84,9 +84,16 @@ const mutants: Mutant[] = [
   {
     name: "rpc: concurrent-call limit off by one (one call more than the limit is admitted)",
     file: "src/rpc/server-connection.ts",
-    from: "    if (this.calls.size >= this.cfg.limits.maxConcurrentCalls || this.owner.openCalls",
-    to: "    if (this.calls.size > this.cfg.limits.maxConcurrentCalls || this.owner.openCalls",
+    from: "    return this.calls.size >= this.cfg.limits.maxConcurrentCalls || this.owner.openCalls",
+    to: "    return this.calls.size > this.cfg.limits.maxConcurrentCalls || this.owner.openCalls",
     tests: ["test/rpc/limits.test.ts"],
+  },
+  {
+    name: "rpc: the short path of a plain unary REQUEST ignores the memory budget's pause",
+    file: "src/rpc/server-connection.ts",
+    from: "      !this.goAwaySent && !this.budgetPaused && this.metrics === null",
+    to: "      !this.goAwaySent && this.metrics === null",
+    tests: ["test/rpc/plain-admission.test.ts"],
   },
   {
     name: "rpc: REQUESTs already read are answered while the output is over its high-water mark (no hold)",

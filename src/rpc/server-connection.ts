@@ -52,6 +52,8 @@ export interface BoundMethod {
    * its context): a synchronous answer then needs no call state. Null otherwise.
    */
   readonly plain: ((req: unknown) => unknown) | null;
+  /** The flags of a well-formed inline REQUEST of this method (kind declared, END_STREAM); -1 for a method whose requests stream in. */
+  readonly inlineRequestFlags: number;
 }
 
 export interface ServerConnectionConfig {
@@ -324,6 +326,13 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       mdError = e;
     }
     const flags = r.int();
+    const bound = paths.value;
+    if (
+      bound !== undefined && bound.plain !== null && count === 7 && timeoutMs === undefined && metadata === undefined && mdError === null &&
+      (flags === bound.inlineRequestFlags || (flags === END_STREAM && bound.inlineRequestFlags >= 0)) &&
+      !this.goAwaySent && !this.budgetPaused && this.metrics === null && this.cfg.authorize === null && !this.owner.draining
+    )
+      return this.plainRequest(id, bound, bound.plain, end);
     if (this.goAwaySent || this.owner.draining) {
       // The GOAWAY goes first (its lastId below this id), so the client knows this call never ran (PROTOCOL.md section 10, rule 4).
       if (!this.goAwaySent) this.goAway("server shutting down");
@@ -338,12 +347,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       return mdError.kind === "size"
         ? this.refuseCall(id, Status.RESOURCE_EXHAUSTED, mdError.message, "max_metadata_bytes")
         : this.refuseCall(id, Status.INVALID_ARGUMENT, mdError.message);
-    if (this.calls.size >= this.cfg.limits.maxConcurrentCalls || this.owner.openCalls >= this.cfg.guard.maxServerConcurrentCalls) {
-      const limit = this.calls.size >= this.cfg.limits.maxConcurrentCalls ? "max_concurrent_calls" : "max_server_concurrent_calls";
-      this.refuseCall(id, Status.RESOURCE_EXHAUSTED, overLimitMessage(this.calls.size, this.cfg.limits.maxConcurrentCalls, this.cfg.guard.maxServerConcurrentCalls), limit);
-      return this.guard.refused();
-    }
-    const bound = paths.value;
+    if (this.atCallLimit()) return this.overCallLimit(id);
     if (bound === undefined) return this.refuseCall(id, Status.UNIMPLEMENTED, `unknown method ${peerText(path)}`);
     const m = bound.method;
     const streamingIn = streamsRequests(m.kind);
@@ -402,6 +406,31 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     this.track(call, timeoutMs);
     if (single) call.completeUnary(result);
     else call.completeStream(result);
+  }
+
+  /**
+   * A REQUEST the general path would admit with no question but the call
+   * limits: an uncompressed unary message for a plain method, no deadline or
+   * metadata, nothing paused or draining. The same answers, fewer branches.
+   */
+  private plainRequest(id: number, bound: BoundMethod, plain: (req: unknown) => unknown, end: number): void {
+    this.lastRequestId = id;
+    if (this.atCallLimit()) return this.overCallLimit(id);
+    const req = decodeInput(bound.method, this.core.reader, end, bound.validate);
+    if (req instanceof InvalidInput) return this.refuseCall(id, Status.INVALID_ARGUMENT, req.message);
+    this.plainUnary(id, bound, plain, req, EMPTY_METADATA, undefined);
+  }
+
+  /** The connection's or the server's limit of open calls is reached: a new call is refused. */
+  private atCallLimit(): boolean {
+    return this.calls.size >= this.cfg.limits.maxConcurrentCalls || this.owner.openCalls >= this.cfg.guard.maxServerConcurrentCalls;
+  }
+
+  /** RESOURCE_EXHAUSTED for a call over the connection's or the server's limit of open calls. */
+  private overCallLimit(id: number): void {
+    const limit = this.calls.size >= this.cfg.limits.maxConcurrentCalls ? "max_concurrent_calls" : "max_server_concurrent_calls";
+    this.refuseCall(id, Status.RESOURCE_EXHAUSTED, overLimitMessage(this.calls.size, this.cfg.limits.maxConcurrentCalls, this.cfg.guard.maxServerConcurrentCalls), limit);
+    this.guard.refused();
   }
 
   private newCall(id: number, bound: BoundMethod, metadata: Metadata, timeoutMs: number | undefined): ServerCallState {

@@ -16,7 +16,8 @@ import { defaultMemoryBudgetBytes, MemoryBudget, type MemoryBudgetStats } from "
 import { PIECE_BYTES, PiecePool } from "./piece-pool.ts";
 import { CallCounters, DEFAULT_BUCKETS, withSingleMessages } from "./metrics/call-counters.ts";
 import type { ServerMetricsReport } from "./metrics/worker-report.ts";
-import { DEFAULT_LIMITS, GoAwayReason } from "./protocol.ts";
+import { requestKindFlags, streamsRequests } from "./method-kind.ts";
+import { DEFAULT_LIMITS, END_STREAM, GoAwayReason } from "./protocol.ts";
 import type { Authorize } from "./server-auth.ts";
 import { type BoundMethod, type ConnectionOwner, ServerConnection, type ServerConnectionConfig } from "./server-connection.ts";
 import { ServerEventLog } from "./server-events.ts";
@@ -315,7 +316,8 @@ function bindMethods(services: ServiceBinding[], interceptors: ServerInterceptor
       // The method's metrics slot: where its calls are counted (0 when metrics are off).
       const slot = counters === null ? 0 : counters.addMethod({ service: m.service, method: m.name, kind: m.kind });
       const plain = m.kind === "unary" && intercepted === null && !unimplemented.has(name) && fn.length === 1 ? (req: unknown): unknown => (fn as (r: unknown) => unknown).call(impl, req) : null;
-      methods.set(m.path, { method: m, handler, validate: s.validate, intercepted, slot, plain });
+      const inlineRequestFlags = streamsRequests(m.kind) ? -1 : requestKindFlags(m.kind) | END_STREAM;
+      methods.set(m.path, { method: m, handler, validate: s.validate, intercepted, slot, plain, inlineRequestFlags });
     }
   }
   return methods;
