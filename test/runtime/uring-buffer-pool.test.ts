@@ -87,6 +87,20 @@ describe("ArenaBufferPool", () => {
     expect(pool.inUseBytes).toBe(0);
   });
 
+  test("its marks cover the slabs it wrapped, not the whole arena, and grow with them", () => {
+    const { pool } = plainPool(64 << 20, 1 << 20);
+    expect(pool.markBytes).toBe(0);
+    const a = pool.acquire(100);
+    expect(pool.markBytes).toBe((1 << 20) / 64);
+    const big = Array.from({ length: 3 }, () => pool.acquire(1 << 20));
+    expect(pool.markBytes).toBe((4 << 20) / 64);
+    pool.setKernelOwned(big[2]!, true);
+    expect(() => pool.release(big[2]!)).toThrow("in-flight operation owns it");
+    pool.setKernelOwned(big[2]!, false);
+    for (const b of [a, ...big]) pool.release(b);
+    expect(pool.inUseBytes).toBe(0);
+  });
+
   test("refuses double release, subarrays and release of a kernel-owned buffer", () => {
     const { pool } = plainPool(4096);
     const a = pool.acquire(256);

@@ -44,7 +44,8 @@ export class ArenaBufferPool implements BufferPool {
   private readonly slabIndex = new Map<ArrayBuffer, number>();
   private bump = 0;
   private readonly free: number[][] = [];
-  private readonly marks: Uint8Array;
+  /** Covers the wrapped slabs only (grown with them): a mark per 64 B of the whole arena would be 1/64 of it up front. */
+  private marks: Uint8Array;
 
   constructor(arenaBytes: number, wrap: ArenaWrap, slabBytes = DEFAULT_SLAB_BYTES) {
     if (slabBytes < UNIT || (slabBytes & (slabBytes - 1)) !== 0) throw new RangeError(`slabBytes must be a power of two >= ${UNIT}, got ${slabBytes}`);
@@ -52,7 +53,7 @@ export class ArenaBufferPool implements BufferPool {
     this.wrap = wrap;
     this.slabBytes = slabBytes;
     this.slabShift = 31 - Math.clz32(slabBytes);
-    this.marks = new Uint8Array(Math.ceil(arenaBytes / UNIT));
+    this.marks = new Uint8Array(0);
     for (let c = 0; c <= 31; c++) this.free.push([]);
   }
 
@@ -124,10 +125,19 @@ export class ArenaBufferPool implements BufferPool {
       const slab = this.wrap(start, Math.min(this.slabBytes, this.size - start));
       if (this.slabs.length >= SCANNED_SLABS) this.slabIndex.set(slab, this.slabs.length);
       this.slabs.push(slab);
+      this.growMarks(Math.ceil(Math.min(this.slabs.length << this.slabShift, this.size) / UNIT));
     }
     if (off !== this.bump) this.spill(this.bump, off);
     this.bump = off + n;
     return off;
+  }
+
+  /** Makes the marks cover `units` units (doubling, so growth is rare). */
+  private growMarks(units: number): void {
+    if (units <= this.marks.length) return;
+    const grown = new Uint8Array(Math.min(Math.max(units, this.marks.length * 2), Math.ceil(this.size / UNIT)));
+    grown.set(this.marks);
+    this.marks = grown;
   }
 
   /** Gives the gap skipped by an aligned carve to the free lists, in the largest aligned pieces. */
@@ -161,9 +171,14 @@ export class ArenaBufferPool implements BufferPool {
     const off = this.arenaOffset(buf);
     if (off < 0 || (off & (UNIT - 1)) !== 0) return;
     const unit = off >>> MIN_CLASS_SHIFT;
-    const mark = this.marks[unit]!;
+    const mark = this.marks[unit] ?? 0;
     if (mark === 0) return;
     this.marks[unit] = on ? mark | KERNEL : mark & ~KERNEL;
+  }
+
+  /** Bytes of the per-unit marks (they cover the wrapped slabs, not the whole arena). */
+  get markBytes(): number {
+    return this.marks.length;
   }
 
   /** Bytes carved so far (never shrinks; freed buffers go to their class list). */
