@@ -327,6 +327,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     }
     const flags = r.int();
     const bound = paths.value;
+    // A plain method's uncompressed inline REQUEST with nothing to check but the call limits (plainRequest).
     if (
       bound !== undefined && bound.plain !== null && count === 7 && timeoutMs === undefined && metadata === undefined && mdError === null &&
       (flags === bound.inlineRequestFlags || (flags === END_STREAM && bound.inlineRequestFlags >= 0)) &&
