@@ -96,7 +96,7 @@ export class FrameDecoder {
         if (res !== "ok") return res;
         if (this.holding) {
           // Held again part-way: keep() took the rest of this chunk; the chunks after it follow.
-          for (let j = i + 1; j < kept.length; j++) this.keep(kept[j]!, 0);
+          for (let j = i + 1; j < kept.length; j++) this.keep(kept[j]!, 0, kept[j]!.length);
           return "ok";
         }
       }
@@ -143,16 +143,14 @@ export class FrameDecoder {
     if (this.stopped) return "stopped";
     const n = to;
     let off = from;
-    // Only the hot path (whole frames) reads up to `to` by itself; the rest sees a chunk that ends there.
-    if (n !== chunk.length && (this.holding || this.headerLen > 0 || this.partial !== null)) chunk = chunk.subarray(0, n);
-    if (this.holding) return this.keep(chunk, off);
+    if (this.holding) return this.keep(chunk, off, n);
     if (this.headerLen > 0 || this.partial !== null) {
-      off = this.continuePartial(chunk, onFrame, off);
+      off = this.continuePartial(chunk, onFrame, off, n);
       if (off < 0) return this.failure(off);
     }
     while (off < n) {
       if (this.stopped) return "stopped";
-      if (this.holding) return this.keep(n === chunk.length ? chunk : chunk.subarray(0, n), off);
+      if (this.holding) return this.keep(chunk, off, n);
       if (n - off < 4) {
         this.header.set(chunk.subarray(off, n));
         this.headerLen = n - off;
@@ -175,14 +173,14 @@ export class FrameDecoder {
       }
     }
     if (this.stopped) return "stopped";
-    return this.holding ? this.keep(n === chunk.length ? chunk : chunk.subarray(0, n), off) : "ok";
+    return this.holding ? this.keep(chunk, off, n) : "ok";
   }
 
   /** Completes a frame begun in an earlier chunk; returns the offset consumed or a negative failure. */
-  private continuePartial(chunk: Uint8Array, onFrame: FrameHandler, from: number): number {
+  private continuePartial(chunk: Uint8Array, onFrame: FrameHandler, from: number, end: number): number {
     let off = from;
     if (this.partial === null) {
-      const take = Math.min(4 - this.headerLen, chunk.length - off);
+      const take = Math.min(4 - this.headerLen, end - off);
       this.header.set(chunk.subarray(off, off + take), this.headerLen);
       this.headerLen += take;
       off += take;
@@ -194,7 +192,7 @@ export class FrameDecoder {
       if (bad < 0) return bad;
       this.beginPartial(len);
     }
-    const take = Math.min(this.partialNeed - this.partialLen, chunk.length - off);
+    const take = Math.min(this.partialNeed - this.partialLen, end - off);
     this.append(chunk.subarray(off, off + take));
     off += take;
     if (this.partialLen === this.partialNeed) {
@@ -216,10 +214,10 @@ export class FrameDecoder {
     return off;
   }
 
-  /** Keeps chunk[off..] while held: a chunk being released is ours and kept as a view, anything else is copied. */
-  private keep(chunk: Uint8Array, off: number): DecodeResult {
-    if (off >= chunk.length) return "ok";
-    const piece = this.releasing ? chunk.subarray(off) : chunk.slice(off);
+  /** Keeps chunk[off..end) while held: a chunk being released is ours and kept as a view, anything else is copied. */
+  private keep(chunk: Uint8Array, off: number, end: number): DecodeResult {
+    if (off >= end) return "ok";
+    const piece = this.releasing ? chunk.subarray(off, end) : chunk.slice(off, end);
     (this.held ??= []).push(piece);
     this.heldBytes += piece.length;
     this.heldMemoryBytes += piece.buffer.byteLength;

@@ -39,13 +39,9 @@ interface PendingWrite {
   readonly all: boolean;
   sent: number;
   readonly resolve: (r: BufResult) => void;
-  /** A send()'s callback (resolve is then unused). */
-  readonly done: SendDone | null;
   readonly signal: AbortSignal | null;
   onAbort: (() => void) | null;
 }
-
-function unused(): void {}
 
 function done(buf: Uint8Array, res: number): BufResult {
   return { res, buf, error: null };
@@ -281,7 +277,7 @@ export class EpollConn implements Conn {
       return Promise.resolve(now as BufResult<B>);
     }
     return new Promise<BufResult<B>>((resolve) => {
-      const op: PendingWrite = { buf, all, sent: 0, resolve: resolve as unknown as (r: BufResult) => void, done: null, signal, onAbort: null };
+      const op: PendingWrite = { buf, all, sent: 0, resolve: resolve as unknown as (r: BufResult) => void, signal, onAbort: null };
       if (signal) {
         op.onAbort = () => this.abortWrite(op);
         signal.addEventListener("abort", op.onAbort, { once: true });
@@ -305,7 +301,8 @@ export class EpollConn implements Conn {
       // A failed write is retried by pumpWrites, which fails the queue.
       if (sent < 0) sent = 0;
     }
-    this.writes.push({ buf, all: true, sent, resolve: unused, done, signal: null, onAbort: null });
+    // The socket is busy or short: queue it like a writeAll (only this slower path allocates).
+    this.writes.push({ buf, all: true, sent, resolve: (r) => done(r.res, r.error), signal: null, onAbort: null });
     if (this.writes.length === 1) this.pumpWrites();
   }
 
@@ -355,8 +352,7 @@ export class EpollConn implements Conn {
   private finishWrite(op: PendingWrite, result: BufResult): void {
     if (op.onAbort) op.signal?.removeEventListener("abort", op.onAbort);
     this.counters.completed++;
-    if (op.done !== null) op.done(result.res, result.error);
-    else op.resolve(result);
+    op.resolve(result);
   }
 
   setNoDelay(on: boolean): void {

@@ -3,9 +3,9 @@
  * send of a WRITE_ALL is resubmitted from where it stopped). A buffer that is
  * not from the arena is copied through a pooled arena buffer of at most
  * COPY_CHUNK bytes per op. A send (Conn.send) is a WRITE_ALL that answers
- * through a callback instead of a promise. Reads and writes answer only at their completion,
- * even when the caller gave up, so the buffer is back in the caller's hands
- * only once the kernel is done with it.
+ * through a callback instead of a promise. Reads and writes answer only at
+ * their completion, even when the caller gave up, so the buffer is back in
+ * the caller's hands only once the kernel is done with it.
  */
 import { Errno, ioError } from "../../errors.ts";
 import type { BufResult, SendDone } from "../../types.ts";
@@ -53,6 +53,7 @@ function submit(core: OpCore, kind: number, conn: CoreConn, buf: Uint8Array, res
   let user: Uint8Array | null = null;
   let off = pool.arenaOffset(buf);
   if (off < 0) {
+    // Copy path, one bounded chunk at a time (reads and writes may be short anyway).
     const k = pool.tryAcquire(Math.min(buf.byteLength, COPY_CHUNK));
     if (k === null) return -1;
     if (kind !== SlotKind.READ) k.set(k.byteLength === buf.byteLength ? buf : buf.subarray(0, k.byteLength));
