@@ -102,15 +102,23 @@ enum rr_mem {
 #define RR_PROBE_ASYNC_CANCEL 128
 
 /* Creates a ring with its command/event arrays, arena and provided buffer
- * ring (buf_count must be a power of two, buf_size a multiple of 64).
+ * ring (buf_count must be a power of two, buf_size a multiple of 64; the
+ * first buf_initial of them, 1..buf_count, are handed to the kernel now and
+ * rr_bufring_grow hands over more; with buf_count 0, buf_initial is 0).
  * mode RR_RING_COOP tries SINGLE_ISSUER|COOP_TASKRUN|TASKRUN_FLAG, then
  * without TASKRUN_FLAG, then no flags; RR_RING_DEFER tries
  * SINGLE_ISSUER|DEFER_TASKRUN first, then the same list. rr_ring_setup_flags
  * says which one was taken. Returns a handle >= 0 or -errno. */
 int rr_ring_create(uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap,
-                   uint32_t arena_bytes, uint32_t buf_count, uint32_t buf_size, int mode);
+                   uint32_t arena_bytes, uint32_t buf_count, uint32_t buf_size,
+                   uint32_t buf_initial, int mode);
 /* Base address of a memory region of ring h (enum rr_mem), NULL if bad. */
 void *rr_ring_mem(int h, int which);
+/* Hands provided buffers [current, active) of ring h to the kernel (active
+ * is capped at buf_count); call between steps, from the ring's thread.
+ * Returns how many buffers the kernel now has, or -errno (-EINVAL: the ring
+ * has no buffer ring). */
+int rr_bufring_grow(int h, uint32_t active);
 /* RR_FEAT_* bits of ring h, or -errno. */
 int rr_ring_setup_flags(int h);
 /* The eventfd registered with ring h (signalled when a CQE is posted), or -errno. */

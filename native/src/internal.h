@@ -50,6 +50,9 @@ struct rr_ring {
   uint8_t *bufs;
   size_t bufs_bytes;
   uint32_t buf_count, buf_size;
+  /* Buffers [0, buf_active) have been handed to the kernel (the rest of the
+   * mapping is never touched, so it is not resident); bufring_grow raises it. */
+  uint32_t buf_active;
   uint32_t br_pending; /* buffers added since the last advance */
   uint8_t *buf_out;
 
@@ -77,11 +80,12 @@ HIDDEN void *map_region(size_t bytes, size_t *mapped);
 HIDDEN void unmap_region(void *p, size_t mapped);
 
 /* bufring.c */
-HIDDEN int bufring_setup(struct rr_ring *r, uint32_t count, uint32_t size);
+HIDDEN int bufring_setup(struct rr_ring *r, uint32_t count, uint32_t size, uint32_t initial);
+HIDDEN int bufring_grow(struct rr_ring *r, uint32_t active);
 HIDDEN void bufring_teardown(struct rr_ring *r);
 HIDDEN int bufring_return(struct rr_ring *r, uint32_t bid);
 HIDDEN void bufring_flush(struct rr_ring *r);
 HIDDEN void bufring_mark_out(struct rr_ring *r, uint32_t cqe_flags);
-HIDDEN int bufring_valid_geometry(uint32_t count, uint32_t size);
+HIDDEN int bufring_valid_geometry(uint32_t count, uint32_t size, uint32_t initial);
 
 #endif

@@ -102,7 +102,7 @@ static int probe_accept_multi(struct io_uring *ring) {
 static int probe_buf_ring(struct rr_ring *pr) {
   struct io_uring *ring = &pr->uring;
   int bits = 0;
-  if (bufring_setup(pr, PROBE_BUFS, PROBE_BUF_SIZE) == 0) {
+  if (bufring_setup(pr, PROBE_BUFS, PROBE_BUF_SIZE, PROBE_BUFS) == 0) {
     bits |= RR_PROBE_BUF_RING;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {

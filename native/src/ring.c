@@ -155,10 +155,10 @@ static void release(struct rr_ring *r, int uring_up) {
 }
 
 int rr_ring_create(uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena_bytes,
-                   uint32_t buf_count, uint32_t buf_size, int mode) {
+                   uint32_t buf_count, uint32_t buf_size, uint32_t buf_initial, int mode) {
   if (entries == 0 || entries > 32768 || cmd_cap == 0 || evt_cap == 0) return -EINVAL;
   if (cmd_cap > (1u << 20) || evt_cap > (1u << 20)) return -EINVAL;
-  if (!bufring_valid_geometry(buf_count, buf_size)) return -EINVAL;
+  if (!bufring_valid_geometry(buf_count, buf_size, buf_initial)) return -EINVAL;
   if (mode != RR_RING_COOP && mode != RR_RING_DEFER) return -EINVAL;
 
   struct rr_ring *r = calloc(1, sizeof *r);
@@ -190,7 +190,7 @@ int rr_ring_create(uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_
     return -ENOMEM;
   }
 
-  ret = bufring_setup(r, buf_count, buf_size);
+  ret = bufring_setup(r, buf_count, buf_size, buf_initial);
   if (ret < 0) {
     release(r, 1);
     return ret;
@@ -231,6 +231,13 @@ void *rr_ring_mem(int h, int which) {
   case RR_MEM_BUFS: return r->bufs;
   default: return NULL;
   }
+}
+
+int rr_bufring_grow(int h, uint32_t active) {
+  struct rr_ring *r = ring_lookup(h);
+  if (!r) return -EBADF;
+  if (!ring_owned_here(r)) return -EEXIST;
+  return bufring_grow(r, active);
 }
 
 int rr_ring_setup_flags(int h) {

@@ -14,8 +14,13 @@ int test_failed;
 
 int tr_open(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena,
             uint32_t buf_count, uint32_t buf_size) {
+  return tr_open_bufs(t, entries, cmd_cap, evt_cap, arena, buf_count, buf_size, buf_count);
+}
+
+int tr_open_bufs(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena,
+                 uint32_t buf_count, uint32_t buf_size, uint32_t buf_initial) {
   memset(t, 0, sizeof *t);
-  t->h = rr_ring_create(entries, cmd_cap, evt_cap, arena, buf_count, buf_size, RR_RING_COOP);
+  t->h = rr_ring_create(entries, cmd_cap, evt_cap, arena, buf_count, buf_size, buf_initial, RR_RING_COOP);
   if (t->h < 0) return t->h;
   t->cmd_cap = cmd_cap;
   t->evt_cap = evt_cap;

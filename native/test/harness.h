@@ -58,6 +58,9 @@ struct tring {
 /* Creates the ring and wraps its memory; returns rr_ring_create's result. */
 int tr_open(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena,
             uint32_t buf_count, uint32_t buf_size);
+/* tr_open with only the first buf_initial provided buffers handed to the kernel. */
+int tr_open_bufs(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena,
+                 uint32_t buf_count, uint32_t buf_size, uint32_t buf_initial);
 void tr_cmd(struct tring *t, int op, int fd, int ud, int off, int len, int arg);
 /* One rr_step with the queued commands; reaped events go to the backlog. */
 int tr_step(struct tring *t, int wait_nr);

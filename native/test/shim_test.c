@@ -64,7 +64,7 @@ static void test_create_destroy(void) {
   CHECK_EQ(rr_ring_destroy(-5), -EBADF);
 
   /* A new ring may reuse the slot but never the old handle. */
-  int h2 = rr_ring_create(8, 4, 4, 4096, 0, 0, RR_RING_DEFER);
+  int h2 = rr_ring_create(8, 4, 4, 4096, 0, 0, 0, RR_RING_DEFER);
   CHECK(rr_ring_setup_flags(h2) & RR_FEAT_DEFER_TASKRUN); /* opt-in mode */
   CHECK(h2 > 0 && h2 != t.h);
   CHECK(rr_ring_mem(h2, RR_MEM_BUFS) == NULL); /* no buffer ring asked for */
@@ -72,13 +72,16 @@ static void test_create_destroy(void) {
   CHECK_EQ(rr_ring_destroy(t.h), -EBADF);
   CHECK_EQ(rr_ring_destroy(h2), 0);
 
-  CHECK_EQ(rr_ring_create(0, 4, 4, 4096, 0, 0, RR_RING_COOP), -EINVAL);
-  CHECK_EQ(rr_ring_create(8, 0, 4, 4096, 0, 0, RR_RING_COOP), -EINVAL);
-  CHECK_EQ(rr_ring_create(8, 4, 0, 4096, 0, 0, RR_RING_COOP), -EINVAL);
-  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 3, 1024, RR_RING_COOP), -EINVAL);  /* not a power of two */
-  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 4, 100, RR_RING_COOP), -EINVAL);   /* not a multiple of 64 */
-  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 65536, 64, RR_RING_COOP), -EINVAL); /* too many for 16-bit bids */
-  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 0, 0, 7), -EINVAL);                 /* no such ring mode */
+  CHECK_EQ(rr_ring_create(0, 4, 4, 4096, 0, 0, 0, RR_RING_COOP), -EINVAL);
+  CHECK_EQ(rr_ring_create(8, 0, 4, 4096, 0, 0, 0, RR_RING_COOP), -EINVAL);
+  CHECK_EQ(rr_ring_create(8, 4, 0, 4096, 0, 0, 0, RR_RING_COOP), -EINVAL);
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 3, 1024, 3, RR_RING_COOP), -EINVAL);  /* not a power of two */
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 4, 100, 4, RR_RING_COOP), -EINVAL);   /* not a multiple of 64 */
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 65536, 64, 1, RR_RING_COOP), -EINVAL); /* too many for 16-bit bids */
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 4, 64, 0, RR_RING_COOP), -EINVAL);    /* no buffer to start with */
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 4, 64, 5, RR_RING_COOP), -EINVAL);    /* more than the ring holds */
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 0, 0, 1, RR_RING_COOP), -EINVAL);     /* buffers without a ring */
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 0, 0, 0, 7), -EINVAL);                /* no such ring mode */
 }
 
 #define THREADS 8
@@ -298,6 +301,59 @@ static void test_buf_return_reuse(void) {
   int events = stream_through(&t, 256u << 10, &short_sends);
   CHECK(events > 4 * 4);
   CHECK_EQ(rr_ring_destroy(t.h), 0);
+}
+
+/* Data events on ud 1 until -ENOBUFS; each data event's bid goes to bids[]. */
+static int recv_until_enobufs(struct tring *t, int *bids, int cap) {
+  int n = 0;
+  struct evt e;
+  while (tr_wait(t, 1, &e, 1000)) {
+    if (e.res == -ENOBUFS) {
+      CHECK(!(e.flags & F_MORE));
+      return n;
+    }
+    CHECK_EQ(e.res, 64);
+    if (n < cap) bids[n] = e.flags >> 16;
+    n++;
+  }
+  CHECK(!"no -ENOBUFS");
+  return n;
+}
+
+static void test_bufring_grow(void) {
+  static struct tring t;
+  /* Room for 4 buffers of 64 bytes, one handed to the kernel at first. */
+  REQUIRE(tr_open_bufs(&t, 16, 16, 16, 1 << 16, 4, 64, 1) > 0);
+  int sv[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  char data[1024];
+  memset(data, 'x', sizeof data);
+  REQUIRE(write(sv[1], data, sizeof data) == (ssize_t)sizeof data);
+  int bids[8];
+  tr_cmd(&t, RR_OP_RECV_MULTI, sv[0], 1, 0, 0, 0);
+  tr_step(&t, 0);
+  CHECK_EQ(recv_until_enobufs(&t, bids, 8), 1);
+  CHECK_EQ(bids[0], 0);
+  /* Buffer 3 was never handed over: returning it is refused. */
+  tr_cmd(&t, RR_OP_BUF_RETURN, -1, 5, 0, 0, 3);
+  CHECK_EQ(rr_bufring_grow(t.h, 3), 3);
+  tr_cmd(&t, RR_OP_RECV_MULTI, sv[0], 1, 0, 0, 0);
+  tr_step(&t, 0);
+  struct evt e;
+  CHECK(tr_wait(&t, 5, &e, 1000) && e.res == -EINVAL);
+  CHECK_EQ(recv_until_enobufs(&t, bids, 8), 2);
+  CHECK(bids[0] == 1 && bids[1] == 2);
+  CHECK_EQ(rr_bufring_grow(t.h, 100), 4); /* capped at the ring's size */
+  CHECK_EQ(rr_bufring_grow(t.h, 2), 4);   /* never shrinks */
+  CHECK_EQ(rr_bufring_grow(-5, 4), -EBADF);
+  close(sv[0]);
+  close(sv[1]);
+  CHECK_EQ(rr_ring_destroy(t.h), 0);
+
+  int h = rr_ring_create(8, 4, 4, 4096, 0, 0, 0, RR_RING_COOP);
+  REQUIRE(h > 0);
+  CHECK_EQ(rr_bufring_grow(h, 4), -EINVAL); /* no buffer ring */
+  CHECK_EQ(rr_ring_destroy(h), 0);
 }
 
 static void test_enobufs(void) {
@@ -625,6 +681,7 @@ static const struct test_case tests[] = {
     {"1 MiB send completes with a count", test_large_send},
     {"BUF_RETURN makes buffers reusable", test_buf_return_reuse},
     {"-ENOBUFS when buffers are not returned", test_enobufs},
+    {"a buffer ring grows from its first buffers", test_bufring_grow},
     {"TIMEOUT fires with -ETIME on time", test_timeout},
     {"CANCEL yields -ECANCELED and no CQE of its own", test_cancel},
     {"eventfd readable on completion, silent when off", test_eventfd},

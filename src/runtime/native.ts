@@ -15,7 +15,8 @@ import { loadFailedLine, missingLine, type NativeCandidate, type NativeSearch, p
 const { i32, u32, ptr, f64 } = FFIType;
 
 const symbols = {
-  rr_ring_create: { args: [u32, u32, u32, u32, u32, u32, i32], returns: i32 },
+  rr_ring_create: { args: [u32, u32, u32, u32, u32, u32, u32, i32], returns: i32 },
+  rr_bufring_grow: { args: [i32, u32], returns: i32 },
   rr_ring_mem: { args: [i32, i32], returns: ptr },
   rr_ring_setup_flags: { args: [i32], returns: i32 },
   rr_ring_eventfd: { args: [i32], returns: i32 },

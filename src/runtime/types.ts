@@ -207,6 +207,8 @@ export interface BufferStats {
   fallbacks: number;
   /** Streaming reads that found every provided buffer in use (ENOBUFS) and waited for one to come back (uring only). */
   recvNoBuffers: number;
+  /** Provided buffers the kernel has for streaming reads (uring: starts at bufInitial, doubles at ENOBUFS up to bufCount); 0 on epoll. */
+  recvBuffers: number;
 }
 
 /**

@@ -2,7 +2,8 @@
  * io_uring driver: streaming reads over the provided buffer ring. A stream
  * carries far more data than the ring's buffers hold (so every buffer is
  * returned and the multishot recv re-arms after ENOBUFS), in order, with
- * pause/resume; a locally closed stream ends once with end(null).
+ * pause/resume; the buffers start at bufInitial and grow at ENOBUFS; a
+ * locally closed stream ends once with end(null).
  */
 import { describe, expect, test } from "bun:test";
 import type { Conn } from "../../src/runtime/types.ts";
@@ -99,6 +100,56 @@ describe(`uring stream${probe.ok ? "" : ` (skipped: ${probe.reason})`}`, () => {
     await client.close();
     await echoed; // the server's stream saw end of stream
     await server.close();
+    await l.close();
+    await rt.close();
+  });
+
+  it("the kernel gets bufInitial buffers, doubled at each ENOBUFS up to bufCount, and no byte is lost", async () => {
+    expect(() => createUringRuntime({ bufCount: 8, bufInitial: 9 })).toThrow("bufInitial must be an integer from 1 to bufCount (8), got 9");
+    expect(() => createUringRuntime({ bufCount: 8, bufInitial: 0 })).toThrow("bufInitial");
+    const rt = createUringRuntime({ bufCount: 8, bufInitial: 1, bufSize: 4096 });
+    expect(rt.stats().buffers!.recvBuffers).toBe(1);
+    const l = await rt.listen({ port: 0 });
+    const conns = 4;
+    const total = 256 << 10;
+    const payload = pattern(total);
+    const received: Uint8Array[] = [];
+    const arrived: Promise<void>[] = [];
+    const clients: Conn[] = [];
+    const servers: Conn[] = [];
+    for (let c = 0; c < conns; c++) {
+      const accepted = l.accept();
+      clients.push(await rt.connect({ host: "127.0.0.1", port: l.port }));
+      const server = await accepted;
+      servers.push(server);
+      const back = new Uint8Array(total);
+      received.push(back);
+      let got = 0;
+      // dataIn reads the driver's view of the buffers, which is replaced as they grow.
+      arrived.push(new Promise<void>((resolve) => server.stream({
+        data: () => { throw new Error("the uring driver calls dataIn when a sink has it"); },
+        dataIn(buf, start, end) {
+          back.set(buf.subarray(start, end), got);
+          got += end - start;
+          if (got === total) resolve();
+        },
+        end() {},
+      })));
+    }
+    const writes = await Promise.all(clients.map((c) => c.writeAll(payload)));
+    for (const w of writes) expect(w.res).toBe(total);
+    await Promise.race([Promise.all(arrived), rt.sleep(10_000).then(() => { throw new Error("not every byte arrived within 10 s"); })]);
+    for (const back of received) {
+      let firstBad = -1;
+      for (let i = 0; i < total && firstBad < 0; i++) if (back[i] !== payload[i]) firstBad = i;
+      expect(firstBad).toBe(-1);
+    }
+    const b = rt.stats().buffers!;
+    expect(b.recvNoBuffers).toBeGreaterThan(0);
+    expect(b.recvBuffers).toBeGreaterThan(1);
+    expect(b.recvBuffers).toBeLessThanOrEqual(8);
+    expect([1, 2, 4, 8]).toContain(b.recvBuffers);
+    for (const c of [...clients, ...servers]) await c.close();
     await l.close();
     await rt.close();
   });

@@ -62,4 +62,5 @@ export const RUNTIME_FAMILIES: Family[] = [
   { name: "ringrpc_runtime_buffer_in_use_bytes", type: "gauge", help: "Bytes of pool buffers handed out and not yet released." },
   { name: "ringrpc_runtime_buffer_fallbacks_total", type: "counter", help: "Buffers the arena could not serve (full): plain memory was used instead." },
   { name: "ringrpc_runtime_recv_no_buffers_total", type: "counter", help: "Streaming reads that found every provided buffer in use (ENOBUFS) and waited (uring only)." },
+  { name: "ringrpc_runtime_recv_buffers", type: "gauge", help: "Provided buffers the kernel has for streaming reads; doubles at ENOBUFS up to bufCount (uring only)." },
 ];

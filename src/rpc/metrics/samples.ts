@@ -127,7 +127,10 @@ export function runtimeSamples(who: ReadonlyArray<readonly [string, string]>, dr
     add("ringrpc_runtime_buffer_arena_bytes", b.arenaBytes, false);
     add("ringrpc_runtime_buffer_in_use_bytes", b.inUseBytes, false);
     add("ringrpc_runtime_buffer_fallbacks_total", b.fallbacks, true);
-    if (w !== undefined) add("ringrpc_runtime_recv_no_buffers_total", b.recvNoBuffers, true);
+    if (w !== undefined) {
+      add("ringrpc_runtime_recv_no_buffers_total", b.recvNoBuffers, true);
+      add("ringrpc_runtime_recv_buffers", b.recvBuffers, false);
+    }
   }
   return out;
 }

@@ -19,10 +19,11 @@ const MIN_CLASS_SHIFT = 6;
 const UNIT = 1 << MIN_CLASS_SHIFT;
 /**
  * Default slab: the largest arena buffer, and the unit in which the arena is
- * wrapped. 1 MiB (not 4): every wrapped byte counts in JSC's collection
- * pacing, and the RPC layer's largest write is 256 KiB.
+ * wrapped. 256 KiB (was 4 MiB, then 1 MiB): every wrapped byte counts in
+ * JSC's collection pacing, and the RPC layer's largest write
+ * (frame-output.ts, MAX_WRITE_BYTES) is 256 KiB.
  */
-export const DEFAULT_SLAB_BYTES = 1 << 20;
+export const DEFAULT_SLAB_BYTES = 1 << 18;
 /** Slabs found by a scan; past this many wrapped slabs a map finds a buffer's slab. */
 const SCANNED_SLABS = 4;
 

@@ -37,7 +37,8 @@ export class UringCore implements OpCore {
   /** Completions whose user_data named no live slot (should stay 0). */
   strayEvents = 0;
   recvNoBuffers = 0;
-  readonly bufsView: Uint8Array;
+  /** The provided buffers the kernel has, for streaming reads (replaced when they grow). */
+  bufsView: Uint8Array;
   private drained: (() => void) | null = null;
   private stepErrorReported = false;
 
@@ -74,6 +75,16 @@ export class UringCore implements OpCore {
     for (const s of slots.activeSlots()) {
       if (slots.owner[s] === owner && slots.kind[s] !== SlotKind.CLOSE) this.cancelInKernel(s);
     }
+  }
+
+  /**
+   * A multishot recv ended with ENOBUFS: every provided buffer the kernel had
+   * was in use. Doubles them (up to bufCount) before the recv is re-armed.
+   */
+  buffersExhausted(): void {
+    this.recvNoBuffers++;
+    const had = this.ring.bufActive;
+    if (this.ring.growBufs(had * 2) > had) this.bufsView = new Uint8Array(this.ring.bufs);
   }
 
   opDone(conn: CoreConn): void {

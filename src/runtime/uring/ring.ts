@@ -23,8 +23,11 @@ export interface RingOptions {
   cmdCap: number;
   evtCap: number;
   arenaBytes: number;
+  /** Room in the provided buffer ring: the most buffers it can grow to. */
   bufCount: number;
   bufSize: number;
+  /** Provided buffers handed to the kernel at creation (1..bufCount; 0 with bufCount 0). */
+  bufInitial: number;
   mode: RingMode;
 }
 
@@ -39,7 +42,15 @@ export class Ring {
   readonly arenaAddress: number;
   /** Views of the arena made by wrapArena(), detached on destroy. */
   private readonly arenaViews: ArrayBuffer[] = [];
-  readonly bufs: ArrayBuffer;
+  /**
+   * The provided buffers the kernel has ([0, bufActive) of the mapping),
+   * wrapped once per growth: JSC counts a wrapped region as allocated
+   * memory, so buffers the kernel never got are not wrapped either.
+   */
+  bufs: ArrayBuffer;
+  bufActive: number;
+  /** Views `bufs` replaced, held weakly (a held one would stay counted) so destroy() can still detach any a caller kept. */
+  private readonly oldBufViews: WeakRef<ArrayBuffer>[] = [];
   readonly eventfd: number;
   readonly featureBits: number;
   /** Commands written into the native array, not yet stepped. */
@@ -64,7 +75,7 @@ export class Ring {
     const lib = loadNative();
     this.lib = lib;
     this.opts = opts;
-    const h = lib.rr_ring_create(opts.entries, opts.cmdCap, opts.evtCap, opts.arenaBytes, opts.bufCount, opts.bufSize, RingModeCode[opts.mode]);
+    const h = lib.rr_ring_create(opts.entries, opts.cmdCap, opts.evtCap, opts.arenaBytes, opts.bufCount, opts.bufSize, opts.bufInitial, RingModeCode[opts.mode]);
     if (h < 0) {
       throw new DriverUnavailable("uring", `rr_ring_create failed: ${errnoName(h)}${h === -1 ? " (io_uring blocked by seccomp or kernel.io_uring_disabled)" : ""}`);
     }
@@ -73,7 +84,8 @@ export class Ring {
       this.cmds = new Int32Array(region(lib, h, Mem.CMDS, opts.cmdCap * CMD_WORDS * 4));
       this.evts = new Int32Array(region(lib, h, Mem.EVTS, opts.evtCap * EVT_WORDS * 4));
       this.arenaAddress = address(lib, h, Mem.ARENA);
-      this.bufs = region(lib, h, Mem.BUFS, opts.bufCount * opts.bufSize);
+      this.bufActive = opts.bufInitial;
+      this.bufs = opts.bufCount === 0 ? new ArrayBuffer(0) : region(lib, h, Mem.BUFS, opts.bufInitial * opts.bufSize);
       const efd = lib.rr_ring_eventfd(h);
       if (efd < 0) throw new DriverUnavailable("uring", `rr_ring_eventfd failed: ${errnoName(efd)}`);
       this.eventfd = efd;
@@ -85,6 +97,23 @@ export class Ring {
     }
     this.overflow = new Int32Array(opts.cmdCap * CMD_WORDS);
     this.stepNative = (lib.rr_step as unknown as { native?: StepFn }).native ?? lib.rr_step;
+  }
+
+  /**
+   * Hands provided buffers up to `active` (capped at bufCount) to the
+   * kernel and re-wraps `bufs` over them; returns how many the kernel has.
+   * Only between steps. Earlier views stay valid (same memory) until destroy.
+   */
+  growBufs(active: number): number {
+    active = Math.min(active, this.opts.bufCount);
+    if (this.destroyed || active <= this.bufActive) return this.bufActive;
+    const got = this.lib.rr_bufring_grow(this.handle, active);
+    if (got > this.bufActive) {
+      this.bufActive = got;
+      this.oldBufViews.push(new WeakRef(this.bufs));
+      this.bufs = region(this.lib, this.handle, Mem.BUFS, got * this.opts.bufSize);
+    }
+    return this.bufActive;
   }
 
   /** Wraps arena bytes [offset, offset + bytes) for JS (once per slab: see ArenaBufferPool). */
@@ -180,7 +209,8 @@ export class Ring {
     this.overflowCount = 0;
     // Detach every view of the ring's memory first: a buffer still held by
     // the caller then reads as empty instead of touching unmapped memory.
-    for (const ab of [this.cmds.buffer, this.evts.buffer, ...this.arenaViews, this.bufs]) detach(ab);
+    const oldBufs = this.oldBufViews.map((v) => v.deref()).filter((v) => v !== undefined);
+    for (const ab of [this.cmds.buffer, this.evts.buffer, ...this.arenaViews, this.bufs, ...oldBufs]) detach(ab);
     return this.lib.rr_ring_destroy(this.handle);
   }
 }

@@ -39,9 +39,15 @@ export interface UringRuntimeOptions {
   entries?: number;
   /** Bytes of the owned-buffer arena (default 64 MiB, reserved lazily: untouched pages cost nothing). */
   arenaBytes?: number;
-  /** Provided buffers for streaming reads, a power of two (default 256). */
+  /** Most provided buffers for streaming reads, a power of two (default 256): the ring grows to this many. */
   bufCount?: number;
-  /** Bytes per provided buffer, a multiple of 64 (default 16 KiB). */
+  /**
+   * Provided buffers the kernel gets at start (default 32, at most bufCount).
+   * Each time a read finds them all in use (ENOBUFS), they double, up to
+   * bufCount; buffers the kernel never got are never touched (not resident).
+   */
+  bufInitial?: number;
+  /** Bytes per provided buffer, a multiple of 64 (default 8 KiB). */
   bufSize?: number;
   /** COOP_TASKRUN ("coop", default) or DEFER_TASKRUN ("defer"); RINGRPC_RING_MODE sets the default. */
   ringMode?: RingMode;
@@ -52,7 +58,7 @@ export interface UringStartOptions extends UringRuntimeOptions {
   wakeCheck?: boolean;
 }
 
-const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20, bufCount: 256, bufSize: 8 << 10 };
+const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20, bufCount: 256, bufInitial: 32, bufSize: 8 << 10 };
 
 export class UringRuntime implements Runtime {
   readonly driver: DriverName = "uring";
@@ -144,7 +150,7 @@ export class UringRuntime implements Runtime {
     const pool = this.core.pool;
     return {
       steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats(), accept: this.acceptCounters.snapshot(),
-      buffers: { arenaBytes: pool.size, inUseBytes: pool.inUseBytes, fallbacks: pool.fallbacks, recvNoBuffers: this.core.recvNoBuffers },
+      buffers: { arenaBytes: pool.size, inUseBytes: pool.inUseBytes, fallbacks: pool.fallbacks, recvNoBuffers: this.core.recvNoBuffers, recvBuffers: this.core.ring.bufActive },
     };
   }
 
@@ -226,6 +232,8 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): UringRuntime
   const bufSize = opts.bufSize ?? DEFAULTS.bufSize;
   if (!isPowerOfTwo(bufCount)) throw new RangeError(`bufCount must be a power of two, got ${bufCount}`);
   if (bufSize <= 0 || bufSize % 64 !== 0) throw new RangeError(`bufSize must be a positive multiple of 64, got ${bufSize}`);
+  const bufInitial = opts.bufInitial ?? Math.min(DEFAULTS.bufInitial, bufCount);
+  if (!Number.isInteger(bufInitial) || bufInitial < 1 || bufInitial > bufCount) throw new RangeError(`bufInitial must be an integer from 1 to bufCount (${bufCount}), got ${bufInitial}`);
   const mode = opts.ringMode ?? ringModeFromEnv();
   const core = new UringCore({
     entries,
@@ -234,6 +242,7 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): UringRuntime
     arenaBytes: opts.arenaBytes ?? DEFAULTS.arenaBytes,
     bufCount,
     bufSize,
+    bufInitial,
     mode,
   });
   return new UringRuntime(core);

@@ -54,8 +54,10 @@ export interface OpCore {
   readonly ring: Ring;
   readonly slots: SlotTable;
   readonly pool: ArenaBufferPool;
-  /** The provided-buffer region, viewed once, and the size of one buffer in it. */
+  /** The provided buffers the kernel has, viewed once per growth, and the size of one buffer. */
   readonly bufsView: Uint8Array;
+  /** A streaming read found no provided buffer (counts it, hands the kernel more if it may). */
+  buffersExhausted(): void;
   readonly bufSize: number;
   readonly closing: boolean;
   /** Streaming reads that ended an arm with ENOBUFS (every provided buffer in use). */

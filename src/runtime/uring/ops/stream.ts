@@ -30,7 +30,7 @@ export const streamOp: OpKind = {
     if ((flags & CQE_F_MORE) !== 0) return;
     // The last CQE of this arm: end, stop, or re-arm.
     let end: IoError | null | undefined;
-    if (res === -Errno.ENOBUFS) core.recvNoBuffers++;
+    if (res === -Errno.ENOBUFS) core.buffersExhausted();
     if (res === 0) end = null;
     else if (res < 0 && res !== -Errno.ENOBUFS && res !== -Errno.ECANCELED) end = ioError(res, "recv");
     else if (conn.closed || core.closing) end = null;
