@@ -54,18 +54,25 @@ async function measure(driver: "uring" | "epoll", port: number, load: string[]):
     text += new TextDecoder().decode(r.value);
   }
   const lg = (secs: number) => Bun.spawn([loadgen, "--port", String(port), "--conns", "16", "--depth", "32", ...load, "--duration", String(secs), "--warmup", "0", "--mode", "rpc", "--method", "echo", "--cpu", "1"], { stdout: "pipe" });
-  await lg(1).exited; // warm-up: JIT and the first collections
-  const from = statSync(errPath).size;
-  const run = lg(seconds);
   const rss: number[] = [];
-  for (let t = 0; t < seconds; t++) {
-    await Bun.sleep(1000);
-    rss.push(rssMiB(proc.pid));
+  let out: string;
+  let from: number;
+  let to: number;
+  try {
+    await lg(1).exited; // warm-up: JIT and the first collections
+    from = statSync(errPath).size;
+    const run = lg(seconds);
+    for (let t = 0; t < seconds; t++) {
+      await Bun.sleep(1000);
+      rss.push(rssMiB(proc.pid));
+    }
+    out = await new Response(run.stdout).text();
+    to = statSync(errPath).size;
+  } finally {
+    // A failed run (no load generator built, say) must not leave the server holding the port.
+    proc.kill("SIGTERM");
+    await proc.exited;
   }
-  const out = await new Response(run.stdout).text();
-  const to = statSync(errPath).size;
-  proc.kill("SIGTERM");
-  await proc.exited;
   const j = JSON.parse(out.trim().split("\n").at(-1)!);
   const { bytes, collections } = allocatedInWindow(readFileSync(errPath, "utf8"), from, to);
   return { rps: j.rps, rss, perReq: bytes / j.requests, collections };
