@@ -164,6 +164,13 @@ const mutants: Mutant[] = [
     to: "    return c !== null && c.usable && !this.backend.outlier.ejected;",
     tests: ["test/rpc/health-balancing.test.ts"],
   },
+  {
+    name: "uring: provided buffers never grow past bufInitial",
+    file: "src/runtime/uring/core.ts",
+    from: "    if (this.ring.growBufs(had * 2) > had) this.bufsView = new Uint8Array(this.ring.bufs);",
+    to: "    if (this.ring.growBufs(had) > had) this.bufsView = new Uint8Array(this.ring.bufs);",
+    tests: ["test/runtime/uring-stream.test.ts"],
+  },
 ];
 
 const root = new URL("..", import.meta.url).pathname;
