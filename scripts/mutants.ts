@@ -171,6 +171,13 @@ const mutants: Mutant[] = [
     to: "    if (this.ring.growBufs(had) > had) this.bufsView = new Uint8Array(this.ring.bufs);",
     tests: ["test/runtime/uring-stream.test.ts"],
   },
+  {
+    name: "uring: a chunk of an incremental buffer is read from the buffer's start",
+    file: "src/runtime/uring/ops/stream.ts",
+    from: "      const start = bid * core.bufSize + bufOff;",
+    to: "      const start = bid * core.bufSize;",
+    tests: ["test/runtime/uring-stream.test.ts"],
+  },
 ];
 
 const root = new URL("..", import.meta.url).pathname;

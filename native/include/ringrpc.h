@@ -51,7 +51,9 @@ enum rr_op {
   RR_OP_TIMEOUT = 6,      /* relative timeout of arg ms; res = -ETIME when it fires */
   RR_OP_CANCEL = 7,       /* async cancel of the op whose user_data == arg; no CQE to JS */
   RR_OP_CONNECT = 8,      /* connect(fd, arena+off, len) */
-  RR_OP_BUF_RETURN = 9,   /* give provided buffer `arg` back to the buffer ring; no SQE, no CQE */
+  RR_OP_BUF_RETURN = 9,   /* JS is done with one chunk of provided buffer `arg` (one per CQE that
+                           * carried it); the buffer goes back to the kernel once the kernel has
+                           * moved past it and every chunk is returned; no SQE, no CQE */
   RR_OP_SHUTDOWN = 10,    /* shutdown(fd, arg) */
   RR_OP__COUNT = 11
 };
@@ -59,9 +61,9 @@ enum rr_op {
 #define RR_CMDF_LINK_TIMEOUT 1 /* reserved for later: link the next TIMEOUT command to this op */
 
 /* ---- event records: rr_step writes, JS reads ---------------------------
- * An event is RR_EVT_WORDS int32 words, at these indices (word 3 is
- * reserved, 0). CQEs whose user_data is RR_UD_INTERNAL (cancels and other
- * shim-internal SQEs) are consumed by the shim and never copied out. */
+ * An event is RR_EVT_WORDS int32 words, at these indices. CQEs whose
+ * user_data is RR_UD_INTERNAL (cancels and other shim-internal SQEs) are
+ * consumed by the shim and never copied out. */
 #define RR_EVT_WORDS 4
 #define RR_EVT_UD 0    /* user_data (low 32 bits of the CQE's) */
 #define RR_EVT_RES 1   /* CQE res (>= 0 count/fd, or -errno) */
@@ -69,6 +71,8 @@ enum rr_op {
 #define RR_CQE_F_BUFFER 1     /* IORING_CQE_F_BUFFER: a provided buffer was used, */
 #define RR_CQE_BUFFER_SHIFT 16 /* its id in the high 16 bits */
 #define RR_CQE_F_MORE 2       /* IORING_CQE_F_MORE: the multishot op stays armed */
+#define RR_EVT_BUF_OFF 3 /* with RR_CQE_F_BUFFER: where in that buffer the data starts
+                          * (not 0 only on an incremental buffer ring); else 0 */
 #define RR_UD_INTERNAL 0xFFFFFFFFu
 
 /* ---- memory regions of a ring, for rr_ring_mem ------------------------ */
@@ -86,10 +90,14 @@ enum rr_mem {
 #define RR_FEAT_BUF_RING 8
 #define RR_FEAT_EVENTFD 16
 #define RR_FEAT_TASKRUN_FLAG 32
+#define RR_FEAT_BUF_INC 64 /* the buffer ring is consumed incrementally (IOU_PBUF_RING_INC, 6.12+) */
 
 /* ---- ring modes, the last argument of rr_ring_create ------------------ */
 #define RR_RING_COOP 0  /* SINGLE_ISSUER|COOP_TASKRUN|TASKRUN_FLAG: wake-ups cannot be lost */
 #define RR_RING_DEFER 1 /* SINGLE_ISSUER|DEFER_TASKRUN: eventfd may be late; opt-in */
+/* OR'd into either mode: never ask for incremental buffer consumption (every
+ * recv then takes a whole buffer, as on kernels before 6.12). */
+#define RR_WHOLE_BUFS 2
 
 /* ---- probe bits returned by rr_probe (>= 0), or -errno ---------------- */
 #define RR_PROBE_RING 1           /* io_uring_setup works at all */
@@ -100,6 +108,7 @@ enum rr_mem {
 #define RR_PROBE_BUF_RING 32
 #define RR_PROBE_SEND_ZC 64
 #define RR_PROBE_ASYNC_CANCEL 128
+#define RR_PROBE_BUF_INC 256      /* incremental buffer rings (IOU_PBUF_RING_INC, 6.12+) */
 
 /* Creates a ring with its command/event arrays, arena and provided buffer
  * ring (buf_count must be a power of two, buf_size a multiple of 64; the
@@ -107,8 +116,11 @@ enum rr_mem {
  * rr_bufring_grow hands over more; with buf_count 0, buf_initial is 0).
  * mode RR_RING_COOP tries SINGLE_ISSUER|COOP_TASKRUN|TASKRUN_FLAG, then
  * without TASKRUN_FLAG, then no flags; RR_RING_DEFER tries
- * SINGLE_ISSUER|DEFER_TASKRUN first, then the same list. rr_ring_setup_flags
- * says which one was taken. Returns a handle >= 0 or -errno. */
+ * SINGLE_ISSUER|DEFER_TASKRUN first, then the same list. The buffer ring
+ * is registered for incremental consumption (many recvs share a buffer,
+ * each at its RR_EVT_BUF_OFF) where the kernel has it, unless mode has
+ * RR_WHOLE_BUFS. rr_ring_setup_flags says what was taken. Returns a
+ * handle >= 0 or -errno. */
 int rr_ring_create(uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap,
                    uint32_t arena_bytes, uint32_t buf_count, uint32_t buf_size,
                    uint32_t buf_initial, int mode);

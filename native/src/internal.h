@@ -27,6 +27,14 @@ struct synth_event {
   int32_t res;
 };
 
+/* One provided buffer, as the shim tracks it (see rr_ring.buf_state). */
+struct buf_state {
+  uint32_t next_off;
+  uint16_t chunks;
+  uint8_t in_kernel;
+  uint8_t pad;
+};
+
 struct rr_ring {
   struct io_uring uring;
   int handle;
@@ -41,10 +49,13 @@ struct rr_ring {
   size_t arena_bytes; /* as asked for: the bound offsets are checked against */
   size_t arena_map;   /* as mapped: page rounded */
 
-  /* Provided buffer ring, group 0. buf_out[bid] is 1 while JS holds buffer
-   * bid (its CQE was copied out and it has not been returned yet); it lets
-   * BUF_RETURN reject a double return, which would otherwise hand the same
-   * memory to the kernel twice. */
+  /* Provided buffer ring, group 0. The kernel has buffer bid while
+   * buf_state[bid].in_kernel is 1: untouched, or, on an incremental ring,
+   * partly filled (its next chunk starts at .next_off). .chunks counts the
+   * chunks of it JS holds (CQEs copied out, not yet returned). A buffer goes
+   * back to the kernel when both are 0, so BUF_RETURN can reject a return
+   * with nothing out, which would otherwise hand the same memory to the
+   * kernel twice. */
   struct io_uring_buf_ring *br;
   size_t br_bytes;
   uint8_t *bufs;
@@ -54,7 +65,7 @@ struct rr_ring {
    * mapping is never touched, so it is not resident); bufring_grow raises it. */
   uint32_t buf_active;
   uint32_t br_pending; /* buffers added since the last advance */
-  uint8_t *buf_out;
+  struct buf_state *buf_state;
 
   int efd;
 
@@ -80,12 +91,13 @@ HIDDEN void *map_region(size_t bytes, size_t *mapped);
 HIDDEN void unmap_region(void *p, size_t mapped);
 
 /* bufring.c */
-HIDDEN int bufring_setup(struct rr_ring *r, uint32_t count, uint32_t size, uint32_t initial);
+HIDDEN int bufring_setup(struct rr_ring *r, uint32_t count, uint32_t size, uint32_t initial, int incremental);
 HIDDEN int bufring_grow(struct rr_ring *r, uint32_t active);
 HIDDEN void bufring_teardown(struct rr_ring *r);
 HIDDEN int bufring_return(struct rr_ring *r, uint32_t bid);
 HIDDEN void bufring_flush(struct rr_ring *r);
-HIDDEN void bufring_mark_out(struct rr_ring *r, uint32_t cqe_flags);
+/* A CQE was copied out: returns where its data starts in its buffer (0 when it carries none). */
+HIDDEN uint32_t bufring_chunk_out(struct rr_ring *r, int32_t res, uint32_t cqe_flags);
 HIDDEN int bufring_valid_geometry(uint32_t count, uint32_t size, uint32_t initial);
 
 #endif

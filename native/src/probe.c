@@ -97,13 +97,15 @@ static int probe_accept_multi(struct io_uring *ring) {
   return ok;
 }
 
-/* Registers a two-buffer ring (group 0) and, if that works, tries one
- * multishot recv from it. Returns RR_PROBE_* bits. */
+/* Registers a two-buffer ring (group 0), incremental where the kernel has
+ * that, and, if that works, tries one multishot recv from it. Returns
+ * RR_PROBE_* bits. */
 static int probe_buf_ring(struct rr_ring *pr) {
   struct io_uring *ring = &pr->uring;
   int bits = 0;
-  if (bufring_setup(pr, PROBE_BUFS, PROBE_BUF_SIZE, PROBE_BUFS) == 0) {
+  if (bufring_setup(pr, PROBE_BUFS, PROBE_BUF_SIZE, PROBE_BUFS, 1) == 0) {
     bits |= RR_PROBE_BUF_RING;
+    if (pr->feats & RR_FEAT_BUF_INC) bits |= RR_PROBE_BUF_INC;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
       if (write(sv[1], "p", 1) == 1) {

@@ -159,7 +159,9 @@ int rr_ring_create(uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_
   if (entries == 0 || entries > 32768 || cmd_cap == 0 || evt_cap == 0) return -EINVAL;
   if (cmd_cap > (1u << 20) || evt_cap > (1u << 20)) return -EINVAL;
   if (!bufring_valid_geometry(buf_count, buf_size, buf_initial)) return -EINVAL;
-  if (mode != RR_RING_COOP && mode != RR_RING_DEFER) return -EINVAL;
+  if ((mode & ~RR_WHOLE_BUFS) != RR_RING_COOP && (mode & ~RR_WHOLE_BUFS) != RR_RING_DEFER) return -EINVAL;
+  int whole_bufs = (mode & RR_WHOLE_BUFS) != 0;
+  mode &= ~RR_WHOLE_BUFS;
 
   struct rr_ring *r = calloc(1, sizeof *r);
   if (!r) return -ENOMEM;
@@ -190,7 +192,7 @@ int rr_ring_create(uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_
     return -ENOMEM;
   }
 
-  ret = bufring_setup(r, buf_count, buf_size, buf_initial);
+  ret = bufring_setup(r, buf_count, buf_size, buf_initial, !whole_bufs);
   if (ret < 0) {
     release(r, 1);
     return ret;

@@ -150,7 +150,7 @@ static uint32_t copy_events(struct rr_ring *r) {
     e[RR_EVT_UD] = s->user_data;
     e[RR_EVT_RES] = s->res;
     e[RR_EVT_FLAGS] = 0;
-    e[3] = 0;
+    e[RR_EVT_BUF_OFF] = 0;
   }
   if (r->synth_len == 0) r->synth_head = 0;
 
@@ -164,8 +164,7 @@ static uint32_t copy_events(struct rr_ring *r) {
     e[RR_EVT_UD] = (int32_t)(uint32_t)cqe->user_data;
     e[RR_EVT_RES] = cqe->res;
     e[RR_EVT_FLAGS] = (int32_t)cqe->flags;
-    e[3] = 0;
-    bufring_mark_out(r, cqe->flags);
+    e[RR_EVT_BUF_OFF] = (int32_t)bufring_chunk_out(r, cqe->res, cqe->flags);
   }
   io_uring_cq_advance(&r->uring, seen);
   r->stats[RR_STAT_COMPLETED] += seen;

@@ -19,9 +19,15 @@ int tr_open(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_ca
 
 int tr_open_bufs(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena,
                  uint32_t buf_count, uint32_t buf_size, uint32_t buf_initial) {
+  return tr_open_mode(t, entries, cmd_cap, evt_cap, arena, buf_count, buf_size, buf_initial, RR_RING_COOP);
+}
+
+int tr_open_mode(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena,
+                 uint32_t buf_count, uint32_t buf_size, uint32_t buf_initial, int mode) {
   memset(t, 0, sizeof *t);
-  t->h = rr_ring_create(entries, cmd_cap, evt_cap, arena, buf_count, buf_size, buf_initial, RR_RING_COOP);
+  t->h = rr_ring_create(entries, cmd_cap, evt_cap, arena, buf_count, buf_size, buf_initial, mode);
   if (t->h < 0) return t->h;
+  t->feats = rr_ring_setup_flags(t->h);
   t->cmd_cap = cmd_cap;
   t->evt_cap = evt_cap;
   t->arena_bytes = arena;
@@ -56,7 +62,7 @@ int tr_step(struct tring *t, int wait_nr) {
       test_failed = 1;
       break;
     }
-    t->backlog[t->nbacklog++] = (struct evt){e[0], e[1], e[2]};
+    t->backlog[t->nbacklog++] = (struct evt){e[RR_EVT_UD], e[RR_EVT_RES], e[RR_EVT_FLAGS], e[RR_EVT_BUF_OFF]};
   }
   return n;
 }
@@ -87,8 +93,8 @@ void tr_settle(struct tring *t, int ms) {
     if (tr_step(t, 0) <= 0) sleep_ms(1);
 }
 
-uint8_t *tr_buf(struct tring *t, int cqe_flags) {
-  return t->bufs + (size_t)((uint32_t)cqe_flags >> 16) * t->buf_size;
+uint8_t *tr_chunk(struct tring *t, const struct evt *e) {
+  return t->bufs + (size_t)((uint32_t)e->flags >> RR_CQE_BUFFER_SHIFT) * t->buf_size + (uint32_t)e->buf_off;
 }
 
 int count_fds(void) {

@@ -39,7 +39,7 @@ extern int test_failed; /* set by CHECK in the running test */
   } while (0)
 
 struct evt {
-  int32_t ud, res, flags;
+  int32_t ud, res, flags, buf_off;
 };
 
 #define BACKLOG_CAP 8192
@@ -47,6 +47,7 @@ struct evt {
 struct tring {
   int h;
   uint32_t cmd_cap, evt_cap, arena_bytes, buf_count, buf_size;
+  int feats; /* rr_ring_setup_flags */
   int32_t *cmds, *evts;
   uint8_t *arena, *bufs;
   int ncmds;
@@ -61,6 +62,9 @@ int tr_open(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_ca
 /* tr_open with only the first buf_initial provided buffers handed to the kernel. */
 int tr_open_bufs(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena,
                  uint32_t buf_count, uint32_t buf_size, uint32_t buf_initial);
+/* tr_open_bufs in ring mode `mode` (RR_RING_*, with RR_WHOLE_BUFS or not). */
+int tr_open_mode(struct tring *t, uint32_t entries, uint32_t cmd_cap, uint32_t evt_cap, uint32_t arena,
+                 uint32_t buf_count, uint32_t buf_size, uint32_t buf_initial, int mode);
 void tr_cmd(struct tring *t, int op, int fd, int ud, int off, int len, int arg);
 /* One rr_step with the queued commands; reaped events go to the backlog. */
 int tr_step(struct tring *t, int wait_nr);
@@ -69,7 +73,8 @@ int tr_step(struct tring *t, int wait_nr);
 int tr_wait(struct tring *t, int ud, struct evt *out, int timeout_ms);
 /* Steps for ms milliseconds, collecting everything into the backlog. */
 void tr_settle(struct tring *t, int ms);
-uint8_t *tr_buf(struct tring *t, int cqe_flags);
+/* Where the data of a recv event is: its buffer, at its offset. */
+uint8_t *tr_chunk(struct tring *t, const struct evt *e);
 
 int count_fds(void);
 double now_ms(void);

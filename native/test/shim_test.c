@@ -35,6 +35,7 @@ static void test_probe(void) {
   CHECK(p & RR_PROBE_BUF_RING);
   CHECK(p & RR_PROBE_SEND_ZC);
   CHECK(p & RR_PROBE_ASYNC_CANCEL);
+  CHECK(p & RR_PROBE_BUF_INC);
   CHECK_EQ(count_fds(), fds);
 }
 
@@ -191,10 +192,10 @@ static void test_echo_round_trip(void) {
   CHECK_EQ(r.res, 11);
   CHECK(r.flags & F_BUFFER);
   CHECK(r.flags & F_MORE);
-  CHECK(memcmp(tr_buf(&t, r.flags), "hello, ring", 11) == 0);
+  CHECK(memcmp(tr_chunk(&t, &r), "hello, ring", 11) == 0);
 
   /* Echo it back from the server into a single RECV on the client. */
-  memcpy(t.arena + 4096, tr_buf(&t, r.flags), 11);
+  memcpy(t.arena + 4096, tr_chunk(&t, &r), 11);
   tr_cmd(&t, RR_OP_BUF_RETURN, -1, 0, 0, 0, r.flags >> 16);
   tr_cmd(&t, RR_OP_RECV, cfd, 202, 8192, 64, 0);
   tr_cmd(&t, RR_OP_SEND, sfd, 203, 4096, 11, 0);
@@ -266,7 +267,7 @@ static int stream_through(struct tring *t, size_t n, int *short_sends) {
       CHECK(e.res > 0);
       if (e.res <= 0) return recv_events;
       recv_events++;
-      const uint8_t *b = tr_buf(t, e.flags);
+      const uint8_t *b = tr_chunk(t, &e);
       for (int i = 0; i < e.res; i++)
         if (b[i] != pattern_byte(got + (size_t)i)) {
           CHECK(!"received bytes differ from what was sent");
@@ -297,9 +298,78 @@ static void test_buf_return_reuse(void) {
   static struct tring t;
   /* 4 x 4 KiB buffers, 256 KiB of data: each buffer is used ~16 times. */
   REQUIRE(tr_open(&t, 64, 64, 64, ARENA, 4, 4096) > 0);
+  CHECK(t.feats & RR_FEAT_BUF_INC);
   int short_sends = 0;
   int events = stream_through(&t, 256u << 10, &short_sends);
   CHECK(events > 4 * 4);
+  CHECK_EQ(rr_ring_destroy(t.h), 0);
+}
+
+static void test_whole_buffers(void) {
+  static struct tring t;
+  REQUIRE(tr_open_mode(&t, 64, 64, 64, ARENA, 4, 4096, 4, RR_RING_COOP | RR_WHOLE_BUFS) > 0);
+  CHECK(!(t.feats & RR_FEAT_BUF_INC));
+  CHECK(t.feats & RR_FEAT_COOP_TASKRUN);
+  int short_sends = 0;
+  int events = stream_through(&t, 256u << 10, &short_sends);
+  CHECK(events > 4 * 4);
+  CHECK_EQ(rr_ring_destroy(t.h), 0);
+  CHECK_EQ(rr_ring_create(8, 4, 4, 4096, 4, 64, 4, RR_RING_DEFER | RR_WHOLE_BUFS | 4), -EINVAL);
+}
+
+/* Writes n bytes of 'a' + i and reaps the recv events on ud 1 into ev
+ * (up to cap) until none comes for 50 ms. Returns how many. */
+static int write_and_reap(struct tring *t, int fd, int n, char c, struct evt *ev, int cap) {
+  char data[512];
+  memset(data, c, (size_t)n);
+  if (write(fd, data, (size_t)n) != n) CHECK(!"write");
+  int k = 0;
+  struct evt e;
+  while (k < cap && tr_wait(t, 1, &e, 50)) ev[k++] = e;
+  return k;
+}
+
+static void test_incremental_chunks(void) {
+  static struct tring t;
+  /* One 256-byte buffer: small writes must share it, each at its offset. */
+  REQUIRE(tr_open_bufs(&t, 16, 16, 16, 4096, 1, 256, 1) > 0);
+  REQUIRE(t.feats & RR_FEAT_BUF_INC);
+  int sv[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  tr_cmd(&t, RR_OP_RECV_MULTI, sv[0], 1, 0, 0, 0);
+  tr_step(&t, 0);
+  struct evt ev[8];
+  CHECK_EQ(write_and_reap(&t, sv[1], 100, 'a', ev, 8), 1);
+  CHECK(ev[0].res == 100 && ev[0].buf_off == 0 && (ev[0].flags >> 16) == 0 && (ev[0].flags & F_MORE));
+  CHECK_EQ(write_and_reap(&t, sv[1], 100, 'b', ev + 1, 7), 1);
+  CHECK(ev[1].res == 100 && ev[1].buf_off == 100 && (ev[1].flags >> 16) == 0);
+  /* 100 more: 56 fill the buffer, then there is none left. */
+  int k = write_and_reap(&t, sv[1], 100, 'c', ev + 2, 6);
+  CHECK_EQ(k, 2);
+  CHECK(ev[2].res == 56 && ev[2].buf_off == 200);
+  CHECK(ev[3].res == -ENOBUFS && !(ev[3].flags & F_MORE));
+  CHECK(memcmp(tr_chunk(&t, &ev[0]), "aaaa", 4) == 0 && memcmp(tr_chunk(&t, &ev[1]), "bbbb", 4) == 0);
+  CHECK(tr_chunk(&t, &ev[2])[55] == 'c');
+  /* Two of its three chunks back: the buffer stays out, so no data yet. */
+  tr_cmd(&t, RR_OP_BUF_RETURN, -1, 7, 0, 0, 0);
+  tr_cmd(&t, RR_OP_BUF_RETURN, -1, 7, 0, 0, 0);
+  tr_cmd(&t, RR_OP_RECV_MULTI, sv[0], 1, 0, 0, 0);
+  tr_step(&t, 0);
+  struct evt e;
+  CHECK(tr_wait(&t, 1, &e, 200) && e.res == -ENOBUFS);
+  /* The last one: the kernel has it again, from its start. */
+  tr_cmd(&t, RR_OP_BUF_RETURN, -1, 7, 0, 0, 0);
+  tr_cmd(&t, RR_OP_RECV_MULTI, sv[0], 1, 0, 0, 0);
+  tr_step(&t, 0);
+  CHECK(tr_wait(&t, 1, &e, 200) && e.res == 44 && e.buf_off == 0 && tr_chunk(&t, &e)[43] == 'c');
+  CHECK(!tr_wait(&t, 7, &e, 0)); /* the three returns were accepted */
+  /* Returning more chunks than are out is refused. */
+  tr_cmd(&t, RR_OP_BUF_RETURN, -1, 7, 0, 0, 0);
+  tr_cmd(&t, RR_OP_BUF_RETURN, -1, 7, 0, 0, 0);
+  tr_step(&t, 0);
+  CHECK(tr_wait(&t, 7, &e, 100) && e.res == -EINVAL);
+  close(sv[0]);
+  close(sv[1]);
   CHECK_EQ(rr_ring_destroy(t.h), 0);
 }
 
@@ -680,6 +750,8 @@ static const struct test_case tests[] = {
     {"connect + multishot accept + multishot recv + send round trip", test_echo_round_trip},
     {"1 MiB send completes with a count", test_large_send},
     {"BUF_RETURN makes buffers reusable", test_buf_return_reuse},
+    {"whole buffers when asked (RR_WHOLE_BUFS)", test_whole_buffers},
+    {"an incremental buffer ring: small recvs share a buffer, it returns after its last chunk", test_incremental_chunks},
     {"-ENOBUFS when buffers are not returned", test_enobufs},
     {"a buffer ring grows from its first buffers", test_bufring_grow},
     {"TIMEOUT fires with -ETIME on time", test_timeout},

@@ -209,6 +209,8 @@ export interface BufferStats {
   recvNoBuffers: number;
   /** Provided buffers the kernel has for streaming reads (uring: starts at bufInitial, doubles at ENOBUFS up to bufCount); 0 on epoll. */
   recvBuffers: number;
+  /** Streaming reads share provided buffers, each taking only the bytes it needs (uring on kernel 6.12+, unless bufIncremental is false); false on epoll. */
+  recvIncremental: boolean;
 }
 
 /**

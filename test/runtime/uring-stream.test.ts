@@ -2,8 +2,9 @@
  * io_uring driver: streaming reads over the provided buffer ring. A stream
  * carries far more data than the ring's buffers hold (so every buffer is
  * returned and the multishot recv re-arms after ENOBUFS), in order, with
- * pause/resume; the buffers start at bufInitial and grow at ENOBUFS; a
- * locally closed stream ends once with end(null).
+ * pause/resume; the buffers start at bufInitial and grow at ENOBUFS; small
+ * reads share a buffer on an incremental ring; a locally closed stream ends
+ * once with end(null).
  */
 import { describe, expect, test } from "bun:test";
 import type { Conn } from "../../src/runtime/types.ts";
@@ -154,6 +155,62 @@ describe(`uring stream${probe.ok ? "" : ` (skipped: ${probe.reason})`}`, () => {
     await l.close();
     await rt.close();
   });
+
+  it("the default buffers follow the ring: 4 of 64 KiB (up to 32) incremental, 32 of 8 KiB (up to 256) whole", async () => {
+    const hasInc = probe.features.includes("BUF_INC");
+    for (const bufIncremental of [true, false]) {
+      const rt = createUringRuntime({ bufIncremental });
+      const incremental = bufIncremental && hasInc;
+      const { bufSize, bufInitial, bufCount } = rt.core.ring.opts;
+      expect({ bufSize, bufInitial, bufCount }).toEqual(incremental ? { bufSize: 64 << 10, bufInitial: 4, bufCount: 32 } : { bufSize: 8 << 10, bufInitial: 32, bufCount: 256 });
+      expect(rt.stats().buffers!.recvIncremental).toBe(incremental);
+      await rt.close();
+    }
+  });
+
+  for (const incremental of [true, false]) {
+    it(`small reads ${incremental ? "share a buffer, each chunk at its offset (incremental ring)" : "each take a whole buffer (bufIncremental: false)"}`, async () => {
+      const rt = createUringRuntime({ bufCount: 8, bufInitial: 1, bufSize: 4096, bufIncremental: incremental });
+      // This project's kernels (6.18) have incremental buffer rings; one without them runs whole buffers.
+      expect(rt.stats().buffers!.recvIncremental).toBe(incremental && probe.features.includes("BUF_INC"));
+      const l = await rt.listen({ port: 0 });
+      const accepted = l.accept();
+      const client = await rt.connect({ host: "127.0.0.1", port: l.port });
+      const server = await accepted;
+      const writes = 30;
+      const payload = pattern(writes * 100);
+      const back = new Uint8Array(payload.length);
+      const starts: number[] = [];
+      let got = 0;
+      let arrived: () => void = () => {};
+      server.stream({
+        data: () => { throw new Error("the uring driver calls dataIn when a sink has it"); },
+        dataIn(buf, start, end) {
+          starts.push(start);
+          back.set(buf.subarray(start, end), got);
+          got += end - start;
+          arrived();
+        },
+        end() {},
+      });
+      // One 100-byte write at a time, each read before the next is sent: 30 separate reads.
+      for (let i = 0; i < writes; i++) {
+        const seen = new Promise<void>((resolve) => { arrived = () => { if (got >= (i + 1) * 100) resolve(); }; });
+        expect((await client.writeAll(payload.subarray(i * 100, (i + 1) * 100))).res).toBe(100);
+        await Promise.race([seen, rt.sleep(2_000).then(() => { throw new Error(`write ${i} did not arrive within 2 s`); })]);
+      }
+      expect(firstMismatch(back, payload)).toBe(-1);
+      expect(starts.length).toBe(writes);
+      const offsets = starts.map((s) => s % 4096);
+      if (rt.stats().buffers!.recvIncremental) expect(offsets).toEqual(starts.map((_, i) => i * 100));
+      else expect(offsets).toEqual(starts.map(() => 0));
+      expect(rt.stats().buffers!.recvNoBuffers).toBe(0);
+      await client.close();
+      await server.close();
+      await l.close();
+      await rt.close();
+    });
+  }
 
   it("a locally closed stream ends once with end(null) and delivers nothing after", async () => {
     const rt = createUringRuntime();

@@ -162,7 +162,7 @@ class EpollRuntime implements Runtime {
   stats(): RuntimeStats {
     return {
       ...this.counters.snapshot(), accept: this.acceptCounters.snapshot(),
-      buffers: { arenaBytes: 0, inUseBytes: this.buffers.inUseBytes, fallbacks: 0, recvNoBuffers: 0, recvBuffers: 0 },
+      buffers: { arenaBytes: 0, inUseBytes: this.buffers.inUseBytes, fallbacks: 0, recvNoBuffers: 0, recvBuffers: 0, recvIncremental: false },
     };
   }
 

@@ -20,6 +20,8 @@ export const EVT_WORDS = 4;
 export const EVT_UD = 0;
 export const EVT_RES = 1;
 export const EVT_FLAGS = 2;
+/** With CQE_F_BUFFER: where in that buffer the chunk starts (not 0 only on an incremental buffer ring). */
+export const EVT_BUF_OFF = 3;
 
 /** RR_UD_INTERNAL (0xFFFFFFFF) as it reads in an Int32Array. */
 export const UD_INTERNAL = -1;
@@ -60,10 +62,13 @@ export const Feature = {
   BUF_RING: 8,
   EVENTFD: 16,
   TASKRUN_FLAG: 32,
+  BUF_INC: 64,
 } as const;
 
 /** The last argument of rr_ring_create (RR_RING_*). */
 export const RingModeCode = { coop: 0, defer: 1 } as const;
+/** OR'd into a RingModeCode: every recv takes a whole provided buffer, as on kernels before 6.12. */
+export const WHOLE_BUFS = 2;
 
 export const ProbeBit = {
   RING: 1,
@@ -74,6 +79,7 @@ export const ProbeBit = {
   BUF_RING: 32,
   SEND_ZC: 64,
   ASYNC_CANCEL: 128,
+  BUF_INC: 256,
 } as const;
 
 export const Stat = { ENTERS: 0, SUBMITTED: 1, COMPLETED: 2, STEPS: 3 } as const;

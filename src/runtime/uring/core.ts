@@ -11,7 +11,7 @@
  */
 import { Errno, ioError } from "../errors.ts";
 import { loadNative, type NativeSymbols } from "../native.ts";
-import { EVT_FLAGS, EVT_RES, EVT_UD, EVT_WORDS, Op, UD_NONE } from "./abi.ts";
+import { EVT_BUF_OFF, EVT_FLAGS, EVT_RES, EVT_UD, EVT_WORDS, Op, UD_NONE } from "./abi.ts";
 import { ArenaBufferPool } from "./buffer-pool.ts";
 import { EventLoop } from "./loop.ts";
 import { pushClose } from "./ops/close.ts";
@@ -153,7 +153,7 @@ export class UringCore implements OpCore {
         continue;
       }
       try {
-        OPS[slots.kind[s]!]!.complete(this, s, res, flags);
+        OPS[slots.kind[s]!]!.complete(this, s, res, flags, evts[base + EVT_BUF_OFF]!);
       } catch (e) {
         this.reportError(e);
       }

@@ -9,7 +9,7 @@
 import { toArrayBuffer, type Pointer } from "bun:ffi";
 import { DriverUnavailable, errnoName } from "../errors.ts";
 import { loadNative, type NativeSymbols } from "../native.ts";
-import { CMD_ARG, CMD_FD, CMD_FLAGS, CMD_LEN, CMD_OFF, CMD_OP, CMD_UD, CMD_WORDS, EVT_WORDS, Mem, RingModeCode, Stat } from "./abi.ts";
+import { CMD_ARG, CMD_FD, CMD_FLAGS, CMD_LEN, CMD_OFF, CMD_OP, CMD_UD, CMD_WORDS, EVT_WORDS, Feature, Mem, RingModeCode, Stat, WHOLE_BUFS } from "./abi.ts";
 
 /**
  * How the kernel runs completion work: "coop" (COOP_TASKRUN, the default: a
@@ -29,6 +29,8 @@ export interface RingOptions {
   /** Provided buffers handed to the kernel at creation (1..bufCount; 0 with bufCount 0). */
   bufInitial: number;
   mode: RingMode;
+  /** Never ask for an incremental buffer ring: every recv takes a whole buffer (as on kernels before 6.12). */
+  wholeBufs?: boolean;
 }
 
 type StepFn = (h: number, ncmds: number, waitNr: number) => number;
@@ -53,6 +55,10 @@ export class Ring {
   private readonly oldBufViews: WeakRef<ArrayBuffer>[] = [];
   readonly eventfd: number;
   readonly featureBits: number;
+  /** The provided buffers are consumed incrementally (kernel 6.12+): small reads share a buffer, each chunk at its offset. */
+  get bufIncremental(): boolean {
+    return (this.featureBits & Feature.BUF_INC) !== 0;
+  }
   /** Commands written into the native array, not yet stepped. */
   queued = 0;
   /** Called when a command is queued while `sleeping`; set by the loop. */
@@ -75,7 +81,7 @@ export class Ring {
     const lib = loadNative();
     this.lib = lib;
     this.opts = opts;
-    const h = lib.rr_ring_create(opts.entries, opts.cmdCap, opts.evtCap, opts.arenaBytes, opts.bufCount, opts.bufSize, opts.bufInitial, RingModeCode[opts.mode]);
+    const h = lib.rr_ring_create(opts.entries, opts.cmdCap, opts.evtCap, opts.arenaBytes, opts.bufCount, opts.bufSize, opts.bufInitial, RingModeCode[opts.mode] | (opts.wholeBufs === true ? WHOLE_BUFS : 0));
     if (h < 0) {
       throw new DriverUnavailable("uring", `rr_ring_create failed: ${errnoName(h)}${h === -1 ? " (io_uring blocked by seccomp or kernel.io_uring_disabled)" : ""}`);
     }

@@ -49,6 +49,12 @@ export interface UringRuntimeOptions {
   bufInitial?: number;
   /** Bytes per provided buffer, a multiple of 64 (default 8 KiB). */
   bufSize?: number;
+  /**
+   * Let reads share a provided buffer where the kernel can (6.12+; default
+   * true): each read takes only the bytes it needs, so many small segments
+   * fill one buffer instead of taking one each. False: a whole buffer per read.
+   */
+  bufIncremental?: boolean;
   /** COOP_TASKRUN ("coop", default) or DEFER_TASKRUN ("defer"); RINGRPC_RING_MODE sets the default. */
   ringMode?: RingMode;
 }
@@ -58,7 +64,15 @@ export interface UringStartOptions extends UringRuntimeOptions {
   wakeCheck?: boolean;
 }
 
-const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20, bufCount: 256, bufInitial: 32, bufSize: 8 << 10 };
+const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20 };
+/**
+ * Provided buffers by default: 256 KiB at start, 2 MiB at most either way.
+ * A whole buffer per read wants many small ones; an incremental ring fills
+ * few large ones, and a larger buffer splits fewer reads at its end (each
+ * split is one more completion and a frame copied in pieces).
+ */
+const WHOLE_BUFS = { bufCount: 256, bufInitial: 32, bufSize: 8 << 10 };
+const INCREMENTAL_BUFS = { bufCount: 32, bufInitial: 4, bufSize: 64 << 10 };
 
 export class UringRuntime implements Runtime {
   readonly driver: DriverName = "uring";
@@ -150,7 +164,7 @@ export class UringRuntime implements Runtime {
     const pool = this.core.pool;
     return {
       steps: s.steps, enters: s.enters, submitted: s.submitted, completed: s.completed, wake: this.wakeStats(), accept: this.acceptCounters.snapshot(),
-      buffers: { arenaBytes: pool.size, inUseBytes: pool.inUseBytes, fallbacks: pool.fallbacks, recvNoBuffers: this.core.recvNoBuffers, recvBuffers: this.core.ring.bufActive },
+      buffers: { arenaBytes: pool.size, inUseBytes: pool.inUseBytes, fallbacks: pool.fallbacks, recvNoBuffers: this.core.recvNoBuffers, recvBuffers: this.core.ring.bufActive, recvIncremental: this.core.ring.bufIncremental },
     };
   }
 
@@ -228,11 +242,12 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): UringRuntime
   const probe = probeUring();
   if (!probe.ok) throw new DriverUnavailable("uring", probe.reason);
   const entries = opts.entries ?? DEFAULTS.entries;
-  const bufCount = opts.bufCount ?? DEFAULTS.bufCount;
-  const bufSize = opts.bufSize ?? DEFAULTS.bufSize;
+  const geometry = opts.bufIncremental !== false && probe.features.includes("BUF_INC") ? INCREMENTAL_BUFS : WHOLE_BUFS;
+  const bufCount = opts.bufCount ?? geometry.bufCount;
+  const bufSize = opts.bufSize ?? geometry.bufSize;
   if (!isPowerOfTwo(bufCount)) throw new RangeError(`bufCount must be a power of two, got ${bufCount}`);
   if (bufSize <= 0 || bufSize % 64 !== 0) throw new RangeError(`bufSize must be a positive multiple of 64, got ${bufSize}`);
-  const bufInitial = opts.bufInitial ?? Math.min(DEFAULTS.bufInitial, bufCount);
+  const bufInitial = opts.bufInitial ?? Math.min(geometry.bufInitial, bufCount);
   if (!Number.isInteger(bufInitial) || bufInitial < 1 || bufInitial > bufCount) throw new RangeError(`bufInitial must be an integer from 1 to bufCount (${bufCount}), got ${bufInitial}`);
   const mode = opts.ringMode ?? ringModeFromEnv();
   const core = new UringCore({
@@ -244,6 +259,7 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): UringRuntime
     bufSize,
     bufInitial,
     mode,
+    wholeBufs: opts.bufIncremental === false,
   });
   return new UringRuntime(core);
 }

@@ -78,7 +78,8 @@ export interface OpCore {
  */
 export interface OpKind {
   /** A completion (CQE) of slot s arrived; the op frees the slot when it is done with it. */
-  complete(core: OpCore, s: number, res: number, flags: number): void;
+  /** bufOff: where a provided buffer's chunk starts in it (EVT_BUF_OFF), for ops that read into them. */
+  complete(core: OpCore, s: number, res: number, flags: number, bufOff: number): void;
   /** The caller gave up while the op is in flight (the kernel cancel is already queued). */
   giveUp(core: OpCore, s: number): void;
   /** The runtime is closing and the kernel never completed the op: answer the caller; the engine frees the slot. */

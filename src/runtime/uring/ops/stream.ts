@@ -1,7 +1,8 @@
 /**
  * STREAM: a connection's streaming reads as one multishot recv into the
- * ring's provided buffers. Each completion hands its chunk to the
- * connection's sink and gives the buffer back to the kernel at once; the last
+ * ring's provided buffers. Each completion hands its chunk (a region of a
+ * buffer, which other chunks may share on an incremental ring) to the
+ * connection's sink and returns the chunk to the shim at once; the last
  * completion of an arm ends the stream (EOF, error), stops it (paused,
  * closing) or re-arms it (ENOBUFS, a cancel after pause/resume).
  */
@@ -18,12 +19,12 @@ export function startStream(core: OpCore, conn: CoreConn): void {
 }
 
 export const streamOp: OpKind = {
-  complete(core, s, res, flags) {
+  complete(core, s, res, flags, bufOff) {
     const slots = core.slots;
     const conn = slots.owner[s] as CoreConn;
     if (res > 0 && (flags & CQE_F_BUFFER) !== 0) {
       const bid = flags >>> CQE_BUFFER_SHIFT;
-      const start = bid * core.bufSize;
+      const start = bid * core.bufSize + bufOff;
       conn.streamData(core.bufsView, start, start + res); // never throws: the conn reports a throwing sink
       core.ring.push(Op.BUF_RETURN, -1, UD_NONE, 0, 0, bid);
     }
