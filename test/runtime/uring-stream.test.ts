@@ -156,13 +156,13 @@ describe(`uring stream${probe.ok ? "" : ` (skipped: ${probe.reason})`}`, () => {
     await rt.close();
   });
 
-  it("the default buffers follow the ring: 4 of 64 KiB (up to 32) incremental, 32 of 8 KiB (up to 256) whole", async () => {
+  it("the default buffers follow the ring: 2 of 256 KiB (up to 8) incremental, 32 of 8 KiB (up to 256) whole", async () => {
     const hasInc = probe.features.includes("BUF_INC");
     for (const bufIncremental of [true, false]) {
       const rt = createUringRuntime({ bufIncremental });
       const incremental = bufIncremental && hasInc;
       const { bufSize, bufInitial, bufCount } = rt.core.ring.opts;
-      expect({ bufSize, bufInitial, bufCount }).toEqual(incremental ? { bufSize: 64 << 10, bufInitial: 4, bufCount: 32 } : { bufSize: 8 << 10, bufInitial: 32, bufCount: 256 });
+      expect({ bufSize, bufInitial, bufCount }).toEqual(incremental ? { bufSize: 256 << 10, bufInitial: 2, bufCount: 8 } : { bufSize: 8 << 10, bufInitial: 32, bufCount: 256 });
       expect(rt.stats().buffers!.recvIncremental).toBe(incremental);
       await rt.close();
     }

@@ -66,13 +66,15 @@ export interface UringStartOptions extends UringRuntimeOptions {
 
 const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20 };
 /**
- * Provided buffers by default: 256 KiB at start, 2 MiB at most either way.
- * A whole buffer per read wants many small ones; an incremental ring fills
+ * Provided buffers by default, 2 MiB at most either way. A whole buffer per
+ * read wants many small ones (256 KiB at start); an incremental ring fills
  * few large ones, and a larger buffer splits fewer reads at its end (each
- * split is one more completion and a frame copied in pieces).
+ * split is one more completion and a frame copied in pieces: 5% of the
+ * requests at 8 KiB, within noise at 256 KiB, bench/RESULTS.md 0.17). It
+ * starts with two, since the read that fills one goes on in the next.
  */
 const WHOLE_BUFS = { bufCount: 256, bufInitial: 32, bufSize: 8 << 10 };
-const INCREMENTAL_BUFS = { bufCount: 32, bufInitial: 4, bufSize: 64 << 10 };
+const INCREMENTAL_BUFS = { bufCount: 8, bufInitial: 2, bufSize: 256 << 10 };
 
 export class UringRuntime implements Runtime {
   readonly driver: DriverName = "uring";
