@@ -178,6 +178,13 @@ const mutants: Mutant[] = [
     to: "      const start = bid * core.bufSize;",
     tests: ["test/runtime/uring-stream.test.ts"],
   },
+  {
+    name: "uring: the idle poll never polls",
+    file: "src/runtime/uring/loop.ts",
+    from: "      if (this.idlePoll !== null && this.pollIdle(this.idlePoll)) {",
+    to: "      if (this.idlePoll !== null && false) {",
+    tests: ["test/runtime/uring-idle-poll.test.ts"],
+  },
 ];
 
 const root = new URL("..", import.meta.url).pathname;

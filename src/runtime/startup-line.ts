@@ -1,6 +1,6 @@
 /**
  * The one startup line a server or client prints: which driver runs and,
- * for io_uring, which ring mode, which wake mode and what the wake-up
+ * for io_uring, which ring mode, which wake mode (and idle poll, when on) and what the wake-up
  * self-test measured (summed over every worker), then the kernel features or
  * the reason for the fallback. Owns only the wording.
  */
@@ -16,7 +16,7 @@ export interface ChoiceText {
 export function startupLine(choice: ChoiceText, wakes: ReadonlyArray<WakeStats | undefined>): string {
   const known = wakes.filter((w): w is WakeStats => w !== undefined);
   if (choice.driver !== "uring" || known.length === 0) return choice.line;
-  const modes = [...new Set(known.map((w) => `ring=${w.ringMode} wake=${w.wakeMode}`))].join(" | ");
+  const modes = [...new Set(known.map((w) => `ring=${w.ringMode} wake=${w.wakeMode}${w.idlePollUs > 0 ? ` idle-poll=${w.idlePollUs}us` : ""}`))].join(" | ");
   const tests = known.map((w) => w.selfTest).filter((t) => t !== null);
   const who = known.length === 1 ? "" : `${known.length} workers: `;
   let test = "wake self-test not run";

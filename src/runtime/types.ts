@@ -173,11 +173,16 @@ export interface BufferPool {
 export interface WakeStats {
   ringMode: "coop" | "defer";
   wakeMode: "eventfd" | "poll";
+  /** The idle poll's window in microseconds (0: off; docs/RUNTIME.md, "Idle poll"). */
+  idlePollUs: number;
   sleeps: number;
   eventfdWakes: number;
   jsWakes: number;
   pollWakes: number;
   yields: number;
+  /** Idle moments that polled the ring, and those whose poll found work (so the loop did not sleep). */
+  idlePolls: number;
+  idlePollHits: number;
   /** Guard probes run while idle, those later than 2 ms, and the worst lateness. */
   probes: number;
   lateWakes: number;

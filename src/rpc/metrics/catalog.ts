@@ -56,6 +56,8 @@ export const RUNTIME_FAMILIES: Family[] = [
   { name: "ringrpc_runtime_ring_enters_total", type: "counter", help: "io_uring_enter system calls (uring only)." },
   { name: "ringrpc_runtime_loop_sleeps_total", type: "counter", help: "Times the event loop went to sleep (uring only)." },
   { name: "ringrpc_runtime_loop_wakeups_total", type: "counter", help: "What ended each sleep: the eventfd, JS queuing work, the poll timer (uring only)." },
+  { name: "ringrpc_runtime_loop_idle_polls_total", type: "counter", help: "Idle moments in which the loop polled the ring before sleeping (uring, idle poll on)." },
+  { name: "ringrpc_runtime_loop_idle_poll_hits_total", type: "counter", help: "Idle polls that found work, so the loop did not sleep (uring, idle poll on)." },
   { name: "ringrpc_runtime_late_wakeups_total", type: "counter", help: "Wake-up probes seen more than 2 ms late (uring only; should stay 0)." },
   { name: "ringrpc_runtime_wake_probes_total", type: "counter", help: "Wake-up probes run while idle (uring only)." },
   { name: "ringrpc_runtime_buffer_arena_bytes", type: "gauge", help: "Native memory the buffer pool carves from (uring: the arena; epoll: 0)." },

@@ -119,6 +119,8 @@ export function runtimeSamples(who: ReadonlyArray<readonly [string, string]>, dr
     add("ringrpc_runtime_loop_wakeups_total", w.eventfdWakes, true, [["cause", "eventfd"]]);
     add("ringrpc_runtime_loop_wakeups_total", w.jsWakes, true, [["cause", "js"]]);
     add("ringrpc_runtime_loop_wakeups_total", w.pollWakes, true, [["cause", "poll"]]);
+    add("ringrpc_runtime_loop_idle_polls_total", w.idlePolls, true);
+    add("ringrpc_runtime_loop_idle_poll_hits_total", w.idlePollHits, true);
     add("ringrpc_runtime_late_wakeups_total", w.lateWakes, true);
     add("ringrpc_runtime_wake_probes_total", w.probes, true);
   }

@@ -7,8 +7,9 @@
  * once more to close the race, then sleep on the eventfd through
  * Bun.file(fd).stream() (one reader kept across idles) or until JS queues a
  * command. In the safe "poll" wake mode a sleep is also bounded by a short
- * timer, for a kernel whose eventfd wake-up was measured late. Counts every
- * sleep and what ended it (WakeCounters). Deferred callbacks run right before
+ * timer, for a kernel whose eventfd wake-up was measured late. With the
+ * opt-in idle poll (IdlePoll), an idle loop first keeps stepping the ring for
+ * a short window. Counts every sleep and what ended it (WakeCounters). Deferred callbacks run right before
  * each step. Never blocks in native code. Knows nothing about what the
  * completions mean: it hands the event count to `dispatch`.
  * Holds the process alive only while its owner says it has something open
@@ -18,6 +19,7 @@
  * a loop with nothing open is woken only by JS queuing work, which is all
  * that can happen then (docs/RUNTIME.md, "Letting the process exit").
  */
+import type { IdlePoll } from "./idle-poll.ts";
 import type { Ring } from "./ring.ts";
 import { runtimeLogger } from "../log/runtime-log.ts";
 
@@ -48,6 +50,9 @@ export interface WakeCounters {
   pollWakes: number;
   /** Macrotask yields while busy. */
   yields: number;
+  /** Idle moments that polled the ring (the opt-in idle poll), and those whose window found work, so the loop did not sleep. */
+  idlePolls: number;
+  idlePollHits: number;
 }
 
 export class EventLoop {
@@ -62,8 +67,10 @@ export class EventLoop {
   private wake: (() => void) | null = null;
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
-  readonly counters: WakeCounters = { sleeps: 0, eventfdWakes: 0, jsWakes: 0, pollWakes: 0, yields: 0 };
+  readonly counters: WakeCounters = { sleeps: 0, eventfdWakes: 0, jsWakes: 0, pollWakes: 0, yields: 0, idlePolls: 0, idlePollHits: 0 };
   wakeMode: WakeMode = "eventfd";
+  /** The opt-in idle poll; null: an idle loop sleeps at once. */
+  idlePoll: IdlePoll | null = null;
   /** Called right before each sleep, e.g. to arm a wake probe; may queue commands. */
   onIdle: (() => void) | null = null;
   /**
@@ -199,6 +206,10 @@ export class EventLoop {
         this.onIdle();
         if (this.busy()) continue;
       }
+      if (this.idlePoll !== null && this.pollIdle(this.idlePoll)) {
+        await null;
+        continue;
+      }
       // Nothing queued: arm the eventfd, then step once more so a completion
       // that raced with the arming (or is already waiting) is not slept through.
       this.ring.setEventfd(true);
@@ -212,6 +223,26 @@ export class EventLoop {
       await this.sleep();
       this.ring.setEventfd(false);
     }
+  }
+
+  /**
+   * The idle poll: steps the ring (no syscall unless the kernel has work)
+   * until something arrives or the window ends. True when work arrived, so
+   * the loop goes on without sleeping.
+   */
+  private pollIdle(poll: IdlePoll): boolean {
+    if (!poll.shouldPoll()) return false;
+    this.counters.idlePolls++;
+    const end = performance.now() + poll.windowMs;
+    do {
+      if (this.stepOnce() > 0 || this.busy()) {
+        this.counters.idlePollHits++;
+        poll.hit();
+        return true;
+      }
+    } while (performance.now() < end && !this.stopped);
+    poll.miss();
+    return false;
   }
 
   private sleep(): Promise<void> {

@@ -26,6 +26,7 @@ import { Feature } from "./abi.ts";
 import { probeUring } from "./probe.ts";
 import type { RingMode } from "./ring.ts";
 import { ringModeFromEnv } from "./ring-mode.ts";
+import { IdlePoll, idlePollFromEnv } from "./idle-poll.ts";
 import { startDeadline, startSleep } from "./ops/timers.ts";
 import { checkWake, LATE_MS, type WakeCheck } from "./wake-check.ts";
 import { WakeGuard } from "./wake-guard.ts";
@@ -57,6 +58,13 @@ export interface UringRuntimeOptions {
   bufIncremental?: boolean;
   /** COOP_TASKRUN ("coop", default) or DEFER_TASKRUN ("defer"); RINGRPC_RING_MODE sets the default. */
   ringMode?: RingMode;
+  /**
+   * Microseconds an idle loop keeps polling the ring before it sleeps (0 to
+   * 1000; default 0, off; RINGRPC_IDLE_POLL_US sets the default). Trades CPU
+   * for the wake-up of an idle core at a moderate load (docs/RUNTIME.md,
+   * "Idle poll").
+   */
+  idlePollUs?: number;
 }
 
 export interface UringStartOptions extends UringRuntimeOptions {
@@ -177,6 +185,7 @@ export class UringRuntime implements Runtime {
     return {
       ringMode: this.ringModeInUse,
       wakeMode: loop.wakeMode,
+      idlePollUs: loop.idlePoll?.windowUs ?? 0,
       ...loop.counters,
       ...this.guard.stats,
       selfTest:
@@ -252,6 +261,8 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): UringRuntime
   const bufInitial = opts.bufInitial ?? Math.min(geometry.bufInitial, bufCount);
   if (!Number.isInteger(bufInitial) || bufInitial < 1 || bufInitial > bufCount) throw new RangeError(`bufInitial must be an integer from 1 to bufCount (${bufCount}), got ${bufInitial}`);
   const mode = opts.ringMode ?? ringModeFromEnv();
+  const idlePollUs = opts.idlePollUs ?? idlePollFromEnv();
+  const idlePoll = idlePollUs === 0 ? null : new IdlePoll(idlePollUs);
   const core = new UringCore({
     entries,
     cmdCap: entries * 2,
@@ -263,6 +274,7 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): UringRuntime
     mode,
     wholeBufs: opts.bufIncremental === false,
   });
+  core.loop.idlePoll = idlePoll;
   return new UringRuntime(core);
 }
 
