@@ -30,9 +30,8 @@ struct synth_event {
 /* One provided buffer, as the shim tracks it (see rr_ring.buf_state). */
 struct buf_state {
   uint32_t next_off;
-  uint16_t chunks;
+  uint32_t chunks; /* a 256 KiB buffer can hold that many 1-byte chunks */
   uint8_t in_kernel;
-  uint8_t pad;
 };
 
 struct rr_ring {

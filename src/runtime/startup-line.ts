@@ -1,8 +1,9 @@
 /**
  * The one startup line a server or client prints: which driver runs and,
- * for io_uring, which ring mode, which wake mode (and idle poll, when on) and what the wake-up
- * self-test measured (summed over every worker), then the kernel features or
- * the reason for the fallback. Owns only the wording.
+ * for io_uring, which ring mode, which wake mode (and the idle poll, when
+ * on) and what the wake-up self-test measured (summed over every worker),
+ * then the kernel features or the reason for the fallback. Owns only the
+ * wording.
  */
 import type { DriverName, WakeStats } from "./types.ts";
 

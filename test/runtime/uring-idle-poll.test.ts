@@ -5,14 +5,16 @@
  * and RINGRPC_IDLE_POLL_US are checked; the loop over a stand-in ring whose
  * completion comes 100 µs into the window serves it without sleeping; on a
  * real ring, a completion sent from another thread is served by a poll;
- * without the option the loop never polls; an idle runtime with the poll on
- * still sleeps and uses next to no CPU.
+ * without the option the loop never polls; the wake-up self-test runs
+ * without it; an idle runtime with the poll on still sleeps and uses next to
+ * no CPU.
  */
 import { describe, expect, test } from "bun:test";
 import { IdlePoll, idlePollFromEnv } from "../../src/runtime/uring/idle-poll.ts";
 import { EventLoop } from "../../src/runtime/uring/loop.ts";
 import type { Ring } from "../../src/runtime/uring/ring.ts";
 import { createUringRuntime, type UringRuntime } from "../../src/runtime/uring/runtime.ts";
+import { checkWake } from "../../src/runtime/uring/wake-check.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 
 const probe = probeUring();
@@ -146,6 +148,21 @@ describe("idle poll", () => {
     expect(w.idlePolls).toBe(0);
     expect(w.idlePollHits).toBe(0);
     expect(w.sleeps).toBeGreaterThan(before.sleeps);
+    await rt.close();
+  });
+
+  it("the wake-up self-test runs without the poll (it measures the sleep and the eventfd), and the poll is back after it", async () => {
+    const rt = createUringRuntime({ idlePollUs: 1000 });
+    const poll = rt.core.loop.idlePoll;
+    expect(poll?.windowUs).toBe(1000);
+    const seen = new Set<unknown>();
+    const watch = setInterval(() => seen.add(rt.core.loop.idlePoll), 1);
+    const check = await checkWake(rt);
+    clearInterval(watch);
+    expect(check.samples).toBe(12);
+    expect(seen.size).toBeGreaterThan(0);
+    expect([...seen]).toEqual([null]);
+    expect(rt.core.loop.idlePoll).toBe(poll);
     await rt.close();
   });
 

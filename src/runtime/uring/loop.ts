@@ -9,9 +9,10 @@
  * command. In the safe "poll" wake mode a sleep is also bounded by a short
  * timer, for a kernel whose eventfd wake-up was measured late. With the
  * opt-in idle poll (IdlePoll), an idle loop first keeps stepping the ring for
- * a short window. Counts every sleep and what ended it (WakeCounters). Deferred callbacks run right before
- * each step. Never blocks in native code. Knows nothing about what the
- * completions mean: it hands the event count to `dispatch`.
+ * a short window. Counts every sleep and what ended it (WakeCounters).
+ * Deferred callbacks run right before each step. Never blocks in native
+ * code. Knows nothing about what the completions mean: it hands the event
+ * count to `dispatch`.
  * Holds the process alive only while its owner says it has something open
  * (`holdsProcess`: sockets or ops in flight): an eventfd reader keeps Bun's
  * event loop alive, so a sleep with nothing open releases the reader (a poll

@@ -81,8 +81,8 @@ const DEFAULTS = { entries: 1024, arenaBytes: 64 << 20 };
  * requests at 8 KiB, within noise at 256 KiB, bench/RESULTS.md 0.17). It
  * starts with two, since the read that fills one goes on in the next.
  */
-const WHOLE_BUFS = { bufCount: 256, bufInitial: 32, bufSize: 8 << 10 };
-const INCREMENTAL_BUFS = { bufCount: 8, bufInitial: 2, bufSize: 256 << 10 };
+const WHOLE_BUF_DEFAULTS = { bufCount: 256, bufInitial: 32, bufSize: 8 << 10 };
+const INCREMENTAL_BUF_DEFAULTS = { bufCount: 8, bufInitial: 2, bufSize: 256 << 10 };
 
 export class UringRuntime implements Runtime {
   readonly driver: DriverName = "uring";
@@ -253,7 +253,7 @@ export function createUringRuntime(opts: UringRuntimeOptions = {}): UringRuntime
   const probe = probeUring();
   if (!probe.ok) throw new DriverUnavailable("uring", probe.reason);
   const entries = opts.entries ?? DEFAULTS.entries;
-  const geometry = opts.bufIncremental !== false && probe.features.includes("BUF_INC") ? INCREMENTAL_BUFS : WHOLE_BUFS;
+  const geometry = opts.bufIncremental !== false && probe.features.includes("BUF_INC") ? INCREMENTAL_BUF_DEFAULTS : WHOLE_BUF_DEFAULTS;
   const bufCount = opts.bufCount ?? geometry.bufCount;
   const bufSize = opts.bufSize ?? geometry.bufSize;
   if (!isPowerOfTwo(bufCount)) throw new RangeError(`bufCount must be a power of two, got ${bufCount}`);

@@ -46,6 +46,9 @@ export async function checkWake(host: WakeCheckHost): Promise<WakeCheck> {
   const core = host.core;
   const loop = core.loop;
   const saved = loop.wakeMode;
+  // The test measures the sleep and the eventfd: no idle poll meanwhile.
+  const poll = loop.idlePoll;
+  loop.idlePoll = null;
   const fds = new Int32Array(2);
   const r = core.lib.rr_socketpair(fds);
   if (r < 0) throw ioError(r, "socketpair", "wake self-test");
@@ -71,6 +74,7 @@ export async function checkWake(host: WakeCheckHost): Promise<WakeCheck> {
     core.lib.rr_close(sender);
     await server.close();
     loop.wakeMode = saved;
+    loop.idlePoll = poll;
   }
 }
 

@@ -75,9 +75,18 @@ export class WakeGuard {
     if (armed - this.lastProbe < this.probeEveryMs) return;
     this.inFlight = true;
     this.lastProbe = armed;
+    // The probe measures the sleep and the eventfd: an idle poll would catch
+    // its timer without either, so it waits until the probe is back.
+    const loop = this.core.loop;
+    const poll = loop.idlePoll;
+    loop.idlePoll = null;
     startSleep(this.core, PROBE_MS, undefined).then(
-      () => this.record(this.now() - armed - PROBE_MS),
       () => {
+        loop.idlePoll = poll;
+        this.record(this.now() - armed - PROBE_MS);
+      },
+      () => {
+        loop.idlePoll = poll;
         this.inFlight = false; // cancelled by close()
       },
     );
