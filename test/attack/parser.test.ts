@@ -18,6 +18,7 @@ import { FrameType, GoAwayReason } from "../../src/rpc/protocol.ts";
 import { Status } from "../../src/rpc/status.ts";
 import { probeUring } from "../../src/runtime/uring/probe.ts";
 import type { ServerProcess } from "../helpers/server-process.ts";
+import { concatBytes, rawFrame } from "../rpc/helpers/raw-peer.ts";
 import { startVictim, type Victim } from "./fixtures/victim.ts";
 import { writeRequest } from "../../src/rpc/frames.ts";
 import { frames, getBody, getRequest, hello, ping, rawMessage, rawSession } from "./fixtures/raw-peer.ts";
@@ -40,17 +41,7 @@ function seededBytes(n: number, seed: number): Uint8Array {
 }
 
 const u32 = (n: number) => new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 /** One frame whose body is the given msgpack bytes. */
-const rawFrame = (body: Uint8Array) => concat(u32(body.length), body);
 const msgpack = (f: (w: MsgWriter) => void) => {
   const w = new MsgWriter(64);
   f(w);
@@ -66,18 +57,18 @@ interface ConnectionCase {
 
 const connectionCases: ConnectionCase[] = [
   { name: "64 KiB of random bytes", bytes: () => seededBytes(64 << 10, 0x5eed), goAway: [GoAwayReason.FRAME_TOO_LARGE, GoAwayReason.PROTOCOL_ERROR, GoAwayReason.MALFORMED_FRAME] },
-  { name: "a 0xFFFFFFFF length prefix", bytes: () => concat(u32(0xffffffff), seededBytes(100, 7)), goAway: [GoAwayReason.FRAME_TOO_LARGE] },
+  { name: "a 0xFFFFFFFF length prefix", bytes: () => concatBytes(u32(0xffffffff), seededBytes(100, 7)), goAway: [GoAwayReason.FRAME_TOO_LARGE] },
   { name: "a length prefix one byte over 4 MiB", bytes: () => u32((4 << 20) + 1), goAway: [GoAwayReason.FRAME_TOO_LARGE] },
   { name: "an HTTP request instead of HELLO", bytes: () => new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), goAway: [GoAwayReason.FRAME_TOO_LARGE] },
   { name: "a REQUEST before HELLO", bytes: () => frames(getRequest(1, getBody("k"))), goAway: [GoAwayReason.PROTOCOL_ERROR] },
-  { name: "an unknown frame type after HELLO", bytes: () => concat(frames(hello), rawFrame(msgpack((w) => (w.arrayHeader(2), w.int(99), w.int(0))))), goAway: [GoAwayReason.UNKNOWN_FRAME_TYPE] },
+  { name: "an unknown frame type after HELLO", bytes: () => concatBytes(frames(hello), rawFrame(msgpack((w) => (w.arrayHeader(2), w.int(99), w.int(0))))), goAway: [GoAwayReason.UNKNOWN_FRAME_TYPE] },
   { name: "a call id used twice", bytes: () => frames(hello, getRequest(5, getBody("k")), getRequest(5, getBody("k"))), goAway: [GoAwayReason.PROTOCOL_ERROR] },
   {
     name: "a str header claiming 4 GiB that is not there",
-    bytes: () => concat(frames(hello), rawFrame(concat(msgpack((w) => (w.arrayHeader(7), w.int(FrameType.REQUEST), w.int(1))), new Uint8Array([0xdb, 0xff, 0xff, 0xff, 0xff, 0x61])))),
+    bytes: () => concatBytes(frames(hello), rawFrame(concatBytes(msgpack((w) => (w.arrayHeader(7), w.int(FrameType.REQUEST), w.int(1))), new Uint8Array([0xdb, 0xff, 0xff, 0xff, 0xff, 0x61])))),
     goAway: [GoAwayReason.MALFORMED_FRAME],
   },
-  { name: "a zero-length frame", bytes: () => concat(frames(hello), u32(0)), goAway: [GoAwayReason.MALFORMED_FRAME] },
+  { name: "a zero-length frame", bytes: () => concatBytes(frames(hello), u32(0)), goAway: [GoAwayReason.MALFORMED_FRAME] },
 ];
 
 interface CallCase {
@@ -91,7 +82,7 @@ const callCases: CallCase[] = [
   { name: "a body of the wrong shape (an int, not a map)", bytes: () => frames(hello, getRequest(1, msgpack((w) => w.int(7))), ping(42)), status: Status.INVALID_ARGUMENT },
   {
     name: "100k-deep nesting in the body",
-    bytes: () => frames(hello, getRequest(1, concat(new Uint8Array([0x81, 0x01]), new Uint8Array(100_000).fill(0x91), new Uint8Array([0x01]))), ping(42)),
+    bytes: () => frames(hello, getRequest(1, concatBytes(new Uint8Array([0x81, 0x01]), new Uint8Array(100_000).fill(0x91), new Uint8Array([0x01]))), ping(42)),
     status: Status.INVALID_ARGUMENT,
   },
   { name: "1 MiB of metadata (limit 8 KiB)", bytes: () => frames(hello, getRequest(1, getBody("k"), { "x-big": "m".repeat(1 << 20) }), ping(42)), status: Status.RESOURCE_EXHAUSTED },

@@ -31,6 +31,24 @@ function firstMismatch(a: Uint8Array, b: Uint8Array): number {
   return -1;
 }
 
+/**
+ * Copies conn's stream into `back` through dataIn (the uring driver's own
+ * view of its provided buffers; it must not fall back to data), calling
+ * `chunk` with each region's start in that view and the bytes copied so far.
+ */
+function copyDataIn(conn: Conn, back: Uint8Array, chunk: (start: number, got: number) => void): void {
+  let got = 0;
+  conn.stream({
+    data: () => { throw new Error("the uring driver calls dataIn when a sink has it"); },
+    dataIn(buf, start, end) {
+      back.set(buf.subarray(start, end), got);
+      got += end - start;
+      chunk(start, got);
+    },
+    end() {},
+  });
+}
+
 /** Echoes conn's stream back in order: one writeAll at a time, pausing while much is queued. */
 function streamEcho(conn: Conn, copy: (chunk: Uint8Array) => Uint8Array): Promise<void> {
   const queue: Uint8Array[] = [];
@@ -130,16 +148,9 @@ describe(`uring stream${probe.ok ? "" : ` (skipped: ${probe.reason})`}`, () => {
       servers.push(server);
       const back = new Uint8Array(total);
       received.push(back);
-      let got = 0;
       // dataIn reads the driver's view of the buffers, which is replaced as they grow.
-      arrived.push(new Promise<void>((resolve) => server.stream({
-        data: () => { throw new Error("the uring driver calls dataIn when a sink has it"); },
-        dataIn(buf, start, end) {
-          back.set(buf.subarray(start, end), got);
-          got += end - start;
-          if (got === total) resolve();
-        },
-        end() {},
+      arrived.push(new Promise<void>((resolve) => copyDataIn(server, back, (_start, got) => {
+        if (got === total) resolve();
       })));
     }
     const writes = await Promise.all(clients.map((c) => c.writeAll(payload)));
@@ -181,21 +192,14 @@ describe(`uring stream${probe.ok ? "" : ` (skipped: ${probe.reason})`}`, () => {
       const payload = pattern(writes * 100);
       const back = new Uint8Array(payload.length);
       const starts: number[] = [];
-      let got = 0;
-      let arrived: () => void = () => {};
-      server.stream({
-        data: () => { throw new Error("the uring driver calls dataIn when a sink has it"); },
-        dataIn(buf, start, end) {
-          starts.push(start);
-          back.set(buf.subarray(start, end), got);
-          got += end - start;
-          arrived();
-        },
-        end() {},
+      let arrived: (got: number) => void = () => {};
+      copyDataIn(server, back, (start, got) => {
+        starts.push(start);
+        arrived(got);
       });
       // One 100-byte write at a time, each read before the next is sent: 30 separate reads.
       for (let i = 0; i < writes; i++) {
-        const seen = new Promise<void>((resolve) => { arrived = () => { if (got >= (i + 1) * 100) resolve(); }; });
+        const seen = new Promise<void>((resolve) => { arrived = (got) => { if (got >= (i + 1) * 100) resolve(); }; });
         expect((await client.writeAll(payload.subarray(i * 100, (i + 1) * 100))).res).toBe(100);
         await Promise.race([seen, rt.sleep(2_000).then(() => { throw new Error(`write ${i} did not arrive within 2 s`); })]);
       }

@@ -14,16 +14,16 @@ const packr = new Packr({ useRecords: false, variableMapSize: true });
 
 /** Length prefix + msgpack body of v. */
 export function frameBytes(v: unknown): Uint8Array {
-  const body = packr.pack(v);
-  const out = new Uint8Array(4 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length);
-  out.set(body, 4);
-  return out;
+  return rawFrame(packr.pack(v));
 }
 
 /** Every frame of `vs` in one buffer, so one write carries them and the server reads them in one turn. */
 export function framesBytes(...vs: unknown[]): Uint8Array {
-  const parts = vs.map((v) => frameBytes(v));
+  return concatBytes(...vs.map((v) => frameBytes(v)));
+}
+
+/** The given byte arrays one after another, in one new buffer. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let off = 0;
   for (const p of parts) {
@@ -34,7 +34,7 @@ export function framesBytes(...vs: unknown[]): Uint8Array {
 }
 
 /** Length prefix + the given raw body bytes. */
-export function rawFrame(body: number[]): Uint8Array {
+export function rawFrame(body: ArrayLike<number>): Uint8Array {
   const out = new Uint8Array(4 + body.length);
   new DataView(out.buffer).setUint32(0, body.length);
   out.set(body, 4);
