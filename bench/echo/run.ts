@@ -16,6 +16,7 @@ import { machineFacts } from "./machine-facts.ts";
 import { measureWindow } from "./measured-window.ts";
 import { NOISY_OTHER_PCT, SATURATED_PCT, type RunRecord } from "./run-record.ts";
 import { ServerProcess } from "./server-process.ts";
+import { freePort, portOf } from "../matrix/server-port.ts";
 import { formatRate, markdownTable } from "./summary-table.ts";
 import { startStrace, straceAvailable } from "./syscall-count.ts";
 
@@ -115,17 +116,6 @@ function parseOptions(argv: readonly string[]): Options {
   if (o.durationS <= 0 || o.reps < 1 || o.depths.some((d) => d < 1)) fail(`--duration, --reps and every depth must be > 0\n${USAGE}`);
   if (o.serverCpu === o.loadgenCpu) console.error("bench/echo: warning: server and load generator share one CPU");
   return o;
-}
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
-function portOf(readyLine: string): number {
-  return Number(READY_LINE.exec(readyLine)?.[1]);
 }
 
 function message(e: unknown): string {

@@ -14,6 +14,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../matrix/server-port.ts";
 import { haproxyConfig } from "./haproxy-config.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -35,13 +36,6 @@ function cpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8");
   const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
   return Number(rest[11]) + Number(rest[12]);
-}
-
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = l.port;
-  l.stop(true);
-  return p;
 }
 
 async function waitForLine(stream: ReadableStream<Uint8Array>, needle: string, what: string): Promise<void> {

@@ -17,6 +17,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { haproxyConfig, healthCheckScript } from "../../bench/proxy/haproxy-config.ts";
+import { freePort } from "../../bench/matrix/server-port.ts";
 import { type Channel, createChannel } from "../../src/rpc/client.ts";
 import { createEpollRuntime } from "../../src/runtime/epoll/runtime.ts";
 import type { Runtime, TlsClientOptions } from "../../src/runtime/types.ts";
@@ -48,14 +49,6 @@ let proxyLog = "";
 let port = 0;
 let tlsPort = 0;
 let rt: Runtime;
-
-/** A port nothing listens on now (the kernel's pick, released at once). */
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = l.port;
-  l.stop(true);
-  return p;
-}
 
 /** Each server's state as HAProxy's admin socket reports it (`show stat`): { a: "UP", b: "DOWN", ... }. */
 async function states(): Promise<Record<string, string>> {

@@ -7,6 +7,7 @@
  * ended by its own handle. Owns the processes only; the test judges output.
  */
 import { connect } from "node:net";
+import { freePort } from "../../bench/matrix/server-port.ts";
 
 export interface RunResult {
   readonly exitCode: number | null;
@@ -23,13 +24,6 @@ export interface SnippetServer {
   stop(graceMs: number): Promise<RunResult>;
 }
 
-/** A port nobody listens on right now (the kernel's choice for port 0). */
-export function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

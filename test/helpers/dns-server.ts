@@ -12,6 +12,7 @@ import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort } from "../../bench/matrix/server-port.ts";
 
 const CANDIDATES = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"];
 
@@ -36,13 +37,26 @@ export interface DnsServer {
   stop(): Promise<void>;
 }
 
-/** A UDP port nobody is bound to right now. */
-async function freeUdpPort(): Promise<number> {
-  const sock = createSocket("udp4");
-  await new Promise<void>((resolve) => sock.bind(0, "127.0.0.1", resolve));
-  const port = sock.address().port;
-  await new Promise<void>((resolve) => sock.close(() => resolve()));
-  return port;
+/**
+ * A port free for both UDP and TCP on 127.0.0.1, since dnsmasq binds both.
+ * A UDP-only pick is not enough: after a test that opened many
+ * connections, thousands of loopback ports sit in TCP TIME_WAIT, and
+ * dnsmasq's TCP bind on one of them fails ("Address already in use"). So
+ * the kernel picks a TCP port (it skips TIME_WAIT ports) and UDP is tried
+ * on the same number.
+ */
+async function freeDnsPort(): Promise<number> {
+  for (;;) {
+    const port = freePort();
+    const sock = createSocket("udp4");
+    const bound = await new Promise<boolean>((resolve) => {
+      sock.once("error", () => resolve(false));
+      sock.bind(port, "127.0.0.1", () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((resolve) => sock.close(() => resolve()));
+    return port;
+  }
 }
 
 function hostsText(records: Records): string {
@@ -61,7 +75,7 @@ export async function startDnsServer(records: Records): Promise<DnsServer> {
   writeFileSync(hosts, hostsText(records), { mode: 0o644 });
   let lastError = "";
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freeUdpPort();
+    const port = await freeDnsPort();
     const proc: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn(
       [bin, "--keep-in-foreground", "--no-resolv", "--no-hosts", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces", `--addn-hosts=${hosts}`, "--pid-file=", "--log-facility=-", "--cache-size=0"],
       { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
