@@ -91,8 +91,8 @@ const mutants: Mutant[] = [
   {
     name: "rpc: the short path of a plain unary REQUEST ignores the memory budget's pause",
     file: "src/rpc/server-connection.ts",
-    from: "      !this.goAwaySent && !this.budgetPaused && this.metrics === null",
-    to: "      !this.goAwaySent && this.metrics === null",
+    from: "return !this.goAwaySent && !this.budgetPaused && this.metrics === null",
+    to: "return !this.goAwaySent && this.metrics === null",
     tests: ["test/rpc/plain-admission.test.ts"],
   },
   {
@@ -177,6 +177,13 @@ const mutants: Mutant[] = [
     from: "      const start = bid * core.bufSize + bufOff;",
     to: "      const start = bid * core.bufSize;",
     tests: ["test/runtime/uring-stream.test.ts"],
+  },
+  {
+    name: "rpc: the plain REQUEST fast path does not compare the last word of the bytes it remembered",
+    file: "src/rpc/byte-run.ts",
+    from: "    return r.wordAt(start + n - 4) === w[last];",
+    to: "    return true;",
+    tests: ["test/rpc/plain-admission.test.ts", "test/rpc/byte-run.test.ts"],
   },
   {
     name: "uring: the idle poll never polls",

@@ -63,7 +63,7 @@ function readFields(r: MsgReader, h: FrameHead, end: number, vocab: FrameVocabul
       return 7;
     case FrameType.REQUEST: {
       const pathStart = r.strSpan();
-      if (!paths.resolve(r.buf, pathStart, r.pos, { lookup: (p) => vocab.methods.get(p) })) return "REQUEST path is not valid UTF-8";
+      if (!paths.resolve(r, pathStart, r.pos, { lookup: (p) => vocab.methods.get(p) })) return "REQUEST path is not valid UTF-8";
       readOptionalInt(r);
       let mdProblem = "";
       try {

@@ -78,6 +78,11 @@ export class MsgReader {
     this.depth = 0;
   }
 
+  /** The 4 bytes at buf[pos] as a big-endian i32, to compare byte runs a word at a time; no cursor move (a RangeError past the buffer's end). */
+  wordAt(pos: number): number {
+    return this.view.getInt32(pos);
+  }
+
   atEnd(): boolean {
     return this.pos >= this.end;
   }

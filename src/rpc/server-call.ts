@@ -79,13 +79,23 @@ export function decodeInput(m: MethodDescriptor, r: MsgReader, end: number, vali
   try {
     v = t.decode(r);
   } catch (e) {
-    if (e instanceof DecodeError) return new InvalidInput(`could not decode ${t.typeName}: ${e.path === "" ? "" : "field "}${fieldProblem(e.path, e.detail)}`);
-    return new InvalidInput(`could not decode ${t.typeName}: ${fieldProblem("", e instanceof Error ? e.message : String(e))}`);
+    return undecodable(t.typeName, e);
   }
-  if (end >= 0 && r.pos !== end) return new InvalidInput(`request ${t.typeName} has ${end - r.pos} trailing bytes`);
+  if (end >= 0 && r.pos !== end) return trailingBytes(t.typeName, end - r.pos);
   if (!validate || t.decoderValidates === true) return v;
   const issue = t.validate(v);
   return issue === null ? v : new InvalidInput(`invalid ${t.typeName}: ${fieldProblem(issue.path, issue.message)}`);
+}
+
+/** A request message of type `typeName` that threw `e` while it was decoded. */
+export function undecodable(typeName: string, e: unknown): InvalidInput {
+  if (e instanceof DecodeError) return new InvalidInput(`could not decode ${typeName}: ${e.path === "" ? "" : "field "}${fieldProblem(e.path, e.detail)}`);
+  return new InvalidInput(`could not decode ${typeName}: ${fieldProblem("", e instanceof Error ? e.message : String(e))}`);
+}
+
+/** An inline request message followed by `n` bytes before the frame's end. */
+export function trailingBytes(typeName: string, n: number): InvalidInput {
+  return new InvalidInput(`request ${typeName} has ${n} trailing bytes`);
 }
 
 const EMPTY_MAP = new MetadataMap();
