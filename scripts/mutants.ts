@@ -186,6 +186,13 @@ const mutants: Mutant[] = [
     tests: ["test/rpc/plain-admission.test.ts", "test/rpc/byte-run.test.ts"],
   },
   {
+    name: "rpc: the REQUEST shortcut does not check that the id grows",
+    file: "src/rpc/server-connection.ts",
+    from: "    if (id <= this.lastRequestId || !prefix.startsAt(r, p)",
+    to: "    if (!prefix.startsAt(r, p)",
+    tests: ["test/rpc/plain-admission.test.ts"],
+  },
+  {
     name: "uring: the idle poll never polls",
     file: "src/runtime/uring/loop.ts",
     from: "      if (this.idlePoll !== null && this.pollIdle(this.idlePoll)) {",

@@ -79,6 +79,8 @@ export class ConnectionCore {
   private readonly deadline: FrameDeadline | null;
   private readonly head: FrameHead;
   private readonly onFrame: (buf: Uint8Array, start: number, end: number) => void;
+  /** Tried first for every frame after the HELLO: true when it handled the frame (the server's plain REQUEST path). */
+  shortcut: ((buf: Uint8Array, start: number, end: number) => boolean) | null = null;
 
   constructor(
     readonly role: ConnectionRole,
@@ -207,6 +209,7 @@ export class ConnectionCore {
     const r = this.reader;
     r.reset(buf, start, end);
     try {
+      if (this.shortcut !== null && this.helloSeen && this.shortcut(buf, start, end)) return;
       readFrameHead(r, this.head);
       const { type, id, count } = this.head;
       if (!this.helloSeen) {

@@ -5,9 +5,10 @@
  * memory budget paused refuses it, an id that does not grow closes the
  * connection, a draining server refuses it after its GOAWAY, and the same
  * method with a deadline or metadata still answers. A plain REQUEST also
- * arms a fast path (the same bytes from path to flags skip the parse), so
- * each rule is checked again after one: on a connection already warm, for
- * a path that differs in one byte, and for a message that does not decode.
+ * arms a fast path (a REQUEST with the same bytes from path to flags is
+ * handled before its frame head is parsed), so each rule is checked again
+ * after one: on a connection already warm, for a path that differs in one
+ * byte, ids of every width, and a message that does not decode.
  * Over an in-memory connection, frame by frame.
  */
 import { expect, test } from "bun:test";
@@ -146,6 +147,21 @@ test("after the fast path is armed: a path one byte off and an expired deadline 
     expect(String(b[3])).toContain("test.v1.Test/echX");
     expect([d[0], d[2]]).toEqual([FrameType.STATUS, Status.DEADLINE_EXCEEDED]);
     expect(e).toEqual([FrameType.RESPONSE, 5, ["E"]]);
+  });
+});
+
+test("after the fast path is armed, ids written as u8, u16 and u32 are answered under their own ids; one that does not grow still closes the connection", async () => {
+  await withPeer(async (p) => {
+    const ids = [1, 200, 300, 65535, 70000, 0xfffffffe];
+    for (const id of ids) await p.send([FrameType.REQUEST, id, ECHO, null, null, UNARY, [`x${id}`]]);
+    expect(await until(() => ids.every((id) => answerTo(p.got, id) !== undefined), 1000)).toBe(true);
+    expect(ids.map((id) => answerTo(p.got, id))).toEqual(ids.map((id) => [FrameType.RESPONSE, id, [`X${id}`]]));
+    await p.send([FrameType.REQUEST, 70001, ECHO, null, null, UNARY, ["late"]]);
+    expect(await until(() => p.got.some((f) => f[0] === FrameType.GOAWAY), 1000)).toBe(true);
+    const goAway = p.got.find((f) => f[0] === FrameType.GOAWAY)!;
+    expect([goAway[2], goAway[3]]).toEqual([0xfffffffe, GoAwayReason.PROTOCOL_ERROR]);
+    expect(String(goAway[4])).toContain(`not greater than the previous id ${0xfffffffe}`);
+    expect(answerTo(p.got, 70001)).toBeUndefined();
   });
 });
 
