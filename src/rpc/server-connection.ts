@@ -103,7 +103,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
   /** Bytes read from the peer. */
   bytesIn: number;
   private readonly paths: MethodPathCache<BoundMethod>;
-  /** The bytes from path to flags of the last REQUEST admitted by plainRequest, and its method: the same bytes again skip the parse. */
+  /** The bytes from path to flags of the last REQUEST admitted by plainRequest, and its method: the same bytes again take the shortcut. */
   private readonly plainPrefix: ByteRun;
   private plainBound: BoundMethod | null;
   peerMaxFrameBytes: number;
@@ -254,6 +254,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
    */
   private shortcut(buf: Uint8Array, start: number, end: number): boolean {
     if (buf[start] !== 0x97 || buf[start + 1] !== FrameType.REQUEST || start + 7 > end) return false;
+    const r = this.core.reader;
     let p = start + 2;
     const lead = buf[p]!;
     let id: number;
@@ -267,11 +268,10 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
       id = (buf[p + 1]! << 8) | buf[p + 2]!;
       p += 3;
     } else if (lead === 0xce) {
-      id = this.core.reader.wordAt(p + 1) >>> 0;
+      id = r.wordAt(p + 1) >>> 0;
       p += 5;
     } else return false;
     const prefix = this.plainPrefix;
-    const r = this.core.reader;
     if (id <= this.lastRequestId || !prefix.startsAt(r, p) || !this.admitsPlain()) return false;
     r.pos = p + prefix.len;
     const bound = this.plainBound!;

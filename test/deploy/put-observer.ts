@@ -107,20 +107,29 @@ export class PutObserver {
     }
   }
 
-  /** Every client put seen running (watched or found stored), and those that ran more than once. */
+  /**
+   * Every client put seen running (watched or found stored), and those that
+   * ran more than once. A put found in a server's store may also reach that
+   * server's watch afterwards (its event was still on the way when the
+   * store was asked): that is the same run, so on that server the put ran
+   * as often as the larger of its version and its watched runs says.
+   */
   executions(): { total: number; keys: Set<string>; twice: string[] } {
     let total = 0;
     const twice: string[] = [];
-    const keys = new Set<string>();
-    for (const [key, servers] of this.runs) {
-      keys.add(key);
-      total += servers.length;
-      if (servers.length > 1) twice.push(`${key} ran on servers ${servers.join(", ")}`);
-    }
-    for (const [key, [server, version]] of this.stored) {
-      keys.add(key);
-      total += Number(version);
-      if (version !== 1n || this.runs.has(key)) twice.push(`${key} is at version ${version} on server ${server}${this.runs.has(key) ? ` and ran on ${this.runs.get(key)!.join(", ")}` : ""}`);
+    const keys = new Set([...this.runs.keys(), ...this.stored.keys()]);
+    for (const key of keys) {
+      const watched = this.runs.get(key) ?? [];
+      const found = this.stored.get(key);
+      let ranOn = watched;
+      if (found !== undefined) {
+        const [server, version] = found;
+        const watchedThere = watched.filter((s) => s === server).length;
+        ranOn = [...watched.filter((s) => s !== server), ...new Array<number>(Math.max(watchedThere, Number(version))).fill(server)];
+      }
+      total += ranOn.length;
+      if (ranOn.length > 1)
+        twice.push(`${key} ran ${ranOn.length} times, on servers ${ranOn.join(", ")}${found === undefined ? "" : ` (at version ${found[1]} in server ${found[0]}'s store)`}`);
     }
     return { total, keys, twice };
   }
