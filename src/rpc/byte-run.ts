@@ -2,8 +2,8 @@
  * ByteRun: one remembered run of bytes, compared against input a 32-bit
  * word at a time through the reader's DataView. The server keeps two per
  * connection: the last method path, and the last plain REQUEST's bytes from
- * its path to its flags (the request fast path). A byte loop over a 20-byte
- * path cost ~25 ns a request at depth 32 (bench/RESULTS.md 0.19).
+ * its path to its flags (ServerConnection.shortcut). A byte loop over a
+ * 20-byte path cost ~25 ns a request at depth 32 (bench/RESULTS.md 0.19).
  */
 import type { MsgReader } from "../codec/reader.ts";
 

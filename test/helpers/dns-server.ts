@@ -46,17 +46,21 @@ export interface DnsServer {
  * on the same number.
  */
 async function freeDnsPort(): Promise<number> {
-  for (;;) {
+  for (let tries = 0; tries < 20; tries++) {
     const port = freePort();
     const sock = createSocket("udp4");
     const bound = await new Promise<boolean>((resolve) => {
       sock.once("error", () => resolve(false));
       sock.bind(port, "127.0.0.1", () => resolve(true));
     });
-    if (!bound) continue;
-    await new Promise<void>((resolve) => sock.close(() => resolve()));
-    return port;
+    try {
+      await new Promise<void>((resolve) => sock.close(() => resolve()));
+    } catch {
+      // A socket whose bind failed may already count as closed.
+    }
+    if (bound) return port;
   }
+  throw new Error("no loopback port free for both TCP and UDP after 20 tries");
 }
 
 function hostsText(records: Records): string {
