@@ -61,9 +61,4 @@ export class ByteRun {
     }
     this.len = n;
   }
-
-  /** Forgets the run: nothing matches until the next set(). */
-  clear(): void {
-    this.len = -1;
-  }
 }
