@@ -98,8 +98,8 @@ const mutants: Mutant[] = [
   {
     name: "rpc: REQUESTs already read are answered while the output is over its high-water mark (no hold)",
     file: "src/rpc/server-connection.ts",
-    from: "        if (this.out.overHighWater) this.core.holdFrames();",
-    to: "        if (this.out.overHighWater && false) this.core.holdFrames();",
+    from: "    if (this.out.overHighWater) this.core.holdFrames();",
+    to: "    if (this.out.overHighWater && false) this.core.holdFrames();",
     tests: ["test/attack/amplification.test.ts"],
   },
   {

@@ -276,8 +276,13 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     r.pos = p + prefix.len;
     const bound = this.plainBound!;
     this.plainRequest(id, bound, bound.plain!, end);
-    if (this.out.overHighWater) this.core.holdFrames();
+    this.holdIfBacklogged();
     return true;
+  }
+
+  /** After a REQUEST: with answers queued past the high-water mark, the rest of what was read waits until they drain. */
+  private holdIfBacklogged(): void {
+    if (this.out.overHighWater) this.core.holdFrames();
   }
 
   /** ConnectionSide: the server's call frames. */
@@ -285,8 +290,7 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
     switch (type) {
       case FrameType.REQUEST:
         this.request(id, count, end);
-        // Answers queued past the high-water mark: the rest of what was read waits until they drain.
-        if (this.out.overHighWater) this.core.holdFrames();
+        this.holdIfBacklogged();
         return;
       case FrameType.MESSAGE:
         return this.message(id, count, end);
