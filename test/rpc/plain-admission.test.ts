@@ -12,7 +12,7 @@
  * Over an in-memory connection, frame by frame.
  */
 import { expect, test } from "bun:test";
-import { unpack } from "msgpackr";
+import { Packr, unpack } from "msgpackr";
 import { FrameDecoder } from "../../src/rpc/frame-decoder.ts";
 import { DEFAULT_LIMITS, FrameType, GoAwayReason } from "../../src/rpc/protocol.ts";
 import { createRpcServer, type RpcServer } from "../../src/rpc/server.ts";
@@ -21,7 +21,6 @@ import { Status } from "../../src/rpc/status.ts";
 import { type Text, TestService } from "./helpers/fixtures.ts";
 import { until } from "./helpers/harness.ts";
 import { type MemConn, memPair, memRuntime } from "./helpers/mem-conn.ts";
-import { Packr } from "msgpackr";
 import { concatBytes, frameBytes, HELLO, rawFrame } from "./helpers/raw-peer.ts";
 import { makeImpl, newProbe } from "./service-impl.ts";
 
