@@ -251,6 +251,9 @@ export class ServerConnection implements CallHost, ConnectionSide, BudgetMember,
    * that does not grow, other bytes or a connection that admits no plain
    * call returns false with nothing read, and the frame takes the general
    * path (and its errors). Saves ~11 ns a request (bench/RESULTS.md 0.19).
+   * The id is read here rather than with MsgReader.int, whose u8-u32 ids go
+   * through intSlow: r.int() plus restoring the cursor measured 2% fewer
+   * requests at depth 32 (6 interleaved pairs, 3.26M against 3.33M).
    */
   private shortcut(buf: Uint8Array, start: number, end: number): boolean {
     if (buf[start] !== 0x97 || buf[start + 1] !== FrameType.REQUEST || start + 7 > end) return false;
