@@ -2,9 +2,11 @@
  * Server memory under load, per driver (bench/RESULTS.md, "Memory under
  * load"): the bench server pinned to CPU 0 under bench/loadgen on CPU 1, at a
  * fixed rate (the same load for every driver) and closed loop at depth 32;
- * RSS sampled each second, and JS heap bytes allocated per request and the
- * number of collections, read from JSC's GC log (BUN_JSC_logGC=1, concurrent
- * GC off so every collection is logged whole). Prints a markdown table.
+ * RSS sampled each second (the last sample also split into anonymous and
+ * file-backed pages), and JS heap bytes allocated per request, the number of
+ * collections and the heap each collection left, read from JSC's GC log
+ * (BUN_JSC_logGC=1, concurrent GC off so every collection is logged whole).
+ * Prints a markdown table.
  *   bun bench/memory/run.ts [--rate 200000] [--seconds 3]
  */
 import { readFileSync, rmSync, statSync } from "node:fs";
@@ -34,12 +36,19 @@ export function allocatedInWindow(log: string, from: number, to: number): { byte
   return { bytes, collections };
 }
 
-function rssMiB(pid: number): number {
-  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+/** The median heap a collection left in the window (JSC's "=> N kb"), in KiB: the live heap the next collection's threshold grows from. */
+export function liveAfterCollections(log: string, from: number, to: number): number {
+  const left = [...log.slice(from, to).matchAll(/=> (\d+)kb/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  return left.length === 0 ? NaN : left[left.length >> 1]!;
+}
+
+/** One line of /proc/PID/status in MiB (VmRSS, RssAnon, RssFile). */
+function statusMiB(pid: number, field: string): number {
+  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(new RegExp(`${field}:\\s+(\\d+) kB`));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function measure(driver: "uring" | "epoll", port: number, load: string[]): Promise<{ rps: number; rss: number[]; perReq: number; collections: number }> {
+async function measure(driver: "uring" | "epoll", port: number, load: string[]): Promise<{ rps: number; rss: number[]; anon: number; file: number; perReq: number; collections: number; liveKiB: number }> {
   const errPath = join(tmpdir(), `ringrpc-memory-${driver}-${port}.log`);
   // The child writes its GC log from offset 0 without truncating: a longer log left by an earlier run would hide this one's window.
   rmSync(errPath, { force: true });
@@ -55,6 +64,9 @@ async function measure(driver: "uring" | "epoll", port: number, load: string[]):
   }
   const lg = (secs: number) => Bun.spawn([loadgen, "--port", String(port), "--conns", "16", "--depth", "32", ...load, "--duration", String(secs), "--warmup", "0", "--mode", "rpc", "--method", "echo", "--cpu", "1"], { stdout: "pipe" });
   const rss: number[] = [];
+  // The last sample split: anonymous memory (heaps, buffers, rings) and file pages (the bun binary's code that ran).
+  let anon = NaN;
+  let file = NaN;
   let out: string;
   let from: number;
   let to: number;
@@ -64,8 +76,10 @@ async function measure(driver: "uring" | "epoll", port: number, load: string[]):
     const run = lg(seconds);
     for (let t = 0; t < seconds; t++) {
       await Bun.sleep(1000);
-      rss.push(rssMiB(proc.pid));
+      rss.push(statusMiB(proc.pid, "VmRSS"));
     }
+    anon = statusMiB(proc.pid, "RssAnon");
+    file = statusMiB(proc.pid, "RssFile");
     out = await new Response(run.stdout).text();
     to = statSync(errPath).size;
   } finally {
@@ -74,18 +88,19 @@ async function measure(driver: "uring" | "epoll", port: number, load: string[]):
     await proc.exited;
   }
   const j = JSON.parse(out.trim().split("\n").at(-1)!);
-  const { bytes, collections } = allocatedInWindow(readFileSync(errPath, "utf8"), from, to);
-  return { rps: j.rps, rss, perReq: bytes / j.requests, collections };
+  const log = readFileSync(errPath, "utf8");
+  const { bytes, collections } = allocatedInWindow(log, from, to);
+  return { rps: j.rps, rss, anon, file, perReq: bytes / j.requests, collections, liveKiB: liveAfterCollections(log, from, to) };
 }
 
 if (import.meta.main) {
-  console.log(`| driver | load | req/s | RSS MiB each second | heap bytes/request | collections in ${seconds} s |`);
-  console.log("|---|---|---:|---|---:|---:|");
+  console.log(`| driver | load | req/s | RSS MiB each second | anon / file MiB at the end | heap bytes/request | collections in ${seconds} s | heap left by a collection, MiB (median) |`);
+  console.log("|---|---|---:|---|---|---:|---:|---:|");
   let port = 21950;
   for (const [label, load] of [[`fixed ${rate / 1000}k req/s`, ["--rate", String(rate)]], ["closed loop, depth 32", []]] as const) {
     for (const driver of ["epoll", "uring"] as const) {
       const r = await measure(driver, port++, [...load]);
-      console.log(`| ${driver} | ${label} | ${Math.round(r.rps / 1000)}k | ${r.rss.map((x) => x.toFixed(0)).join(", ")} | ${Math.round(r.perReq)} | ${r.collections} |`);
+      console.log(`| ${driver} | ${label} | ${Math.round(r.rps / 1000)}k | ${r.rss.map((x) => x.toFixed(0)).join(", ")} | ${r.anon.toFixed(1)} / ${r.file.toFixed(1)} | ${Math.round(r.perReq)} | ${r.collections} | ${(r.liveKiB / 1024).toFixed(1)} |`);
     }
   }
 }
