@@ -54,9 +54,10 @@ if (import.meta.main) {
   contender.prepare();
   const loadgen = buildLoadgen();
   const port = freePort();
-  const server = await ServerProcess.start(["taskset", "-c", contender.serverCpus ?? "0", ...contender.command(port)], contender.readyMustMatch ?? READY_LINE, 30_000);
   const work = mkdtempSync(join(tmpdir(), "ringrpc-cpu-split-"));
+  let server: ServerProcess | null = null;
   try {
+    server = await ServerProcess.start(["taskset", "-c", contender.serverCpus ?? "0", ...contender.command(port)], contender.readyMustMatch ?? READY_LINE, 30_000);
     const run = startLoadgen({ binary: loadgen, port, cpu: 1, conns: 16, size: 64, depth, durationS: LOAD_S, warmupS: WARMUP_S, prefix: [], mode: "rpc", method: "echo" });
     await Bun.sleep(PERF_AFTER_S * 1000);
     const data = join(work, "perf.data");
@@ -68,7 +69,7 @@ if (import.meta.main) {
     const ns = (share: number) => Math.round((share * 1e7) / rps);
     console.log(`${contender.name}: ${Math.round(rps)} req/s under perf; ns per request: JIT ${ns(p.jit)}, other user ${ns(p.user)}, kernel ${ns(p.kernel)}, total ${ns(p.jit + p.user + p.kernel)}`);
   } finally {
-    await server.stop();
+    await server?.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
