@@ -12,6 +12,7 @@
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../matrix/server-port.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -96,10 +97,9 @@ async function measure(driver: "uring" | "epoll", port: number, load: string[]):
 if (import.meta.main) {
   console.log(`| driver | load | req/s | RSS MiB each second | anon / file MiB at the end | heap bytes/request | collections in ${seconds} s | heap left by a collection, MiB (median) |`);
   console.log("|---|---|---:|---|---|---:|---:|---:|");
-  let port = 21950;
   for (const [label, load] of [[`fixed ${rate / 1000}k req/s`, ["--rate", String(rate)]], ["closed loop, depth 32", []]] as const) {
     for (const driver of ["epoll", "uring"] as const) {
-      const r = await measure(driver, port++, [...load]);
+      const r = await measure(driver, freePort(), [...load]);
       console.log(`| ${driver} | ${label} | ${Math.round(r.rps / 1000)}k | ${r.rss.map((x) => x.toFixed(0)).join(", ")} | ${r.anon.toFixed(1)} / ${r.file.toFixed(1)} | ${Math.round(r.perReq)} | ${r.collections} | ${(r.liveKiB / 1024).toFixed(1)} |`);
     }
   }
