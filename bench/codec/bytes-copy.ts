@@ -6,12 +6,11 @@
  * per request (bench/RESULTS.md 0.19, 0.20). Not a test.
  * Usage: node_modules/.bin/bun bench/codec/bytes-copy.ts [--size 64] [--calls 5000000]
  */
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-const n = arg("size", 64);
-const calls = arg("calls", 5_000_000);
+import { intFlag, parseArgs } from "../../src/cli/args.ts";
+
+const args = parseArgs(Bun.argv.slice(2), { values: ["size", "calls"] });
+const n = intFlag(args, "size", 64, 1, 1 << 15);
+const calls = intFlag(args, "calls", 5_000_000, 1);
 
 const src = new Uint8Array(new ArrayBuffer(1 << 16));
 for (let i = 0; i < src.length; i++) src[i] = i & 255;
