@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { intFlag, parseArgs } from "../../src/cli/args.ts";
 import { buildLoadgen, READY_LINE } from "../echo/contenders.ts";
 import { startLoadgen } from "../echo/loadgen-client.ts";
 import { ServerProcess } from "../echo/server-process.ts";
@@ -39,7 +40,8 @@ export function splitByObject(report: string): { jit: number; user: number; kern
 }
 
 if (import.meta.main) {
-  const name = process.argv[2];
+  const args = parseArgs(Bun.argv.slice(2), { values: ["depth"] });
+  const name = args.positionals[0];
   const contender = RPC_CONTENDERS.find((c) => c.name === name);
   if (contender === undefined) {
     console.error(`cpu-split: name a contender: ${RPC_CONTENDERS.map((c) => c.name).join(", ")}`);
@@ -49,8 +51,7 @@ if (import.meta.main) {
     console.error("cpu-split: perf is not installed (apt-get install linux-perf)");
     process.exit(2);
   }
-  const depthAt = process.argv.indexOf("--depth");
-  const depth = depthAt > 0 ? Number(process.argv[depthAt + 1]) : 32;
+  const depth = intFlag(args, "depth", 32, 1, 1024);
   contender.prepare();
   const loadgen = buildLoadgen();
   const port = freePort();
